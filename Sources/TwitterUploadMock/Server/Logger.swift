@@ -1,0 +1,36 @@
+import Foundation
+import Synchronization
+
+/// JSON-lines logging to stderr, one object per event, so CI logs can be filtered with jq.
+public struct Logger: Sendable {
+    public enum Level: String, Sendable, CaseIterable, Codable, Comparable {
+        case debug, info, warning, error, off
+
+        public static func < (lhs: Level, rhs: Level) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    public var level: Level
+    private static let output = Mutex(FileHandle.standardError)
+
+    public init(level: Level) {
+        self.level = level
+    }
+
+    public func log(_ level: Level, _ message: String, _ fields: JSONObject = [:]) {
+        guard level >= self.level, level != .off else { return }
+        var object: JSONObject = [
+            "time": .string(Date().formatted(.iso8601)),
+            "level": .string(level.rawValue),
+            "message": .string(message),
+        ]
+        for member in fields.members { object[member.key] = member.value }
+        let line = object.json.serialized + [UInt8(ascii: "\n")]
+        Self.output.withLock { $0.write(Data(line)) }
+    }
+}
+
+extension JSONObject {
+    var json: JSONValue { .object(self) }
+}

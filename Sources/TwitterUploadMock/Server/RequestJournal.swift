@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// One request as the journal remembers it.
+public struct JournalEntry: Sendable {
+    public var time: Date
+    public var method: String
+    public var path: String
+    public var command: String?
+    public var mediaID: UInt64?
+    public var segmentIndex: Int?
+    public var bytesReceived = 0
+    /// Nil when the connection ended without a response (reset, close, hang).
+    public var status: Int?
+    public var durationMilliseconds = 0.0
+    public var error: String?
+    /// The fault rule that fired, described.
+    public var fault: String?
+    /// The rate limit that refused the request, described.
+    public var rateLimit: String?
+
+    var json: JSONValue {
+        var object: JSONObject = [
+            "time": .string(time.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))),
+            "method": .string(method),
+            "path": .string(path),
+        ]
+        object["command"] = command.map { .string($0) } ?? .null
+        object["media_id"] = mediaID.map { .string(String($0)) } ?? .null
+        object["segment_index"] = segmentIndex.map { .int(Int64($0)) } ?? .null
+        object["bytes_received"] = .int(Int64(bytesReceived))
+        object["status"] = status.map { .int(Int64($0)) } ?? .null
+        object["duration_ms"] = .double((durationMilliseconds * 1000).rounded() / 1000)
+        object["error"] = error.map { .string($0) } ?? .null
+        object["fault"] = fault.map { .string($0) } ?? .null
+        object["rate_limit"] = rateLimit.map { .string($0) } ?? .null
+        return .object(object)
+    }
+}
+
+/// The most recent requests, oldest first, bounded so a long run cannot grow without limit.
+final class RequestJournal: Sendable {
+    static let capacity = 10_000
+    private let entries = Mutex<[JournalEntry]>([])
+
+    func record(_ entry: JournalEntry) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeFirst(entries.count - Self.capacity + 1) }
+            entries.append(entry)
+        }
+    }
+
+    var all: [JournalEntry] { entries.withLock { $0 } }
+
+    func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
+}

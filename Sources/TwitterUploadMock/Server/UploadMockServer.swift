@@ -1,0 +1,45 @@
+import Foundation
+
+/// The mock server: start it, point clients at `baseURL`, inspect what arrived, stop it.
+public final class UploadMockServer: Sendable {
+    public let configuration: MockConfiguration
+    /// The seed in use (the configured one, or the random one chosen at startup).
+    public let seed: UInt64
+    let application: MockApplication
+    private let http: HTTPServer
+
+    public init(configuration: MockConfiguration) throws {
+        self.configuration = configuration
+        seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
+        application = MockApplication(configuration: configuration, seed: seed)
+        var options = HTTPServerConfiguration()
+        options.host = configuration.host
+        options.port = configuration.port
+        if let tls = configuration.tls {
+            options.tls = (try Self.readPEM(tls.certificatePath, what: "TLS certificate"),
+                           try Self.readPEM(tls.keyPath, what: "TLS key"))
+        }
+        http = HTTPServer(configuration: options, handler: application)
+    }
+
+    public func start() throws {
+        try http.start()
+        application.logger.log(.info, "listening", ["url": .string(baseURL), "seed": .string(String(seed))])
+    }
+
+    public func stop() {
+        http.stop()
+    }
+
+    public var port: UInt16 { http.port }
+    /// For example `http://127.0.0.1:8080`.
+    public var baseURL: String { http.baseURL }
+
+    private static func readPEM(_ path: String, what: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+              text.contains("-----BEGIN") else {
+            throw HTTPServerError("\(what) \(path) cannot be read as a PEM file")
+        }
+        return text
+    }
+}

@@ -1,0 +1,146 @@
+/// The parameters of one upload request, from the query string and the body together.
+struct UploadParameters: Sendable {
+    var fields: [String: String] = [:]
+    /// Raw bytes of a `media` part.
+    var media: [UInt8]?
+    /// Decoded bytes of `media_data`, and how long the base64 text was as sent.
+    var mediaData: [UInt8]?
+    var mediaDataSentBytes = 0
+
+    subscript(name: String) -> String? { fields[name] }
+
+    var command: String? { fields["command"] }
+
+    /// The one media payload, as the request sent it; nil when neither or both were sent.
+    var payload: (bytes: [UInt8], parameter: String, sentBytes: Int)? {
+        switch (media, mediaData) {
+        case (let media?, nil): (media, "media", media.count)
+        case (nil, let decoded?): (decoded, "media_data", mediaDataSentBytes)
+        default: nil
+        }
+    }
+}
+
+/// Turns form events into `UploadParameters`, storing each media byte once, as it streams in,
+/// and refusing an oversize payload as soon as it passes the limit.
+struct UploadParameterCollector {
+    static let maximumFieldBytes = 64 * 1024
+
+    private(set) var parameters: UploadParameters
+    private let limits: UploadLimits
+    private let expectedBodyBytes: Int
+    private var current: Field?
+    private var base64 = Base64StreamDecoder()
+
+    private enum Field {
+        case text(name: String, bytes: [UInt8])
+        case media(limit: Int)
+        case mediaData(limit: Int)
+    }
+
+    init(query: [(name: String, value: String)], limits: UploadLimits, expectedBodyBytes: Int) throws(UploadError) {
+        self.limits = limits
+        self.expectedBodyBytes = expectedBodyBytes
+        parameters = UploadParameters()
+        for (name, value) in query {
+            try store(name: name, value: value)
+        }
+    }
+
+    mutating func handle(_ event: FormEvent) throws {
+        switch event {
+        case .fieldBegin(let head):
+            switch head.name {
+            case "media":
+                guard parameters.media == nil else { throw UploadError.duplicateParameter("media") }
+                parameters.media = []
+                parameters.media!.reserveCapacity(min(expectedBodyBytes, payloadLimit) + 1)
+                current = .media(limit: payloadLimit)
+            case "media_data":
+                guard parameters.mediaData == nil else { throw UploadError.duplicateParameter("media_data") }
+                parameters.mediaData = []
+                parameters.mediaData!.reserveCapacity(min(expectedBodyBytes, payloadLimit) * 3 / 4 + 3)
+                base64 = Base64StreamDecoder()
+                current = .mediaData(limit: payloadLimit)
+            default:
+                current = .text(name: head.name, bytes: [])
+            }
+        case .fieldData(let bytes):
+            switch current {
+            case .text(let name, var value):
+                guard value.count + bytes.count <= Self.maximumFieldBytes else {
+                    throw UploadError.parameterTooLong(name, limit: Self.maximumFieldBytes)
+                }
+                current = nil  // keeps `value` uniquely referenced while it grows
+                value.append(contentsOf: bytes)
+                current = .text(name: name, bytes: value)
+            case .media(let limit):
+                guard parameters.media!.count + bytes.count <= limit else { throw tooLarge("media", limit: limit) }
+                parameters.media!.append(contentsOf: bytes)
+            case .mediaData(let limit):
+                parameters.mediaDataSentBytes += bytes.count
+                guard parameters.mediaDataSentBytes <= limit else { throw tooLarge("media_data", limit: limit) }
+                do {
+                    try base64.decode(bytes, into: &parameters.mediaData!)
+                } catch let error as FormParseError {
+                    throw UploadError.invalidBase64(error.reason)
+                }
+            case nil:
+                break
+            }
+        case .fieldEnd:
+            switch current {
+            case .text(let name, let value):
+                try store(name: name, value: String(decoding: value, as: UTF8.self))
+            case .mediaData:
+                do {
+                    try base64.finish(into: &parameters.mediaData!)
+                } catch let error as FormParseError {
+                    throw UploadError.invalidBase64(error.reason)
+                }
+            case .media, nil:
+                break
+            }
+            current = nil
+        }
+    }
+
+    /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
+    /// largest payload any command accepts. Commands check their own limit afterwards.
+    private var payloadLimit: Int {
+        parameters.command == "APPEND"
+            ? limits.chunkBytes
+            : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
+    }
+
+    private func tooLarge(_ parameter: String, limit: Int) -> UploadError {
+        parameters.command == nil ? .simpleUploadTooLarge : .chunkTooLarge(parameter: parameter, limit: limit)
+    }
+
+    private mutating func store(name: String, value: String) throws(UploadError) {
+        switch name {
+        case "media":
+            guard parameters.media == nil else { throw UploadError.duplicateParameter(name) }
+            parameters.media = Array(value.utf8)
+        case "media_data":
+            // The seed's own example sends media_data in the query string.
+            guard parameters.mediaData == nil else { throw UploadError.duplicateParameter(name) }
+            var decoder = Base64StreamDecoder()
+            var decoded: [UInt8] = []
+            var text = value
+            do {
+                try text.withUTF8 { try decoder.decode(UnsafeRawBufferPointer($0), into: &decoded) }
+                try decoder.finish(into: &decoded)
+            } catch {
+                throw UploadError.invalidBase64((error as? FormParseError)?.reason ?? "\(error)")
+            }
+            parameters.mediaData = decoded
+            parameters.mediaDataSentBytes = value.utf8.count
+        default:
+            if let existing = parameters.fields[name], existing != value {
+                throw UploadError.duplicateParameter(name)
+            }
+            parameters.fields[name] = value
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import TwitterUploadMock
+
+/// The command line: flags override the config file, which overrides the defaults.
+struct MockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "twitter-upload-mock",
+        abstract: "A local, faithful stand-in for upload.twitter.com media upload.")
+
+    @Option(help: "Address to listen on.")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port: UInt16?
+
+    @Option(help: "JSON configuration file (see docs/configuration.md).")
+    var config: String?
+
+    @Option(help: "Seed for every random choice, so runs repeat exactly.")
+    var seed: UInt64?
+
+    @Option(help: "Write the base URL to this file, atomically, once listening.")
+    var readyFile: String?
+
+    @Option(help: "debug, info, warning, error or off (logs go to stderr as JSON lines).")
+    var logLevel: String?
+
+    @Option(help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key must be given together")
+        }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    /// The configuration file's settings with the flags applied on top.
+    func mockConfiguration() throws -> MockConfiguration {
+        var configuration = try config.map { try MockConfiguration.load(path: $0) } ?? MockConfiguration()
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let seed { configuration.seed = seed }
+        if let logLevel { configuration.logLevel = Logger.Level(rawValue: logLevel)! }
+        if let tlsCert, let tlsKey {
+            configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)
+        }
+        return configuration
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it: readers never see half.
+func writeAtomically(_ text: String, to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+    guard rename(temporary, path) == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+}

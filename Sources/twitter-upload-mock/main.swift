@@ -1,0 +1,52 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import TwitterUploadMock
+
+/// Bad flags and bad config files end here: one line on stderr, exit 2, no stack trace.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("twitter-upload-mock: \(message)\n".utf8))
+    exit(2)
+}
+
+let command: MockCommand
+do {
+    command = try MockCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    if MockCommand.exitCode(for: error) == .success { MockCommand.exit(withError: error) }
+    let message = MockCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    fail(message.replacingOccurrences(of: "Error: ", with: ""))
+}
+
+let server: UploadMockServer
+do {
+    server = try UploadMockServer(configuration: try command.mockConfiguration())
+    try server.start()
+} catch {
+    fail("\(error)")
+}
+
+print("listening on \(server.baseURL)")
+fflush(nil)
+if let readyFile = command.readyFile {
+    do {
+        try writeAtomically(server.baseURL, to: readyFile)
+    } catch {
+        server.stop()
+        fail("cannot write --ready-file \(readyFile): \(error.localizedDescription)")
+    }
+}
+
+// Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0.
+var signalSources: [any DispatchSourceSignal] = []
+for signalNumber in [SIGINT, SIGTERM] {
+    signal(signalNumber, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+    source.setEventHandler {
+        server.stop()
+        exit(0)
+    }
+    source.resume()
+    signalSources.append(source)
+}
+dispatchMain()

@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import TwitterUploadMock
+
+/// A running mock on a free port, stopped when the test ends.
+func withLiveMock(_ configure: (inout MockConfiguration) -> Void = { _ in },
+                  _ body: (UploadMockServer) async throws -> Void) async throws {
+    var configuration = MockConfiguration()
+    configuration.port = 0
+    configuration.seed = 1
+    configuration.logLevel = .off
+    configure(&configuration)
+    let server = try UploadMockServer(configuration: configuration)
+    try server.start()
+    defer { server.stop() }
+    try await body(server)
+}
+
+func send(_ method: String, _ url: String, contentType: String? = nil,
+          body: [UInt8] = []) async throws -> (status: Int, headers: [String: String], body: [UInt8]) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+    if !body.isEmpty { request.httpBody = Data(body) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let http = response as! HTTPURLResponse
+    var headers: [String: String] = [:]
+    for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
+    return (http.statusCode, headers, Array(data))
+}
+
+func multipart(_ fields: [(String, [UInt8])], boundary: String = "xYzZy") -> [UInt8] {
+    var body: [UInt8] = []
+    for (name, value) in fields {
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n".utf8) + value + Array("\r\n".utf8)
+    }
+    return body + Array("--\(boundary)--\r\n".utf8)
+}
+
+@Suite("Live server on port 0")
+struct LiveServerTests {
+    @Test("a chunked upload over HTTP reassembles to the same SHA-256")
+    func chunkedUpload() async throws {
+        try await withLiveMock { server in
+            let url = server.baseURL + "/1.1/media/upload.json"
+            let media = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let initialized = try await send("POST", url, contentType: "application/x-www-form-urlencoded",
+                                             body: Array("command=INIT&total_bytes=\(media.count)&media_type=video%2Fmp4".utf8))
+            #expect(initialized.status == 202)
+            #expect(initialized.headers["content-type"] == "application/json;charset=utf-8")
+            #expect(initialized.headers["x-rate-limit-limit"] == "200")
+            let id = try #require(JSONValue.parse(initialized.body).objectValue?["media_id_string"]?.stringValue)
+            for (index, start) in stride(from: 0, to: media.count, by: 100_000).enumerated().reversed() {
+                let appended = try await send("POST", url, contentType: "multipart/form-data; boundary=xYzZy", body: multipart([
+                    ("media", Array(media[start..<min(start + 100_000, media.count)])), ("command", Array("APPEND".utf8)),
+                    ("media_id", Array(id.utf8)), ("segment_index", Array(String(index).utf8)),
+                ]))
+                #expect(appended.status == 204)
+                #expect(appended.headers["x-mediaid"] == id)
+            }
+            let finalized = try await send("POST", url + "?command=FINALIZE&media_id=\(id)")
+            #expect(finalized.status == 201)
+            let detail = try await send("GET", server.baseURL + "/__admin/uploads/\(id)")
+            let digest = try #require(JSONValue.parse(detail.body).objectValue?["sha256"]?.stringValue)
+            #expect(digest == sha256Hex(media))
+            let downloaded = try await send("GET", server.baseURL + "/__admin/uploads/\(id)/media")
+            #expect(downloaded.body == media)
+            #expect(downloaded.headers["content-type"] == "video/mp4")
+        }
+    }
+
+    @Test("unknown paths answer the real 404 shape")
+    func unknownPath() async throws {
+        try await withLiveMock { server in
+            let reply = try await send("GET", server.baseURL + "/1.1/statuses/update.json")
+            #expect(reply.status == 404)
+            #expect(String(decoding: reply.body, as: UTF8.self) == #"{"errors":[{"code":34,"message":"Sorry, that page does not exist."}]}"#)
+        }
+    }
+}
