@@ -1,0 +1,81 @@
+"""SPEC section 3: what arrived, the journal, reset."""
+import hashlib
+import random
+
+import requests
+
+from conftest import FIXTURES, append, finalize, init
+
+
+def test_multi_segment_upload_out_of_order_with_a_retry(mock):
+    data = (FIXTURES / "media" / "clip.mp4").read_bytes()
+    size = 220_000
+    chunks = [data[start:start + size] for start in range(0, len(data), size)]
+    assert len(chunks) == 7
+    media_id = init(mock, len(data), media_category="tweet_video")
+    order = list(range(7))
+    random.Random(3).shuffle(order)
+    for index in order:
+        assert append(mock, media_id, index, chunks[index]).status_code == 204
+    assert append(mock, media_id, 4, chunks[4]).status_code == 204  # a client retry
+    detail = mock.upload(media_id)
+    assert detail["sha256"] == hashlib.sha256(data).hexdigest()
+    assert detail["md5"] == hashlib.md5(data).hexdigest()
+    assert detail["segments"] == [{"index": i, "bytes": len(c), "sha256": hashlib.sha256(c).hexdigest()}
+                                  for i, c in enumerate(chunks)]
+    assert detail["state"] == "initialized"
+    assert (detail["media_type"], detail["media_category"], detail["total_bytes"], detail["received_bytes"]) == \
+        ("video/mp4", "tweet_video", len(data), len(data))
+    media = requests.get(mock.url(f"/__admin/uploads/{media_id}/media"))
+    assert media.headers["content-type"] == "video/mp4"
+    assert media.content == data
+    assert finalize(mock, media_id).status_code == 201
+    assert mock.upload(media_id)["state"] == "processing"
+
+
+def test_incomplete_upload_has_no_whole_digest(mock):
+    media_id = init(mock, 10)
+    append(mock, media_id, 1, b"abc")
+    detail = mock.upload(media_id)
+    assert "sha256" not in detail and "md5" not in detail
+    assert detail["received_bytes"] == 3
+
+
+def test_uploads_list_and_unknown_id(mock):
+    first, second = init(mock, 1), init(mock, 2, "image/png")
+    listed = mock.admin("/uploads").json()["uploads"]
+    assert [u["media_id_string"] for u in listed] == [first, second]
+    assert listed[1]["state"] == "initialized" and listed[1]["media_type"] == "image/png"
+    assert mock.admin("/uploads/123").status_code == 404
+    assert mock.admin("/uploads/123/media").status_code == 404
+    assert mock.admin("/nope").status_code == 404
+
+
+def test_journal_records_each_request(mock):
+    media_id = init(mock, 4)
+    append(mock, media_id, 2, b"abcd")
+    append(mock, media_id, 1000, b"abcd")
+    entries = mock.admin("/requests").json()["requests"]
+    assert [e["command"] for e in entries] == ["INIT", "APPEND", "APPEND"]
+    init_entry, good, bad = entries
+    assert init_entry["media_id"] == media_id and init_entry["status"] == 202
+    assert good["method"] == "POST" and good["path"] == "/1.1/media/upload.json"
+    assert good["segment_index"] == 2 and good["status"] == 204 and good["bytes_received"] > 4
+    assert good["duration_ms"] >= 0 and good["time"].endswith("Z")
+    assert bad["status"] == 400 and bad["error"] == "SegmentIndex must be between 0 and 999."
+    assert all(e["fault"] is None and e["rate_limit"] is None for e in entries)
+
+
+def test_reset_forgets_uploads_and_journal(mock):
+    init(mock, 1)
+    assert mock.admin("/reset", method="POST").json() == {"status": "reset"}
+    assert mock.admin("/uploads").json() == {"uploads": []}
+    assert mock.admin("/requests").json() == {"requests": []}
+    assert mock.admin("/health").json() == {"status": "ok"}
+
+
+def test_admin_requests_do_not_count_against_rate_limits(start_mock):
+    server = start_mock({"rate_limits": [{"match": {}, "limit": 1, "window_secs": 60, "per": "global"}]})
+    for _ in range(5):
+        assert server.admin("/health").status_code == 200
+    assert requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 1, "media_type": "video/mp4"}).status_code == 202

@@ -1,0 +1,70 @@
+"""SPEC section 1: the command line as a user runs it."""
+import json
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import BINARY, UPLOAD_PATH
+
+
+def test_listening_line_and_ready_file(start_mock):
+    server = start_mock()
+    assert server.stdout_line == f"listening on {server.base_url}"
+    assert server.base_url.startswith("http://127.0.0.1:") and server.port > 0
+    logs = [json.loads(line) for line in server.stderr_text().splitlines()]
+    assert logs[0]["message"] == "listening"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "abc"], "port"),
+    (["--bogus"], "bogus"),
+    (["--log-level", "loud"], "--log-level"),
+    (["--tls-cert", "x.pem"], "--tls-key"),
+])
+def test_bad_flags_exit_2_with_one_line(args, message):
+    result = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("config, message", [
+    ('{"limits": {"chunk_byte": 5}}', "unknown key 'limits.chunk_byte'"),
+    ('{"port": 80,', "not valid JSON"),
+    ('{"faults": [{"action": {"fault": "explode"}}]}', "faults[0].action.fault"),
+])
+def test_bad_config_exits_2_naming_the_problem(tmp_path, config, message):
+    path = tmp_path / "config.json"
+    path.write_text(config)
+    result = subprocess.run([BINARY, "--config", str(path)], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_port_in_use_exits_2(start_mock):
+    server = start_mock()
+    result = subprocess.run([BINARY, "--port", str(server.port)], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert "cannot listen" in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_within_two_seconds_with_requests_in_flight(start_mock, sig):
+    server = start_mock({"faults": [{"match": {"command": "INIT"}, "action": {"fault": "hang"}}]})
+    stuck = socket.create_connection(("127.0.0.1", server.port))
+    body = b"command=INIT&total_bytes=1&media_type=video%2Fmp4"
+    stuck.sendall(b"POST " + UPLOAD_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    slow = socket.create_connection(("127.0.0.1", server.port))
+    slow.sendall(b"POST " + UPLOAD_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\ncommand=")
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert server.stop(sig) == 0
+    assert time.monotonic() - started < 2
+    stuck.close()
+    slow.close()
