@@ -10,7 +10,6 @@ extension FaultRule {
         try matchReader.finish()
         var actionReader = try JSONReader(reader.value("action") ?? .object([:]), path: "\(path).action")
         action = try FaultAction(reader: &actionReader)
-        try actionReader.finish()
         afterCommit = try reader.bool("after_commit") ?? false
         times = try reader.int("times", in: 1...Int.max)
         try reader.finish()
@@ -48,6 +47,7 @@ extension FaultAction {
             delay = try Delay(reader: &delayReader)
             try delayReader.finish()
         }
+        try reader.finish()
         if status == nil, failure == nil, delay == nil {
             throw JSONReadError("\(reader.path) needs at least one of status, fault, delay_ms or delay")
         }

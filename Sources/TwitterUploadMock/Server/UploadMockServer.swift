@@ -31,6 +31,16 @@ public final class UploadMockServer: Sendable {
         http.stop()
     }
 
+    /// Fault rules, live: `server.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.
+    public var faults: FaultInjector { application.faults }
+    /// Rate-limit rules, live; `removeAll()` turns rate limiting off.
+    public var rateLimits: RateLimiter { application.rateLimiter }
+
+    /// Forgets uploads and the journal; faults and rate limits return to the startup configuration.
+    public func reset() {
+        application.reset()
+    }
+
     public var port: UInt16 { http.port }
     /// For example `http://127.0.0.1:8080`.
     public var baseURL: String { http.baseURL }

@@ -81,3 +81,18 @@ struct LiveServerTests {
         }
     }
 }
+
+@Suite("Faults through the Swift API")
+struct LiveFaultTests {
+    @Test("a fault added in Swift answers 503 once, then the upload goes through")
+    func swiftFaultAPI() async throws {
+        try await withLiveMock { server in
+            server.faults.add(FaultRule(match: RequestMatch(command: .initialize), action: FaultAction(status: 503), times: 1))
+            let url = server.baseURL + "/1.1/media/upload.json?command=INIT&total_bytes=1&media_type=video%2Fmp4"
+            let refused = try await send("POST", url)
+            let accepted = try await send("POST", url)
+            #expect(refused.status == 503)
+            #expect(accepted.status == 202)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import TwitterUploadMock
+
+@Suite("Faults and rate limits")
+struct FaultTests {
+    func facts(_ command: UploadCommand, segment: Int? = nil) -> RequestFacts {
+        RequestFacts(method: "POST", path: "/1.1/media/upload.json", command: command, mediaID: 1, segmentIndex: segment, user: nil)
+    }
+
+    @Test("skip, times and matching pick exactly the intended request")
+    func skipAndTimes() {
+        let faults = FaultInjector(seed: 1)
+        faults.add(FaultRule(match: RequestMatch(command: .append, segmentIndex: 2), skip: 2,
+                             action: FaultAction(status: 503), times: 1))
+        let fired = (0..<5).map { _ in faults.fire(for: facts(.append, segment: 2)) != nil }
+        #expect(fired == [false, false, true, false, false])
+        #expect(faults.fire(for: facts(.append, segment: 3)) == nil)
+        #expect(faults.rules.isEmpty)
+    }
+
+    @Test("a seeded probability fires on the same requests every time")
+    func seededProbability() {
+        func run() -> [Int] {
+            let faults = FaultInjector(seed: 42)
+            faults.add(FaultRule(probability: 0.1, action: FaultAction(failure: .reset)))
+            return (0..<1000).filter { _ in faults.fire(for: facts(.append)) != nil }
+        }
+        let first = run()
+        #expect(first == run())
+        #expect((70...130).contains(first.count))
+    }
+
+    @Test("rule JSON round-trips and errors name the field")
+    func ruleJSON() throws {
+        let text = #"{"match":{"command":"APPEND","segment_index":2,"skip":1,"probability":0.5},"action":{"status":503,"delay_ms":300},"after_commit":true,"times":1}"#
+        let rule = try FaultRule(json: JSONValue.parse(Array(text.utf8)), path: "rule")
+        #expect(rule.match == RequestMatch(command: .append, segmentIndex: 2))
+        #expect(rule.action == FaultAction(status: 503, delay: .fixed(milliseconds: 300)))
+        #expect(rule.skip == 1 && rule.probability == 0.5 && rule.afterCommit && rule.times == 1)
+        #expect(throws: JSONReadError("unknown key 'rule.action.stauts'")) {
+            try FaultRule(json: JSONValue.parse(Array(#"{"action":{"stauts":503}}"#.utf8)), path: "rule")
+        }
+    }
+
+    @Test("rate limits count per window and report remaining")
+    func rateLimit() {
+        final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000) }
+        let clock = Clock()
+        let limiter = RateLimiter(rules: [RateLimitRule(match: RequestMatch(command: .append), limit: 2, windowSeconds: 10)],
+                                  now: { clock.now })
+        let decisions = (0..<3).map { _ in limiter.admit(facts(.append))! }
+        #expect(decisions.map(\.remaining) == [1, 0, 0])
+        #expect(decisions.map(\.exceeded) == [false, false, true])
+        #expect(decisions[0].resetEpochSeconds == 1_010)
+        #expect(limiter.admit(facts(.initialize)) == nil)
+        clock.now += 10
+        #expect(limiter.admit(facts(.append))?.exceeded == false)
+    }
+}
