@@ -26,6 +26,9 @@ struct MockCommand: ParsableCommand {
     @Option(help: "debug, info, warning, error or off (logs go to stderr as JSON lines).")
     var logLevel: String?
 
+    @Option(help: "Spool uploaded segments to files in this directory instead of memory.")
+    var storageDir: String?
+
     @Option(help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
     var tlsCert: String?
 
@@ -47,6 +50,7 @@ struct MockCommand: ParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let seed { configuration.seed = seed }
+        if let storageDir { configuration.upload.storageDirectory = storageDir }
         if let logLevel { configuration.logLevel = Logger.Level(rawValue: logLevel)! }
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)

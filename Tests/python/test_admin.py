@@ -79,3 +79,21 @@ def test_admin_requests_do_not_count_against_rate_limits(start_mock):
     for _ in range(5):
         assert server.admin("/health").status_code == 200
     assert requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 1, "media_type": "video/mp4"}).status_code == 202
+
+
+def test_storage_dir_spools_segments_to_disk(start_mock, tmp_path):
+    spool = tmp_path / "spool"
+    server = start_mock(args=["--storage-dir", str(spool)])
+    data = (FIXTURES / "media" / "clip.mp4").read_bytes()
+    media_id = init(server, len(data))
+    for index, start in enumerate(range(0, len(data), 500_000)):
+        assert append(server, media_id, index, data[start:start + 500_000]).status_code == 204
+    assert append(server, media_id, 1, data[500_000:1_000_000]).status_code == 204  # replaced, old file removed
+    assert append(server, media_id, 5, b"x" * 10).status_code == 400  # refused: no file left behind
+    files = sorted(spool.iterdir())
+    assert len(files) == 3 and sum(f.stat().st_size for f in files) == len(data)
+    assert server.upload(media_id)["sha256"] == hashlib.sha256(data).hexdigest()
+    assert requests.get(server.url(f"/__admin/uploads/{media_id}/media")).content == data
+    assert finalize(server, media_id).status_code == 201
+    server.admin("/reset", method="POST")
+    assert list(spool.iterdir()) == []

@@ -20,7 +20,7 @@ struct AdminAPI: Sendable {
             if route.count == 3 { return Self.json(200, .object(detail(session))) }
             if route.count == 4, route[3] == "media" {
                 return HTTPReply(status: 200, headers: [("content-type", session.mediaType)],
-                                 body: .source(SegmentsBody(session.orderedSegments.map { $0.bytes })))
+                                 body: .source(SegmentsBody(session.orderedSegments.map { $0.segment })))
             }
         }
         if route == ["GET", "requests"] {
@@ -94,17 +94,16 @@ struct AdminAPI: Sendable {
     private func detail(_ session: UploadSession) -> JSONObject {
         var object = summary(session)
         let segments = session.orderedSegments
-        object["segments"] = .array(segments.map { segment in
-            .object(["index": .int(Int64(segment.index)), "bytes": .int(Int64(segment.bytes.count)),
-                     "sha256": .string(Self.hex(SHA256.hash(data: segment.bytes)))])
+        var sha256 = SHA256()
+        var md5 = Insecure.MD5()
+        object["segments"] = .array(segments.map { entry in
+            let bytes = entry.segment.bytes
+            sha256.update(data: bytes)
+            md5.update(data: bytes)
+            return .object(["index": .int(Int64(entry.index)), "bytes": .int(Int64(bytes.count)),
+                            "sha256": .string(Self.hex(SHA256.hash(data: bytes)))])
         })
         if session.segmentsFormWholeFile {
-            var sha256 = SHA256()
-            var md5 = Insecure.MD5()
-            for segment in segments {
-                sha256.update(data: segment.bytes)
-                md5.update(data: segment.bytes)
-            }
             object["sha256"] = .string(Self.hex(sha256.finalize()))
             object["md5"] = .string(Self.hex(md5.finalize()))
         }
@@ -131,11 +130,11 @@ struct AdminAPI: Sendable {
 
 /// Reassembled media streamed straight from the stored segments, without a joined copy.
 struct SegmentsBody: HTTPBodySource {
-    private let segments: [[UInt8]]
+    private let segments: [StoredSegment]
     private let starts: [Int]
     let count: Int
 
-    init(_ segments: [[UInt8]]) {
+    init(_ segments: [StoredSegment]) {
         self.segments = segments
         var offset = 0
         starts = segments.map { segment in
@@ -150,16 +149,11 @@ struct SegmentsBody: HTTPBodySource {
         var segment = (starts.lastIndex { $0 <= offset }) ?? 0
         var position = offset, copied = 0
         while copied < buffer.count, segment < segments.count {
-            let bytes = segments[segment]
             let start = position - starts[segment]
-            let length = min(bytes.count - start, buffer.count - copied)
-            if length > 0 {
-                bytes.withUnsafeBytes { source in
-                    (buffer.baseAddress! + copied).copyMemory(from: source.baseAddress! + start, byteCount: length)
-                }
-                copied += length
-                position += length
-            }
+            let length = segments[segment].copyBytes(
+                from: start, into: UnsafeMutableRawBufferPointer(rebasing: buffer[copied...]))
+            copied += length
+            position += length
             segment += 1
         }
         return copied

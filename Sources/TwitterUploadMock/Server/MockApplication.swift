@@ -36,7 +36,9 @@ final class MockApplication: HTTPHandler {
 
     /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
     func reset() {
-        service.store.removeAll()
+        for session in service.store.removeAll() {
+            session.segments.values.forEach(service.storage.discard)
+        }
         journal.removeAll()
         rateLimiter.removeAll()
         configuration.rateLimits.forEach { rateLimiter.add($0) }

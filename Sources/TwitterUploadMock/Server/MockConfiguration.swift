@@ -51,6 +51,7 @@ extension MockConfiguration {
             }
             logLevel = parsed
         }
+        if let directory = try reader.string("storage_dir") { upload.storageDirectory = directory }
         if let seconds = try reader.int("expires_after_secs", in: 1...Int(Int32.max)) {
             upload.expiresAfterSeconds = seconds
         }

@@ -11,6 +11,13 @@ public final class UploadMockServer: Sendable {
     public init(configuration: MockConfiguration) throws {
         self.configuration = configuration
         seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
+        if let directory = configuration.upload.storageDirectory {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw HTTPServerError("--storage-dir \(directory) cannot be created: \(error.localizedDescription)")
+            }
+        }
         application = MockApplication(configuration: configuration, seed: seed)
         var options = HTTPServerConfiguration()
         options.host = configuration.host

@@ -5,11 +5,13 @@ import Foundation
 public final class UploadService: Sendable {
     public let settings: UploadSettings
     let store: UploadStore
+    let storage: SegmentStorage
     private let now: @Sendable () -> Date
 
     init(settings: UploadSettings, seed: UInt64, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
-        self.store = UploadStore(seed: seed)
+        store = UploadStore(seed: seed)
+        storage = SegmentStorage(directory: settings.storageDirectory)
         self.now = now
     }
 
@@ -65,6 +67,9 @@ public final class UploadService: Sendable {
             throw .chunkTooLarge(parameter: payload.parameter, limit: settings.limits.chunkBytes)
         }
         let moment = now()
+        let segment = try storage.keep(payload.bytes, mediaID: mediaID, index: index)
+        var replaced: StoredSegment? = segment  // discarded unless the store takes it
+        defer { storage.discard(replaced) }
         let (count, received) = try store.update(mediaID) { (session) throws(UploadError) in
             try check(session, usableBy: user, at: moment)
             guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
@@ -74,7 +79,7 @@ public final class UploadService: Sendable {
                 throw .exceedsTotalBytes(segment: index, bytes: payload.bytes.count, wouldBe: wouldBe,
                                          total: session.totalBytes)
             }
-            session.segments[index] = payload.bytes
+            replaced = session.segments.updateValue(segment, forKey: index)
             return (session.segments.count, wouldBe)
         }
         return UploadReply(status: 204, body: nil, mediaID: mediaID, headers: [
@@ -127,8 +132,8 @@ public final class UploadService: Sendable {
 
     private static func prefix(of session: UploadSession, bytes limit: Int) -> [UInt8] {
         var prefix: [UInt8] = []
-        for segment in session.orderedSegments where prefix.count < limit {
-            prefix.append(contentsOf: segment.bytes.prefix(limit - prefix.count))
+        for entry in session.orderedSegments where prefix.count < limit {
+            prefix.append(contentsOf: entry.segment.bytes.prefix(limit - prefix.count))
         }
         return prefix
     }
@@ -166,7 +171,7 @@ public final class UploadService: Sendable {
             var session = UploadSession(mediaID: id, mediaType: header.mediaType, kind: kind, category: category,
                                         totalBytes: payload.bytes.count, owner: user, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
-            session.segments[0] = payload.bytes
+            session.segments[0] = .memory(payload.bytes)
             session.image = header
             session.finalizedAt = moment
             return session

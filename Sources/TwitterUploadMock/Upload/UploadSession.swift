@@ -15,7 +15,7 @@ struct UploadSession: Sendable {
     let owner: String?
     let createdAt: Date
     var expiresAt: Date
-    var segments: [Int: [UInt8]] = [:]
+    var segments: [Int: StoredSegment] = [:]
     var finalizedAt: Date?
     /// Set at FINALIZE for media that the real service processes asynchronously.
     var needsProcessing = false
@@ -36,8 +36,8 @@ struct UploadSession: Sendable {
     }
 
     /// Segments in index order, as FINALIZE reassembles them.
-    var orderedSegments: [(index: Int, bytes: [UInt8])] {
-        segments.sorted { $0.key < $1.key }.map { (index: $0.key, bytes: $0.value) }
+    var orderedSegments: [(index: Int, segment: StoredSegment)] {
+        segments.sorted { $0.key < $1.key }.map { (index: $0.key, segment: $0.value) }
     }
 
     /// True when the segments are exactly the indices 0..<n with `totalBytes` between them.

@@ -55,6 +55,8 @@ public struct UploadSettings: Sendable, Equatable {
     public var limits = UploadLimits()
     public var expiresAfterSeconds = 86_400
     public var processing = ProcessingSimulation()
+    /// Spool segments to files here instead of keeping them in memory.
+    public var storageDirectory: String?
 
     public init() {}
 }

@@ -51,8 +51,13 @@ final class UploadStore: Sendable {
         contents.withLock { contents in contents.order.compactMap { contents.sessions[$0] } }
     }
 
-    /// Forgets every upload; ids start again from the seed, so a reset run repeats exactly.
-    func removeAll() {
-        contents.withLock { $0 = Contents(generator: SeededGenerator(seed: seed)) }
+    /// Forgets every upload and returns them (so spooled files can be deleted); ids start
+    /// again from the seed, so a reset run repeats exactly.
+    @discardableResult
+    func removeAll() -> [UploadSession] {
+        contents.withLock { contents in
+            defer { contents = Contents(generator: SeededGenerator(seed: seed)) }
+            return Array(contents.sessions.values)
+        }
     }
 }
