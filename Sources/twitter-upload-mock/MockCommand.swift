@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TwitterUploadMock
 
 /// The command line: flags override the config file, which overrides the defaults.
@@ -64,6 +71,13 @@ func writeAtomically(_ text: String, to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
     guard rename(temporary, path) == 0 else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        throw ReadyFileError(path: path, errno: errno)
     }
+}
+
+struct ReadyFileError: Error, CustomStringConvertible {
+    var path: String
+    var errno: Int32
+
+    var description: String { "cannot rename a temporary file to \(path): \(String(cString: strerror(errno)))" }
 }

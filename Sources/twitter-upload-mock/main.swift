@@ -1,11 +1,19 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TwitterUploadMock
 
 /// Bad flags and bad config files end here: one line on stderr, exit 2, no stack trace.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("twitter-upload-mock: \(message)\n".utf8))
+    let line = Array("twitter-upload-mock: \(message)\n".utf8)
+    _ = write(STDERR_FILENO, line, line.count)
     exit(2)
 }
 
@@ -15,7 +23,7 @@ do {
 } catch {
     if MockCommand.exitCode(for: error) == .success { MockCommand.exit(withError: error) }
     let message = MockCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-    fail(message.replacingOccurrences(of: "Error: ", with: ""))
+    fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
 }
 
 let server: UploadMockServer
@@ -33,7 +41,7 @@ if let readyFile = command.readyFile {
         try writeAtomically(server.baseURL, to: readyFile)
     } catch {
         server.stop()
-        fail("cannot write --ready-file \(readyFile): \(error.localizedDescription)")
+        fail("cannot write --ready-file \(readyFile): \(error)")
     }
 }
 

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `/__admin`: what arrived, the journal, and reset. Never rate limited, never faulted.
 struct AdminAPI: Sendable {
@@ -111,7 +115,8 @@ struct AdminAPI: Sendable {
     }
 
     private static func hex(_ digest: some Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPReply {

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// "The 3rd APPEND of segment 2 answers 503 once": which requests, what happens, how often.
 public struct FaultRule: Sendable, Equatable {

@@ -20,7 +20,25 @@ struct URLEncodedFormParser {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (FormEvent) throws -> Void) throws {
-        for byte in bytes {
+        var index = 0
+        while index < bytes.count {
+            if state == .value, pendingEscape.isEmpty {
+                // Fast path: a run of literal bytes is handed on as a slice of the input.
+                var end = index
+                while end < bytes.count {
+                    let byte = bytes[end]
+                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "%") || byte == UInt8(ascii: "+") { break }
+                    end += 1
+                }
+                if end > index {
+                    try flush(onEvent)
+                    try onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: bytes[index..<end])))
+                    index = end
+                    continue
+                }
+            }
+            let byte = bytes[index]
+            index += 1
             switch state {
             case .name:
                 switch byte {

@@ -1,5 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// JSON-lines logging to stderr, one object per event, so CI logs can be filtered with jq.
 public struct Logger: Sendable {
@@ -12,7 +19,8 @@ public struct Logger: Sendable {
     }
 
     public var level: Level
-    private static let output = Mutex(FileHandle.standardError)
+    /// Serializes writers so lines from different threads never interleave.
+    private static let output = Mutex(STDERR_FILENO)
 
     public init(level: Level) {
         self.level = level
@@ -27,7 +35,7 @@ public struct Logger: Sendable {
         ]
         for member in fields.members { object[member.key] = member.value }
         let line = object.json.serialized + [UInt8(ascii: "\n")]
-        Self.output.withLock { $0.write(Data(line)) }
+        Self.output.withLock { descriptor in _ = write(descriptor, line, line.count) }
     }
 }
 

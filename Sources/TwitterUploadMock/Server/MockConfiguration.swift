@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Everything the mock can be told at startup: by flags, by the JSON config file, or in code.
 public struct MockConfiguration: Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Serves one request to `/1.1/media/upload.json`: streams the body into parameters, applies
 /// rate limits, then lets the upload domain answer and dresses the answer as HTTP.

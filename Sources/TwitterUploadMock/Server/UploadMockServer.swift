@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The mock server: start it, point clients at `baseURL`, inspect what arrived, stop it.
 public final class UploadMockServer: Sendable {
@@ -15,7 +19,7 @@ public final class UploadMockServer: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw HTTPServerError("--storage-dir \(directory) cannot be created: \(error.localizedDescription)")
+                throw HTTPServerError("--storage-dir \(directory) cannot be created: \(error)")
             }
         }
         application = MockApplication(configuration: configuration, seed: seed)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension JSONValue: Decodable {
     public init(from decoder: any Decoder) throws {
@@ -30,8 +34,8 @@ extension JSONValue: Decodable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch let DecodingError.dataCorrupted(context) {
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONReadError("is not valid JSON" + (detail.map { ": \($0)" } ?? ""))
+            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            throw JSONReadError("is not valid JSON: \(detail)")
         } catch {
             throw JSONReadError("is not valid JSON: \(error)")
         }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a segment's bytes live: in memory, or spooled to a file under `--storage-dir` so a
 /// 512 MB video does not sit in RAM.
@@ -29,12 +36,10 @@ enum StoredSegment: Sendable {
             bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: length) }
             return length
         case .file(let path, _):
-            guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-            defer { try? handle.close() }
-            guard (try? handle.seek(toOffset: UInt64(offset))) != nil,
-                  let data = try? handle.read(upToCount: length) else { return 0 }
-            data.copyBytes(to: buffer.bindMemory(to: UInt8.self), count: data.count)
-            return data.count
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { return 0 }
+            defer { close(descriptor) }
+            return max(0, pread(descriptor, buffer.baseAddress, length, off_t(offset)))
         }
     }
 }

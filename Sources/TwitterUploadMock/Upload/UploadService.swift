@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The upload domain: validates each command as the real service does and keeps the bytes.
 /// It knows nothing of HTTP or C; the endpoint hands it parameters and renders its answers.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where an upload is in its life, as the admin API reports it.
 public enum UploadState: String, Sendable, Codable {
