@@ -42,9 +42,21 @@ struct MockCommand: ParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "Generate a certificate for localhost, 127.0.0.1 and upload.twitter.com, write its CA to DIR/ca.pem, serve HTTPS.")
+    var tlsSelfSigned: String?
+
+    @Option(help: "none, oauth1 or bearer (users come from the config file's auth.users).")
+    var auth: String?
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key must be given together")
+        }
+        if tlsSelfSigned != nil, tlsCert != nil {
+            throw ValidationError("--tls-self-signed and --tls-cert exclude each other")
+        }
+        if let auth, AuthSettings.Mode(rawValue: auth) == nil {
+            throw ValidationError("--auth must be one of none, oauth1, bearer")
         }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -61,6 +73,16 @@ struct MockCommand: ParsableCommand {
         if let logLevel { configuration.logLevel = Logger.Level(rawValue: logLevel)! }
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)
+        }
+        if let tlsSelfSigned {
+            configuration.tls = nil
+            configuration.tlsSelfSignedDirectory = tlsSelfSigned
+        }
+        if let auth {
+            configuration.auth.mode = AuthSettings.Mode(rawValue: auth)!
+            if configuration.auth.mode != .none, configuration.auth.users.isEmpty {
+                throw ValidationError("--auth \(auth) needs users in the config file (auth.users)")
+            }
         }
         return configuration
     }

@@ -6,6 +6,7 @@ final class MockApplication: HTTPHandler {
     let service: UploadService
     let rateLimiter: RateLimiter
     let faults: FaultInjector
+    let authenticator: Authenticator
     let journal = RequestJournal()
     let logger: Logger
 
@@ -17,6 +18,8 @@ final class MockApplication: HTTPHandler {
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
         logger = Logger(level: configuration.logLevel)
+        authenticator = Authenticator(settings: configuration.auth,
+                                      scheme: configuration.servesHTTPS ? "https" : "http")
     }
 
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {

@@ -16,8 +16,14 @@ public struct MockConfiguration: Sendable {
     public var rateLimits = RateLimitRule.realDefaults
     public var faults: [FaultRule] = []
     public var tls: TLSFiles?
+    /// Generate a key and certificate for localhost, 127.0.0.1 and upload.twitter.com, write
+    /// the CA certificate to `DIR/ca.pem`, and serve HTTPS.
+    public var tlsSelfSignedDirectory: String?
+    public var auth = AuthSettings()
 
     public init() {}
+
+    var servesHTTPS: Bool { tls != nil || tlsSelfSignedDirectory != nil }
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String
@@ -81,11 +87,17 @@ extension MockConfiguration {
             }
         }
         if var tls = try reader.object("tls") {
-            guard let certificate = try tls.string("cert"), let key = try tls.string("key") else {
-                throw JSONReadError("tls needs both cert and key (PEM file paths)")
-            }
+            tlsSelfSignedDirectory = try tls.string("self_signed_dir")
+            let certificate = try tls.string("cert"), key = try tls.string("key")
             try tls.finish()
-            self.tls = TLSFiles(certificatePath: certificate, keyPath: key)
+            if let certificate, let key {
+                self.tls = TLSFiles(certificatePath: certificate, keyPath: key)
+            } else if certificate != nil || key != nil || tlsSelfSignedDirectory == nil {
+                throw JSONReadError("tls needs cert and key (PEM file paths), or self_signed_dir")
+            }
+        }
+        if var auth = try reader.object("auth") {
+            self.auth = try AuthSettings(reader: &auth)
         }
         try reader.finish()
     }

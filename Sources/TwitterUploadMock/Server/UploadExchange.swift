@@ -36,8 +36,10 @@ final class UploadExchange: HTTPExchange {
         }
         do {
             if head.hasBody { body = try FormBodyParser(contentType: head.headers["content-type"]) }
+            var signsBody = false
+            if case .urlEncoded = body { signsBody = application.authenticator.needsSignedBody }
             collector = try UploadParameterCollector(query: query, limits: limits,
-                                                     expectedBodyBytes: head.contentLength ?? 0)
+                                                     expectedBodyBytes: head.contentLength ?? 0, keepsBodyPairs: signsBody)
         } catch let error as UploadError {
             return reply(for: error)
         } catch {
@@ -68,6 +70,13 @@ final class UploadExchange: HTTPExchange {
             return reply(for: Self.uploadError(error))
         }
         let parameters = collector!.parameters
+        let user: String?
+        do {
+            user = try application.authenticator.authenticate(head, bodyParameters: collector!.signedBodyPairs ?? [])
+        } catch {
+            defer { entry.error = "authentication failed: \(error.reason)" }
+            return reply(for: .couldNotAuthenticate)
+        }
         let command: UploadCommand
         do {
             command = try UploadCommand(parameters: parameters)
@@ -77,7 +86,7 @@ final class UploadExchange: HTTPExchange {
         let facts = RequestFacts(method: head.method, path: head.path, command: command,
                                  mediaID: parameters["media_id"].flatMap { UInt64(decimal: $0) },
                                  segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
-                                 user: nil)
+                                 user: user)
         entry.command = command.rawValue
         entry.mediaID = facts.mediaID
         entry.segmentIndex = facts.segmentIndex

@@ -29,6 +29,14 @@ public final class UploadMockServer: Sendable {
         if let tls = configuration.tls {
             options.tls = (try Self.readPEM(tls.certificatePath, what: "TLS certificate"),
                            try Self.readPEM(tls.keyPath, what: "TLS key"))
+        } else if let directory = configuration.tlsSelfSignedDirectory {
+            let generated = try SelfSignedTLS()
+            do {
+                try generated.writeCA(to: directory)
+            } catch {
+                throw HTTPServerError("--tls-self-signed \(directory): \(error)")
+            }
+            options.tls = (generated.certificatePEM, generated.keyPEM)
         }
         http = HTTPServer(configuration: options, handler: application)
     }

@@ -27,6 +27,9 @@ struct UploadParameterCollector {
     static let maximumFieldBytes = 64 * 1024
 
     private(set) var parameters: UploadParameters
+    /// The body's fields as sent, kept only when a signature must cover them (urlencoded).
+    private(set) var signedBodyPairs: [(name: String, value: String)]?
+    private var mediaDataText: [UInt8] = []
     private let limits: UploadLimits
     private let expectedBodyBytes: Int
     private var current: Field?
@@ -38,7 +41,9 @@ struct UploadParameterCollector {
         case mediaData(limit: Int)
     }
 
-    init(query: [(name: String, value: String)], limits: UploadLimits, expectedBodyBytes: Int) throws(UploadError) {
+    init(query: [(name: String, value: String)], limits: UploadLimits, expectedBodyBytes: Int,
+         keepsBodyPairs: Bool = false) throws(UploadError) {
+        signedBodyPairs = keepsBodyPairs ? [] : nil
         self.limits = limits
         self.expectedBodyBytes = expectedBodyBytes
         parameters = UploadParameters()
@@ -80,6 +85,7 @@ struct UploadParameterCollector {
             case .mediaData(let limit):
                 parameters.mediaDataSentBytes += bytes.count
                 guard parameters.mediaDataSentBytes <= limit else { throw tooLarge("media_data", limit: limit) }
+                if signedBodyPairs != nil { mediaDataText.append(contentsOf: bytes) }
                 do {
                     try base64.decode(bytes, into: &parameters.mediaData!)
                 } catch let error as FormParseError {
@@ -91,8 +97,11 @@ struct UploadParameterCollector {
         case .fieldEnd:
             switch current {
             case .text(let name, let value):
-                try store(name: name, value: String(decoding: value, as: UTF8.self))
+                let text = String(decoding: value, as: UTF8.self)
+                signedBodyPairs?.append((name, text))
+                try store(name: name, value: text)
             case .mediaData:
+                signedBodyPairs?.append(("media_data", String(decoding: mediaDataText, as: UTF8.self)))
                 do {
                     try base64.finish(into: &parameters.mediaData!)
                 } catch let error as FormParseError {

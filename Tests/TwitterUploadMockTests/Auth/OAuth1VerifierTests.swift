@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import TwitterUploadMock
+
+@Suite("OAuth 1.0a")
+struct OAuth1VerifierTests {
+    /// The worked example of X's "Creating a signature" documentation.
+    @Test("the documented example signs to the documented signature")
+    func documentedExample() {
+        let parameters: [(name: String, value: String)] = [
+            ("status", "Hello Ladies + Gentlemen, a signed OAuth request!"), ("include_entities", "true"),
+            ("oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"), ("oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"),
+            ("oauth_signature_method", "HMAC-SHA1"), ("oauth_timestamp", "1318622958"),
+            ("oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"), ("oauth_version", "1.0"),
+        ]
+        let base = OAuth1Verifier.baseString(method: "post", url: "https://api.twitter.com/1.1/statuses/update.json",
+                                             normalized: OAuth1Verifier.normalize(parameters))
+        #expect(base.hasPrefix("POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26oauth_consumer_key"))
+        #expect(base.contains("status%3DHello%2520Ladies%2520%252B%2520Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521"))
+        let key = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw&LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"
+        #expect(OAuth1Verifier.sign(base, key: key) == "hCtSmYh+iHYCEqBWrE7C7hYmtUk=")
+    }
+
+    @Test("percent-encoding keeps only unreserved characters")
+    func encoding() {
+        #expect(OAuth1Verifier.encode("Ladies + Gentlemen/~é") == "Ladies%20%2B%20Gentlemen%2F~%C3%A9")
+    }
+
+    @Test("each failed check says which one")
+    func reasons() throws {
+        let user = AuthUser(userID: "1", consumerKey: "ck", consumerSecret: "cs", token: "t", tokenSecret: "ts")
+        let verifier = OAuth1Verifier(users: [user], windowSeconds: 300)
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        func request(_ header: String?) -> SignedRequest {
+            SignedRequest(method: "POST", baseURLs: ["http://127.0.0.1:1/x"], parameters: [], authorization: header)
+        }
+        func signedHeader(nonce: String, timestamp: Int) -> String {
+            let oauth: [(name: String, value: String)] = [("oauth_consumer_key", "ck"), ("oauth_nonce", nonce),
+                ("oauth_signature_method", "HMAC-SHA1"), ("oauth_timestamp", String(timestamp)), ("oauth_token", "t")]
+            let signature = OAuth1Verifier.sign(OAuth1Verifier.baseString(method: "POST", url: "http://127.0.0.1:1/x",
+                                                                         normalized: OAuth1Verifier.normalize(oauth)), key: "cs&ts")
+            return "OAuth " + (oauth + [("oauth_signature", signature)])
+                .map { "\($0.name)=\"\(OAuth1Verifier.encode($0.value))\"" }.joined(separator: ", ")
+        }
+        #expect(try verifier.verify(request(signedHeader(nonce: "n1", timestamp: 1_700_000_000)), now: now) == "1")
+        #expect(throws: AuthFailure(reason: "oauth_nonce was already used (a replayed request)")) {
+            try verifier.verify(request(signedHeader(nonce: "n1", timestamp: 1_700_000_000)), now: now)
+        }
+        #expect(throws: AuthFailure(reason: "oauth_timestamp is -301 s from the server clock (allowed: ±300 s)")) {
+            try verifier.verify(request(signedHeader(nonce: "n2", timestamp: 1_699_999_699)), now: now)
+        }
+        #expect(throws: AuthFailure(reason: "no 'Authorization: OAuth …' header")) { try verifier.verify(request(nil), now: now) }
+    }
+}

@@ -1,0 +1,170 @@
+"""SPEC section 6: OAuth 1.0a and bearer authentication, media ownership, self-signed TLS."""
+import hashlib
+import time
+
+import pytest
+import requests
+import tweepy
+from oauthlib.oauth1 import Client
+from requests_oauthlib import OAuth1
+
+from conftest import FIXTURES, UPLOAD_PATH
+
+ALICE = {"user_id": "1", "consumer_key": "ck-alice", "consumer_secret": "cs-alice", "token": "t-alice",
+         "token_secret": "ts-alice", "bearer_token": "bearer-alice"}
+BOB = {"user_id": "2", "consumer_key": "ck-bob", "consumer_secret": "cs-bob", "token": "t-bob",
+       "token_secret": "ts-bob", "bearer_token": "bearer-bob"}
+CODE_32 = {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+
+
+def oauth(user, **overrides):
+    options = {"client_key": user["consumer_key"], "client_secret": user["consumer_secret"],
+               "resource_owner_key": user["token"], "resource_owner_secret": user["token_secret"], **overrides}
+    return OAuth1(**options)
+
+
+@pytest.fixture
+def oauth_mock(start_mock):
+    return start_mock({"auth": {"mode": "oauth1", "users": [ALICE, BOB]},
+                       "processing": {"check_after_secs": 0}})
+
+
+def init(server, auth, **fields):
+    return requests.post(server.upload_url, auth=auth,
+                         data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4", **fields})
+
+
+def last_error(server):
+    return server.admin("/requests").json()["requests"][-1]["error"]
+
+
+def test_correct_signatures_upload_and_own_their_media(oauth_mock):
+    response = init(oauth_mock, oauth(ALICE))
+    assert response.status_code == 202, (response.text, last_error(oauth_mock))
+    media_id = response.json()["media_id_string"]
+    # Multipart APPEND: only the query string and oauth parameters are signed.
+    appended = requests.post(oauth_mock.upload_url, auth=oauth(ALICE), params={"command": "APPEND"},
+                             files={"media_id": (None, media_id), "segment_index": (None, "0"), "media": ("m", b"abcd")})
+    assert appended.status_code == 204, last_error(oauth_mock)
+    finalized = requests.post(oauth_mock.upload_url, auth=oauth(ALICE), data={"command": "FINALIZE", "media_id": media_id})
+    assert finalized.status_code == 201
+    status = requests.get(oauth_mock.upload_url, auth=oauth(ALICE), params={"command": "STATUS", "media_id": media_id})
+    assert status.status_code == 200
+    assert oauth_mock.upload(media_id)["owner"] == "1"
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("wrong_consumer_secret", "signature mismatch"),
+    ("wrong_token_secret", "signature mismatch"),
+    ("unknown_consumer", "unknown oauth_consumer_key"),
+    ("no_header", "no 'Authorization: OAuth"),
+])
+def test_bad_credentials_get_401_code_32_and_the_journal_says_why(oauth_mock, case, reason):
+    auth = {
+        "wrong_consumer_secret": oauth(ALICE, client_secret="nope"),
+        "wrong_token_secret": oauth(ALICE, resource_owner_secret="nope"),
+        "unknown_consumer": oauth(ALICE, client_key="who"),
+        "no_header": None,
+    }[case]
+    response = init(oauth_mock, auth)
+    assert response.status_code == 401
+    assert response.json() == CODE_32
+    assert reason in last_error(oauth_mock)
+    assert oauth_mock.admin("/uploads").json()["uploads"] == []
+
+
+def test_signing_multipart_fields_is_rejected(oauth_mock):
+    """A client that wrongly puts multipart fields into its signature base string."""
+    media_id = init(oauth_mock, oauth(ALICE)).json()["media_id_string"]
+    fields = {"command": "APPEND", "media_id": media_id, "segment_index": "0"}
+    client = Client(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"], ALICE["token_secret"])
+    # Sign as if the fields were urlencoded, then send them as multipart.
+    _, headers, _ = client.sign(oauth_mock.upload_url, "POST", body=fields,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = requests.post(oauth_mock.upload_url, headers={"Authorization": headers["Authorization"]},
+                             files={**{k: (None, v) for k, v in fields.items()}, "media": ("m", b"abcd")})
+    assert response.status_code == 401 and response.json() == CODE_32
+    assert "multipart fields are never signed" in last_error(oauth_mock)
+    assert oauth_mock.upload(media_id)["received_bytes"] == 0
+
+
+def test_urlencoded_body_and_query_are_signed(oauth_mock):
+    media_id = init(oauth_mock, oauth(ALICE)).json()["media_id_string"]
+    import base64
+    response = requests.post(oauth_mock.upload_url, auth=oauth(ALICE), params={"command": "APPEND"},
+                             data={"media_id": media_id, "segment_index": "0",
+                                   "media_data": base64.b64encode(b"ab+/").decode()})
+    assert response.status_code == 204, last_error(oauth_mock)
+
+
+def test_stale_timestamp_and_replayed_nonce(oauth_mock):
+    stale = oauth(ALICE, timestamp=str(int(time.time()) - 3600))
+    response = init(oauth_mock, stale)
+    assert response.status_code == 401
+    assert "from the server clock" in last_error(oauth_mock)
+    replay = oauth(ALICE, nonce="fixed-nonce-1", timestamp=str(int(time.time())))
+    assert init(oauth_mock, replay).status_code == 202
+    second = init(oauth_mock, replay)
+    assert second.status_code == 401 and second.json() == CODE_32
+    assert "already used" in last_error(oauth_mock)
+
+
+def test_signature_for_the_real_upload_host_is_accepted(oauth_mock):
+    client = Client(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"], ALICE["token_secret"])
+    body = "command=INIT&total_bytes=4&media_type=video%2Fmp4"
+    _, headers, _ = client.sign("https://upload.twitter.com" + UPLOAD_PATH, "POST", body=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = requests.post(oauth_mock.upload_url, data=body, headers=headers)
+    assert response.status_code == 202, last_error(oauth_mock)
+
+
+def test_one_user_cannot_append_to_another_users_media(oauth_mock):
+    media_id = init(oauth_mock, oauth(ALICE)).json()["media_id_string"]
+    response = requests.post(oauth_mock.upload_url, auth=oauth(BOB), params={"command": "APPEND"},
+                             files={"media_id": (None, media_id), "segment_index": (None, "0"), "media": ("m", b"abcd")})
+    assert response.status_code == 403
+    assert "belongs to another user" in response.json()["error"]
+    assert oauth_mock.upload(media_id)["received_bytes"] == 0
+
+
+def test_rate_limits_count_per_user(start_mock):
+    server = start_mock({"auth": {"mode": "oauth1", "users": [ALICE, BOB]},
+                         "rate_limits": [{"match": {"command": "INIT"}, "limit": 1, "window_secs": 60, "per": "user"}]})
+    assert init(server, oauth(ALICE)).status_code == 202
+    assert init(server, oauth(ALICE)).status_code == 429
+    assert init(server, oauth(BOB)).status_code == 202
+
+
+def test_bearer_mode(start_mock):
+    server = start_mock({"auth": {"mode": "bearer", "users": [ALICE]}})
+    ok = requests.post(server.upload_url, headers={"Authorization": "Bearer bearer-alice"},
+                       data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"})
+    assert ok.status_code == 202
+    bad = requests.post(server.upload_url, headers={"Authorization": "Bearer wrong"},
+                        data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"})
+    assert bad.status_code == 401 and bad.json() == CODE_32
+
+
+def test_tweepy_with_oauth_over_self_signed_tls(start_mock, tmp_path):
+    trust = tmp_path / "trust"
+    server = start_mock({"auth": {"mode": "oauth1", "users": [ALICE]}, "processing": {"check_after_secs": 0}},
+                        args=["--tls-self-signed", str(trust)])
+    assert server.base_url.startswith("https://")
+    api = tweepy.API(tweepy.OAuth1UserHandler(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"],
+                                              ALICE["token_secret"]), upload_host=f"localhost:{server.port}")
+    api.session.trust_env = False
+    api.session.verify = str(trust / "ca.pem")  # only the CA the mock just wrote
+    clip = FIXTURES / "media" / "clip.mp4"
+    media = api.media_upload(str(clip), chunked=True, media_category="tweet_video")
+    assert media.processing_info["state"] == "succeeded"
+    png = api.simple_upload(str(FIXTURES / "media" / "pixel.png"))
+    assert png.image["w"] == 300
+    detail = requests.get(server.url(f"/__admin/uploads/{media.media_id_string}"), verify=str(trust / "ca.pem")).json()
+    assert detail["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
+    assert detail["owner"] == "1"
+    wrong = tweepy.API(tweepy.OAuth1UserHandler(ALICE["consumer_key"], "bad", ALICE["token"], ALICE["token_secret"]),
+                       upload_host=f"localhost:{server.port}")
+    wrong.session.trust_env = False
+    wrong.session.verify = str(trust / "ca.pem")
+    with pytest.raises(tweepy.Unauthorized):
+        wrong.simple_upload(str(FIXTURES / "media" / "pixel.png"))
