@@ -1,4 +1,3 @@
-import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -16,12 +15,13 @@ struct AdminAPI: Sendable {
             return Self.json(200, .object(["status": "ok"]))
         }
         if route == ["GET", "uploads"] {
-            let uploads = application.service.store.all().map { JSONValue.object(summary($0)) }
-            return Self.json(200, .object(["uploads": .array(uploads)]))
+            return Self.json(200, .object(["uploads": .array(application.reports().map(\.json))]))
         }
         if route.count >= 3, route[0] == "GET", route[1] == "uploads" {
-            guard let session = session(route[2]) else { return Self.notFound("no upload with media_id \(route[2])") }
-            if route.count == 3 { return Self.json(200, .object(detail(session))) }
+            guard let id = UInt64(decimal: route[2]), let session = application.service.store.session(id) else {
+                return Self.notFound("no upload with media_id \(route[2])")
+            }
+            if route.count == 3 { return Self.json(200, application.report(session).json) }
             if route.count == 4, route[3] == "media" {
                 return HTTPReply(status: 200, headers: [("content-type", session.mediaType)],
                                  body: .source(SegmentsBody(session.orderedSegments.map { $0.segment })))
@@ -72,51 +72,6 @@ struct AdminAPI: Sendable {
         default:
             return Self.notFound("no admin route \(method) /__admin/\(parts.joined(separator: "/"))")
         }
-    }
-
-    private func session(_ id: String) -> UploadSession? {
-        UInt64(decimal: id).flatMap { application.service.store.session($0) }
-    }
-
-    private func summary(_ session: UploadSession) -> JSONObject {
-        let settings = application.service.settings
-        var object: JSONObject = [
-            "media_id": .uint(session.mediaID),
-            "media_id_string": .string(String(session.mediaID)),
-            "state": .string(session.state(at: Date(), processing: settings.processing).rawValue),
-            "media_type": .string(session.mediaType),
-        ]
-        object["media_category"] = session.category.map { .string($0.rawValue) } ?? .null
-        object["total_bytes"] = .int(Int64(session.totalBytes))
-        object["received_bytes"] = .int(Int64(session.receivedBytes))
-        object["segment_count"] = .int(Int64(session.segments.count))
-        object["owner"] = session.owner.map { .string($0) } ?? .null
-        return object
-    }
-
-    /// The summary plus digests. Hashing happens here, when a test asks, not on upload.
-    private func detail(_ session: UploadSession) -> JSONObject {
-        var object = summary(session)
-        let segments = session.orderedSegments
-        var sha256 = SHA256()
-        var md5 = Insecure.MD5()
-        object["segments"] = .array(segments.map { entry in
-            let bytes = entry.segment.bytes
-            sha256.update(data: bytes)
-            md5.update(data: bytes)
-            return .object(["index": .int(Int64(entry.index)), "bytes": .int(Int64(bytes.count)),
-                            "sha256": .string(Self.hex(SHA256.hash(data: bytes)))])
-        })
-        if session.segmentsFormWholeFile {
-            object["sha256"] = .string(Self.hex(sha256.finalize()))
-            object["md5"] = .string(Self.hex(md5.finalize()))
-        }
-        return object
-    }
-
-    private static func hex(_ digest: some Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPReply {

@@ -37,6 +37,16 @@ final class MockApplication: HTTPHandler {
         }
     }
 
+    /// Summaries of every upload, oldest first.
+    func reports() -> [UploadReport] {
+        service.store.all().map { UploadReport($0, processing: service.settings.processing, withDigests: false) }
+    }
+
+    /// One upload with per-segment and whole-file digests.
+    func report(_ session: UploadSession) -> UploadReport {
+        UploadReport(session, processing: service.settings.processing, withDigests: true)
+    }
+
     /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
     func reset() {
         for session in service.store.removeAll() {

@@ -60,6 +60,28 @@ public final class UploadMockServer: Sendable {
         application.reset()
     }
 
+    /// Every upload so far, oldest first (no digests; ask `upload(_:)` for those).
+    public func uploads() -> [UploadReport] {
+        application.reports()
+    }
+
+    /// One upload with per-segment SHA-256 and, once whole, the media's SHA-256 and MD5.
+    public func upload(_ mediaID: UInt64) -> UploadReport? {
+        application.service.store.session(mediaID).map(application.report)
+    }
+
+    /// The reassembled bytes, segments in index order.
+    public func media(_ mediaID: UInt64) -> [UInt8]? {
+        application.service.store.session(mediaID).map { session in
+            session.orderedSegments.flatMap { $0.segment.bytes }
+        }
+    }
+
+    /// The request journal, oldest first.
+    public func requests() -> [JournalEntry] {
+        application.journal.all
+    }
+
     public var port: UInt16 { http.port }
     /// For example `http://127.0.0.1:8080`.
     public var baseURL: String { http.baseURL }
@@ -71,4 +93,23 @@ public final class UploadMockServer: Sendable {
         }
         return text
     }
+}
+
+/// Runs `body` with a mock started on a free port, and always stops it.
+///
+/// ```swift
+/// try await withUploadMock { mock in
+///     let client = MyUploader(uploadHost: mock.baseURL)
+///     let id = try await client.upload(video)
+///     #expect(mock.upload(id)?.sha256 == expectedDigest)
+/// }
+/// ```
+public func withUploadMock<Result>(_ configuration: MockConfiguration = MockConfiguration(),
+                                   _ body: (UploadMockServer) async throws -> Result) async throws -> Result {
+    var configuration = configuration
+    configuration.port = 0
+    let server = try UploadMockServer(configuration: configuration)
+    try server.start()
+    defer { server.stop() }
+    return try await body(server)
 }

@@ -5,18 +5,14 @@ import FoundationNetworking
 import Testing
 @testable import TwitterUploadMock
 
-/// A running mock on a free port, stopped when the test ends.
+/// `withUploadMock` with a fixed seed and quiet logs.
 func withLiveMock(_ configure: (inout MockConfiguration) -> Void = { _ in },
                   _ body: (UploadMockServer) async throws -> Void) async throws {
     var configuration = MockConfiguration()
-    configuration.port = 0
     configuration.seed = 1
     configuration.logLevel = .off
     configure(&configuration)
-    let server = try UploadMockServer(configuration: configuration)
-    try server.start()
-    defer { server.stop() }
-    try await body(server)
+    try await withUploadMock(configuration, body)
 }
 
 func send(_ method: String, _ url: String, contentType: String? = nil,

@@ -1,0 +1,71 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TwitterUploadMock  // the public API only, as a user's test suite sees it
+import XCTest
+
+/// A user's client under test: uploads a file in segments with URLSession.
+struct ExampleUploader {
+    let baseURL: String
+
+    func post(_ body: String) async throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: baseURL + "/1.1/media/upload.json")!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as! HTTPURLResponse).statusCode, data)
+    }
+
+    func upload(_ bytes: [UInt8], segmentSize: Int) async throws -> UInt64 {
+        let (_, data) = try await post("command=INIT&total_bytes=\(bytes.count)&media_type=video%2Fmp4")
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let id = object["media_id_string"] as! String
+        for (index, start) in stride(from: 0, to: bytes.count, by: segmentSize).enumerated() {
+            let chunk = Data(bytes[start..<min(start + segmentSize, bytes.count)]).base64EncodedString()
+            let encoded = chunk.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            var status = 0
+            repeat {  // retries what the mock makes fail
+                status = try await post("command=APPEND&media_id=\(id)&segment_index=\(index)&media_data=\(encoded)").0
+            } while status == 503
+        }
+        _ = try await post("command=FINALIZE&media_id=\(id)")
+        return UInt64(id)!
+    }
+}
+
+@Suite("Embedded Swift API")
+struct EmbeddedAPITests {
+    @Test("a client retries an injected 503 and the mock confirms the bytes")
+    func embeddedEndToEnd() async throws {
+        let video = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        try await withUploadMock { mock in
+            mock.faults.add(FaultRule(match: RequestMatch(command: .append, segmentIndex: 1),
+                                      action: FaultAction(status: 503), times: 1))
+            let id = try await ExampleUploader(baseURL: mock.baseURL).upload(video, segmentSize: 20_000)
+            let report = try #require(mock.upload(id))
+            #expect(report.state == .finalized)
+            #expect(report.segments?.map(\.bytes) == [20_000, 20_000, 10_000])
+            #expect(report.sha256 == mock.uploads().first.flatMap { mock.upload($0.mediaID)?.sha256 })
+            #expect(mock.media(id) == video)
+            #expect(mock.requests().filter { $0.status == 503 }.count == 1)
+            mock.reset()
+            #expect(mock.uploads().isEmpty && mock.faults.rules.isEmpty)
+        }
+    }
+}
+
+/// The same from XCTest.
+final class EmbeddedAPIXCTests: XCTestCase {
+    func testUploadThroughTheEmbeddedMock() async throws {
+        var configuration = MockConfiguration()
+        configuration.logLevel = .warning
+        try await withUploadMock(configuration) { mock in
+            let id = try await ExampleUploader(baseURL: mock.baseURL).upload(Array("hello".utf8), segmentSize: 2)
+            XCTAssertEqual(mock.media(id), Array("hello".utf8))
+            XCTAssertEqual(mock.upload(id)?.segmentCount, 3)
+        }
+    }
+}
