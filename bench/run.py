@@ -132,24 +132,41 @@ def startup_ms(binary):
     return statistics.median(samples)
 
 
+def append_once(base, media_id, index, payload):
+    boundary = "memoryboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"command\"\r\n\r\nAPPEND\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"media_id\"\r\n\r\n{media_id}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"segment_index\"\r\n\r\n{index}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"m\"\r\n\r\n").encode() \
+        + payload + f"\r\n--{boundary}--\r\n".encode()
+    status, _ = http("POST", base + "/1.1/media/upload.json", body,
+                     {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 204, status
+
+
 def memory(binary, storage_dir=None):
-    config = {"rate_limits": []}
+    """RSS idle, then after two rounds of 16 concurrent 5 MiB APPENDs of distinct segments."""
+    from concurrent.futures import ThreadPoolExecutor
     extra = ["--storage-dir", storage_dir] if storage_dir else []
-    process, base = start_mock(binary, config, extra)
+    process, base = start_mock(binary, {"rate_limits": []}, extra)
     time.sleep(0.3)
-    idle = rss_kib(process.pid)
+    readings = [(rss_kib(process.pid), 0)]
     media_id = mock_init(base)
-    wrk(base + "/1.1/media/upload.json", "append", 5 * MIB, 16, 2, media_id)
-    loaded = rss_kib(process.pid)
-    stored = json.loads(http("GET", f"{base}/__admin/uploads/{media_id}")[1])["received_bytes"]
+    payload = os.urandom(5 * MIB)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for round_start in (0, 16):
+            list(pool.map(lambda index: append_once(base, media_id, index, payload), range(round_start, round_start + 16)))
+            stored = json.loads(http("GET", f"{base}/__admin/uploads/{media_id}")[1])["received_bytes"]
+            readings.append((rss_kib(process.pid), stored))
     stop_all()
-    return idle, loaded, stored
+    return readings
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mock", required=True, help="twitter-upload-mock binary (release)")
     parser.add_argument("--sink", required=True, help="compiled sink binary")
+    parser.add_argument("--memcpy", required=True, help="compiled memcpy bandwidth probe")
     parser.add_argument("--quick", action="store_true", help="1-second runs, mock and sink only (CI smoke)")
     options = parser.parse_args()
     seconds = 1 if options.quick else 4
@@ -208,7 +225,7 @@ def main():
         stop_all()
 
     started_ms = startup_ms(options.mock)
-    idle, loaded, stored = memory(options.mock)
+    readings = memory(options.mock)
     spooled = None
     if not options.quick and "--storage-dir" in subprocess.run([options.mock, "--help"], capture_output=True, text=True).stdout:
         with tempfile.TemporaryDirectory() as directory:
@@ -223,12 +240,16 @@ def main():
         ratio = f"{row['mbps'] / base_row['mbps']:.2f}" if base_row and row["size"] else "-"
         print(f"{row['target']:9} {payload:>8} {row['c']:>4} {row['rps']:>9.0f} {row['mbps']:>8.1f} "
               f"{row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>6} {ratio:>7}")
-    print(f"\nstartup to first successful request: {started_ms:.1f} ms (target <= 50)")
+    memcpy_mbps = float(subprocess.run([options.memcpy], capture_output=True, text=True).stdout)
+    print(f"\nmemcpy bandwidth (5 MiB buffers, one core): {memcpy_mbps:.0f} MB/s")
+    print(f"startup to first successful request: {started_ms:.1f} ms (target <= 50)")
+    idle = readings[0][0]
     print(f"idle RSS: {idle / 1024:.1f} MB (target <= 15)")
-    print(f"RSS after 16 concurrent 5 MiB APPENDs: {loaded / 1024:.1f} MB holding {stored / MIB:.0f} MiB of media "
-          f"(overhead {(loaded - idle) / 1024 - stored / MIB:.1f} MB)")
+    for rss, stored in readings[1:]:
+        print(f"RSS after 16 concurrent 5 MiB APPENDs: {rss / 1024:.1f} MB holding {stored / MIB:.0f} MiB of media "
+              f"(beyond idle + media: {(rss - idle) / 1024 - stored / MIB:.1f} MB)")
     if spooled:
-        print(f"with --storage-dir: idle {spooled[0] / 1024:.1f} MB, after the same load {spooled[1] / 1024:.1f} MB")
+        print("with --storage-dir: " + ", ".join(f"{rss / 1024:.1f} MB at {stored / MIB:.0f} MiB spooled" for rss, stored in spooled))
 
     def get(target, size, c):
         return next((r for r in rows if r["target"] == target and r["size"] == size and r["c"] == c and r["mode"] != "base64"), None)

@@ -3,6 +3,7 @@
 #ifndef CMICROHTTPD_SHIM_H
 #define CMICROHTTPD_SHIM_H
 
+#include <malloc.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>

@@ -23,6 +23,9 @@ def test_listening_line_and_ready_file(start_mock):
     (["--bogus"], "bogus"),
     (["--log-level", "loud"], "--log-level"),
     (["--tls-cert", "x.pem"], "--tls-key"),
+    (["--auth", "oauth1"], "auth.users"),
+    (["--auth", "kerberos"], "--auth"),
+    (["--tls-self-signed", "/tmp/x", "--tls-cert", "a", "--tls-key", "b"], "exclude each other"),
 ])
 def test_bad_flags_exit_2_with_one_line(args, message):
     result = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=10)

@@ -62,6 +62,9 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     public func start() throws {
+        // Request bodies are buffered in megabyte pieces: have glibc map them with mmap so a
+        // freed one (a replaced or spooled segment) goes back to the OS instead of the heap.
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024)
         try state.withLock { state in
             guard case .idle = state else { throw HTTPServerError("server was already started") }
             let isIPv6 = try fillListenAddress()
