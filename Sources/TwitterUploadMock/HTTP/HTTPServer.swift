@@ -21,6 +21,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// A refused body up to this size is read and dropped so that clients which do not wait
     /// for `100 Continue` still see the reply; larger ones get the reply at once and a close.
     public var discardLimit: Int = 16 * 1024 * 1024
+    /// Map large buffers with mmap so a freed body goes back to the OS at once, rather than
+    /// staying on glibc's heap for reuse. Costs page faults on every large body (about a
+    /// quarter of the ingest speed), so it is for servers that do not keep bodies in memory.
+    public var returnsFreedBodiesToSystem = false
 
     public init() {}
 }
@@ -62,9 +66,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     public func start() throws {
-        // Request bodies are buffered in megabyte pieces: have glibc map them with mmap so a
-        // freed one (a replaced or spooled segment) goes back to the OS instead of the heap.
-        mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+        if configuration.returnsFreedBodiesToSystem { mallopt(M_MMAP_THRESHOLD, 256 * 1024) }
         try state.withLock { state in
             guard case .idle = state else { throw HTTPServerError("server was already started") }
             let isIPv6 = try fillListenAddress()

@@ -26,6 +26,8 @@ public final class UploadMockServer: Sendable {
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
+        // Spooled segments are freed right after they are written: give the memory back.
+        options.returnsFreedBodiesToSystem = configuration.upload.storageDirectory != nil
         if let tls = configuration.tls {
             options.tls = (try Self.readPEM(tls.certificatePath, what: "TLS certificate"),
                            try Self.readPEM(tls.keyPath, what: "TLS key"))
