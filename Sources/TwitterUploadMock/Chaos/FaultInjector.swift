@@ -16,6 +16,30 @@ public struct FiredFault: Sendable {
     }
 }
 
+extension FiredFault {
+    /// The reply a client gets. The real answer is computed (and its effect stored) only when
+    /// the client could see it, or when the rule says `after_commit`.
+    func reply(realAnswer: () -> HTTPReply, error: (UploadError) -> HTTPReply) -> HTTPReply {
+        let action = rule.action
+        let showsRealAnswer = action.status == nil && action.failure != .reset && action.failure != .close
+            && action.failure != .hang
+        var result = rule.afterCommit || showsRealAnswer ? realAnswer() : HTTPReply(status: 0)  // status 0 is never sent
+        if let status = action.status {
+            result = error(.injected(status: status, message: action.error))
+        }
+        switch action.failure {
+        case .reset: result.delivery = .reset
+        case .close: result.delivery = .close
+        case .hang: result.delivery = .hang
+        case .truncate: result.delivery = .truncate(bytes: action.truncateBytes ?? result.body.count / 2)
+        case .slow: result.delivery = .slow(bytesPerSecond: action.bytesPerSecond)
+        case nil: break
+        }
+        result.delay = delay
+        return result
+    }
+}
+
 /// The live fault rules. Matching, skipping, probability draws and retirement happen in one
 /// critical section, so concurrent requests see a consistent count.
 public final class FaultInjector: Sendable {

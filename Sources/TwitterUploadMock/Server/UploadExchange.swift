@@ -28,7 +28,7 @@ final class UploadExchange: HTTPExchange {
         do {
             query = try URLEncodedFormParser.parse(head.query)
         } catch {
-            return reply(for: .malformedBody("query string: \((error as? FormParseError)?.reason ?? "\(error)")"))
+            return reply(for: Self.uploadError(error))
         }
         let maximum = Self.maximumBodyBytes(limits: limits, appending: query.contains { $0 == ("command", "APPEND") })
         if let declared = head.contentLength, declared > maximum {
@@ -40,10 +40,8 @@ final class UploadExchange: HTTPExchange {
             if case .urlEncoded = body { signsBody = application.authenticator.needsSignedBody }
             collector = try UploadParameterCollector(query: query, limits: limits,
                                                      expectedBodyBytes: head.contentLength ?? 0, keepsBodyPairs: signsBody)
-        } catch let error as UploadError {
-            return reply(for: error)
         } catch {
-            return reply(for: .malformedBody((error as? FormParseError)?.reason ?? "\(error)"))
+            return reply(for: Self.uploadError(error))
         }
         return nil
     }
@@ -109,7 +107,9 @@ final class UploadExchange: HTTPExchange {
             return answer(command, parameters, user: facts.user, headers: headers)
         }
         entry.fault = fault.summary
-        return inject(fault, headers: headers) { answer(command, parameters, user: facts.user, headers: headers) }
+        return fault.reply(
+            realAnswer: { answer(command, parameters, user: facts.user, headers: headers) },
+            error: { reply(for: $0, headers: headers) })
     }
 
     private func answer(_ command: UploadCommand, _ parameters: UploadParameters, user: String?,
@@ -121,29 +121,6 @@ final class UploadExchange: HTTPExchange {
         } catch {
             return reply(for: error, headers: headers)
         }
-    }
-
-    /// Applies a fired fault. The real answer is computed (and its effect stored) only when the
-    /// client could see it, or when the rule says `after_commit`.
-    private func inject(_ fault: FiredFault, headers: [(name: String, value: String)],
-                        realAnswer: () -> HTTPReply) -> HTTPReply {
-        let action = fault.rule.action
-        let needsRealAnswer = fault.rule.afterCommit || (action.status == nil
-            && (action.failure == nil || action.failure == .truncate || action.failure == .slow))
-        var result = needsRealAnswer ? realAnswer() : HTTPReply(status: 0)
-        if let status = action.status {
-            result = reply(for: .injected(status: status, message: action.error), headers: headers)
-        }
-        switch action.failure {
-        case .reset: result.delivery = .reset
-        case .close: result.delivery = .close
-        case .hang: result.delivery = .hang
-        case .truncate: result.delivery = .truncate(bytes: action.truncateBytes ?? result.body.count / 2)
-        case .slow: result.delivery = .slow(bytesPerSecond: action.bytesPerSecond)
-        case nil: break
-        }
-        result.delay = fault.delay
-        return result
     }
 
     func completed(_ completion: HTTPCompletion) {
