@@ -26,14 +26,15 @@ public struct Logger: Sendable {
         self.level = level
     }
 
-    public func log(_ level: Level, _ message: String, _ fields: JSONObject = [:]) {
+    /// `fields` is only built when the level is logged, so debug logging costs nothing when off.
+    public func log(_ level: Level, _ message: String, _ fields: @autoclosure () -> JSONObject = [:]) {
         guard level >= self.level, level != .off else { return }
         var object: JSONObject = [
             "time": .string(Date().formatted(.iso8601)),
             "level": .string(level.rawValue),
             "message": .string(message),
         ]
-        for member in fields.members { object[member.key] = member.value }
+        for member in fields().members { object[member.key] = member.value }
         let line = object.json.serialized + [UInt8(ascii: "\n")]
         Self.output.withLock { descriptor in _ = write(descriptor, line, line.count) }
     }

@@ -43,20 +43,34 @@ public struct JournalEntry: Sendable {
 }
 
 /// The most recent requests, oldest first, bounded so a long run cannot grow without limit.
+/// A ring buffer: recording is O(1) even when the journal is full.
 final class RequestJournal: Sendable {
     static let capacity = 10_000
-    private let entries = Mutex<[JournalEntry]>([])
+
+    private struct Ring {
+        var entries: [JournalEntry] = []
+        /// Where the oldest entry is once the ring is full.
+        var oldest = 0
+    }
+
+    private let ring = Mutex(Ring())
 
     func record(_ entry: JournalEntry) {
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeFirst(entries.count - Self.capacity + 1) }
-            entries.append(entry)
+        ring.withLock { ring in
+            if ring.entries.count < Self.capacity {
+                ring.entries.append(entry)
+            } else {
+                ring.entries[ring.oldest] = entry
+                ring.oldest = (ring.oldest + 1) % Self.capacity
+            }
         }
     }
 
-    var all: [JournalEntry] { entries.withLock { $0 } }
+    var all: [JournalEntry] {
+        ring.withLock { ring in Array(ring.entries[ring.oldest...] + ring.entries[..<ring.oldest]) }
+    }
 
     func removeAll() {
-        entries.withLock { $0.removeAll() }
+        ring.withLock { $0 = Ring() }
     }
 }
