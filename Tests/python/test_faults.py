@@ -108,6 +108,16 @@ def test_hang_fault_answers_nothing_until_the_client_gives_up(mock):
     assert append(mock, media_id, 0, b"abc").status_code == 204  # other requests are served meanwhile
 
 
+def test_hung_connection_is_closed_after_the_idle_timeout(start_mock):
+    server = start_mock({"connection_timeout_secs": 1,
+                         "faults": [{"match": {"command": "APPEND"}, "action": {"fault": "hang"}}]})
+    media_id = init(server, 100)
+    started = time.monotonic()
+    received, ending = raw_append(server, media_id, 0, b"abc", timeout=5)
+    assert received == b"" and ending in ("closed", "reset")
+    assert 0.9 <= time.monotonic() - started < 4
+
+
 def test_truncate_fault_sends_headers_and_part_of_the_body(mock):
     add_fault(mock, {"match": {"command": "INIT"}, "action": {"fault": "truncate", "truncate_bytes": 10}, "times": 1})
     connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)

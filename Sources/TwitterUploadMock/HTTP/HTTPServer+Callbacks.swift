@@ -142,7 +142,14 @@ extension HTTPServer {
             return .NO
         case .hang:
             context.phase = .hanging
-            return parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) ? .YES : .NO
+            guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
+            // A suspended connection never notices its client leaving: close it after the idle
+            // timeout, as libmicrohttpd would close any silent connection.
+            let timeout = Double(configuration.connectionTimeoutSeconds)
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+                parked.withLock { $0.wake(context, abandoning: true) }
+            }
+            return .YES
         case .normal, .truncate, .slow:
             context.phase = .responded
             return queue(reply, context: context, connection: connection)

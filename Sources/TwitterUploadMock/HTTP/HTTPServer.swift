@@ -156,9 +156,11 @@ struct ParkedConnections {
         return true
     }
 
-    /// Resumes one connection if it is still parked (a timer may race with shutdown).
-    mutating func wake(_ context: RequestContext) {
+    /// Resumes one connection if it is still parked (a timer may race with shutdown);
+    /// `abandoning` closes it without a response.
+    mutating func wake(_ context: RequestContext, abandoning: Bool = false) {
         guard let entry = connections.removeValue(forKey: ObjectIdentifier(context)) else { return }
+        if abandoning { context.abandon() }
         MHD_resume_connection(entry.connection.pointer)
     }
 

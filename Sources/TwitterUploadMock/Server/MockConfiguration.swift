@@ -11,6 +11,8 @@ public struct MockConfiguration: Sendable {
     /// Seeds every random choice (media ids, probabilistic faults); nil picks one at random.
     public var seed: UInt64?
     public var logLevel = Logger.Level.info
+    /// Idle seconds before a connection (or a hung request) is closed.
+    public var connectionTimeoutSeconds = 60
     public var upload = UploadSettings()
     /// Defaults to the real service's limits; empty disables rate limiting.
     public var rateLimits = RateLimitRule.realDefaults
@@ -55,6 +57,7 @@ extension MockConfiguration {
         if let host = try reader.string("host") { self.host = host }
         if let port = try reader.int("port", in: 0...65535) { self.port = UInt16(port) }
         if let seed = try reader.uint64("seed") { self.seed = seed }
+        if let seconds = try reader.int("connection_timeout_secs", in: 1...86_400) { connectionTimeoutSeconds = seconds }
         if let level = try reader.string("log_level") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw JSONReadError("log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

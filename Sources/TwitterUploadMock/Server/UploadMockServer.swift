@@ -26,6 +26,7 @@ public final class UploadMockServer: Sendable {
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
+        options.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
         // Spooled segments are freed right after they are written: give the memory back.
         options.returnsFreedBodiesToSystem = configuration.upload.storageDirectory != nil
         if let tls = configuration.tls {
