@@ -51,6 +51,25 @@ struct MultipartParserTests {
         }
     }
 
+    @Test("mutated and random bodies in random pieces never crash the parser")
+    func fuzz() {
+        var generator = SeededGenerator(seed: 11)
+        let valid = Self.body()
+        for round in 0..<2000 {
+            var body = round % 4 == 0
+                ? (0..<Int.random(in: 0..<400, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                : valid
+            if round % 4 != 0 {
+                for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                    body[Int.random(in: 0..<body.count, using: &generator)] = [13, 10, 45, 34, 59, 0, 98].randomElement(using: &generator)!
+                }
+                body = Array(body.prefix(Int.random(in: 0...body.count, using: &generator)))
+            }
+            let pieces = (0..<64).map { _ in Int.random(in: 1...40, using: &generator) }
+            _ = try? parseMultipart(body, boundary: "bound", pieces: pieces)
+        }
+    }
+
     @Test("preamble, no final CRLF and an epilogue are accepted", arguments: ["", "\r\n", "\r\n\r\nepilogue"])
     func realClientEndings(_ ending: String) throws {
         let fields = try parseMultipart(Self.body(final: ending, preamble: "This is a preamble.\r\n"), boundary: "bound")
