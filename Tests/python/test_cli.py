@@ -71,3 +71,16 @@ def test_signal_stops_within_two_seconds_with_requests_in_flight(start_mock, sig
     assert time.monotonic() - started < 2
     stuck.close()
     slow.close()
+
+
+def test_ipv6_host(start_mock):
+    server = start_mock(args=["--host", "::1"])
+    assert server.base_url.startswith("http://[::1]:")
+    import requests
+    assert requests.get(server.url("/__admin/health")).json() == {"status": "ok"}
+
+
+def test_unresolvable_host_exits_2():
+    result = subprocess.run([BINARY, "--host", "nowhere"], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert "--host must be an IPv4 or IPv6 address" in result.stderr

@@ -119,27 +119,30 @@ public final class HTTPServer: @unchecked Sendable {
         MHD_stop_daemon(daemon)
     }
 
+    /// Parses `host` into `listenAddress`; returns whether it is IPv6.
     private func fillListenAddress() throws -> Bool {
-        var v4 = sockaddr_in()
-        var v6 = sockaddr_in6()
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
+        var v4 = sockaddr_in()
         if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = configuration.port.bigEndian
-            withUnsafeBytes(of: v4) { source in
-                withUnsafeMutableBytes(of: &listenAddress) { $0.copyMemory(from: source) }
-            }
+            store(v4)
             return false
         }
+        var v6 = sockaddr_in6()
         if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = configuration.port.bigEndian
-            withUnsafeBytes(of: v6) { source in
-                withUnsafeMutableBytes(of: &listenAddress) { $0.copyMemory(from: source) }
-            }
+            store(v6)
             return true
         }
         throw HTTPServerError("--host must be an IPv4 or IPv6 address or localhost, got '\(configuration.host)'")
+    }
+
+    private func store<Address>(_ address: Address) {
+        withUnsafeBytes(of: address) { source in
+            withUnsafeMutableBytes(of: &listenAddress) { $0.copyMemory(from: source) }
+        }
     }
 }
 
