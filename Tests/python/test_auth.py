@@ -109,6 +109,12 @@ def test_stale_timestamp_and_replayed_nonce(oauth_mock):
     assert "already used" in last_error(oauth_mock)
 
 
+def test_nonce_replay_check_can_be_turned_off(start_mock):
+    server = start_mock({"auth": {"mode": "oauth1", "users": [ALICE], "reject_replayed_nonces": False}})
+    replay = oauth(ALICE, nonce="fixed-nonce-2", timestamp=str(int(time.time())))
+    assert [init(server, replay).status_code for _ in range(2)] == [202, 202]
+
+
 def test_signature_for_the_real_upload_host_is_accepted(oauth_mock):
     client = Client(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"], ALICE["token_secret"])
     body = "command=INIT&total_bytes=4&media_type=video%2Fmp4"

@@ -13,6 +13,8 @@ public struct AuthSettings: Sendable, Equatable {
     public var users: [AuthUser] = []
     /// How far `oauth_timestamp` may be from the server's clock.
     public var timestampWindowSeconds = 300
+    /// Refuse an `oauth_nonce` seen before within the window, as the real service does.
+    public var rejectsReplayedNonces = true
 
     public init() {}
 }
@@ -47,6 +49,7 @@ extension AuthSettings {
             mode = parsed
         }
         timestampWindowSeconds = try reader.int("timestamp_window_secs", in: 1...Int(Int32.max)) ?? timestampWindowSeconds
+        rejectsReplayedNonces = try reader.bool("reject_replayed_nonces") ?? rejectsReplayedNonces
         for (index, value) in (try reader.array("users") ?? []).enumerated() {
             var user = try JSONReader(value, path: reader.element(index, of: "users"))
             guard let id = try user.string("user_id") else { throw JSONReadError("\(user.path).user_id is required") }

@@ -15,7 +15,8 @@ final class Authenticator: Sendable {
     init(settings: AuthSettings, scheme: String) {
         self.settings = settings
         self.scheme = scheme
-        oauth = OAuth1Verifier(users: settings.users, windowSeconds: settings.timestampWindowSeconds)
+        oauth = OAuth1Verifier(users: settings.users, windowSeconds: settings.timestampWindowSeconds,
+                               rejectsReplayedNonces: settings.rejectsReplayedNonces)
     }
 
     /// Whether urlencoded body parameters must be kept as text for signature checks.
