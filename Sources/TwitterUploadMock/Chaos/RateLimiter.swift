@@ -7,7 +7,7 @@ import Synchronization
 
 /// One rate limit: how many matching requests a window allows.
 public struct RateLimitRule: Sendable, Equatable {
-    public enum Scope: String, Sendable, Codable {
+    public enum Scope: String, Sendable {
         case user
         case global
     }

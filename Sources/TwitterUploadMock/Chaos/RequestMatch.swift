@@ -9,7 +9,7 @@ public struct RequestFacts: Sendable {
 }
 
 /// Which requests a rule applies to; every field that is set must match.
-public struct RequestMatch: Sendable, Equatable, Codable {
+public struct RequestMatch: Sendable, Equatable {
     public var method: String?
     public var path: String?
     public var command: UploadCommand?

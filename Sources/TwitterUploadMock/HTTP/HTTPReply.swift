@@ -18,10 +18,6 @@ public struct HTTPReply: Sendable {
         self.delay = delay
         self.delivery = delivery
     }
-
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
-    }
 }
 
 public enum HTTPBody: Sendable {

@@ -10,7 +10,7 @@ import Glibc
 
 /// JSON-lines logging to stderr, one object per event, so CI logs can be filtered with jq.
 public struct Logger: Sendable {
-    public enum Level: String, Sendable, CaseIterable, Codable, Comparable {
+    public enum Level: String, Sendable, CaseIterable, Comparable {
         case debug, info, warning, error, off
 
         public static func < (lhs: Level, rhs: Level) -> Bool {

@@ -1,5 +1,5 @@
 /// The commands of `/1.1/media/upload.json`; a request without `command` is a simple upload.
-public enum UploadCommand: String, Sendable, CaseIterable, Codable {
+public enum UploadCommand: String, Sendable, CaseIterable {
     case initialize = "INIT"
     case append = "APPEND"
     case finalize = "FINALIZE"

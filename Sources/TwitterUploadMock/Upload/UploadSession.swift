@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// Where an upload is in its life, as the admin API reports it.
-public enum UploadState: String, Sendable, Codable {
+public enum UploadState: String, Sendable {
     case initialized, finalized, processing, succeeded, failed, expired
 }
 
