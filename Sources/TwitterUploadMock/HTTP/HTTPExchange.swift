@@ -13,13 +13,14 @@ public protocol HTTPExchange: AnyObject {
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply?
     /// The whole body has arrived.
     func finish() -> HTTPReply
-    /// The exchange is over, whatever happened to it.
+    /// The reply is being handed to the client (or the connection ended without one); called
+    /// once, before the first response byte is sent.
     func completed(_ completion: HTTPCompletion)
 }
 
 /// What happened to an exchange, for journals and logs.
 public struct HTTPCompletion: Sendable {
-    /// The status sent, or nil when the connection ended without a response.
+    /// The status answered, or nil when the connection ended without a response.
     public var status: Int?
     public var bytesReceived: Int
     public var duration: Duration

@@ -27,7 +27,7 @@ final class RequestContext: @unchecked Sendable {
     var phase: Phase = .awaitingHead
     var exchange: (any HTTPExchange)?
     var bytesReceived = 0
-    var statusSent: Int?
+    private var reported = false
     /// Set (under the parked lock) when shutdown wakes the connection: close it, send nothing.
     private(set) var abandoned = false
 
@@ -37,6 +37,16 @@ final class RequestContext: @unchecked Sendable {
 
     func abandon() {
         abandoned = true
+    }
+
+    /// Tells the exchange how it ended, once. Called as the reply is handed over (before any
+    /// byte is sent, so a client that reads the journal right after its response finds it),
+    /// or when the connection ends without a reply.
+    func report(status: Int?, abnormal: Bool) {
+        guard !reported, let exchange else { return }
+        reported = true
+        exchange.completed(HTTPCompletion(status: status, bytesReceived: bytesReceived,
+                                          duration: ContinuousClock.now - startedAt, abnormal: abnormal))
     }
 }
 
@@ -49,12 +59,7 @@ let requestCompletedCallback: MHD_RequestCompletedCallback = { _, _, contextPoin
     guard let slot = contextPointer, let raw = slot.pointee else { return }
     slot.pointee = nil
     let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
-    let completion = HTTPCompletion(
-        status: context.statusSent,
-        bytesReceived: context.bytesReceived,
-        duration: ContinuousClock.now - context.startedAt,
-        abnormal: termination != .REQUEST_TERMINATED_COMPLETED_OK)
-    context.exchange?.completed(completion)
+    context.report(status: nil, abnormal: termination != .REQUEST_TERMINATED_COMPLETED_OK)
 }
 
 let accessHandlerCallback: MHD_AccessHandlerCallback = {
@@ -132,8 +137,10 @@ extension HTTPServer {
         }
         switch reply.delivery {
         case .close:
+            context.report(status: nil, abnormal: true)
             return .NO
         case .reset:
+            context.report(status: nil, abnormal: true)
             // SO_LINGER with a zero timeout turns close() into a TCP RST (needs MHD_USE_TURBO,
             // otherwise libmicrohttpd shuts the socket down gracefully first).
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
@@ -142,6 +149,7 @@ extension HTTPServer {
             return .NO
         case .hang:
             context.phase = .hanging
+            context.report(status: nil, abnormal: true)
             guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
             // A suspended connection never notices its client leaving: close it after the idle
             // timeout, as libmicrohttpd would close any silent connection.
@@ -162,7 +170,7 @@ extension HTTPServer {
         for header in reply.headers {
             MHD_add_response_header(response, header.name, header.value)
         }
-        context.statusSent = reply.status
+        context.report(status: reply.status, abnormal: reply.delivery != .normal)
         return MHD_queue_response(connection, UInt32(reply.status), response)
     }
 
