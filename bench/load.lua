@@ -1,31 +1,64 @@
--- wrk script for scripts/bench. Arguments: MODE SIZE [MEDIA_ID or UPLOAD_ID]
--- MODE: append (multipart media), base64 (urlencoded media_data), s3part (moto UploadPart),
--- init, status, raw (body only: the sink). Each wrk thread has one connection and its own
--- segment index, so concurrency N stores N segments.
-local next_index = 0
+-- wrk script for scripts/bench. Builds each thread's request once (wrk.body), so wrk only
+-- writes bytes; every wrk thread has one keep-alive connection (-t N -c N).
+--
+-- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK
+--   MODE       raw      POST of the payload as is (the sinks)
+--              append   multipart APPEND: command, media_id, segment_index, `media` file part
+--              b64form  urlencoded APPEND with `media_data` (base64, percent-encoded as
+--                       form encoders such as Python requests do: + / = become %2B %2F %3D)
+--              b64mp    multipart APPEND with `media_data` as a text field
+--              s3part   S3 UploadPart: PUT /bench/object?partNumber=N&uploadId=ID, raw body
+--              init     urlencoded INIT of a video (no payload)
+--              status   GET STATUS of ID (no payload)
+--              empty    GET of the URL (no payload): the sinks' small-request ceiling
+--   PAYLOAD_FILE  the payload bytes (random; base64 text for b64*), or "-"
+--   ID         media_id (mock, werkzeug) or uploadId (moto)
+--   EXPECTED_STATUS  status every response must have (checked only when CHECK is 1)
+--   CHECK      1: record each response's status (costs time: used for warm-up and --quick)
+-- Thread i (from 0) uses segment_index i (partNumber i+1), so concurrency N stores N segments
+-- and each thread re-sends its own segment (a repeated index replaces the stored bytes).
+
+local threads = {}
 
 function setup(thread)
-  thread:set("segment", next_index)
-  next_index = next_index + 1
+  thread:set("segment", #threads)
+  table.insert(threads, thread)
+end
+
+local function read_file(path)
+  if path == "-" then return "" end
+  local file = assert(io.open(path, "rb"))
+  local data = file:read("*a")
+  file:close()
+  return data
+end
+
+local function part(boundary, name, value, extra)
+  return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name .. "\"" .. (extra or "")
+    .. "\r\n\r\n" .. value .. "\r\n"
 end
 
 function init(args)
-  local mode, size, id = args[1], tonumber(args[2]), args[3]
-  local payload = string.rep("0123456789abcdef", math.floor(size / 16)) .. string.rep("z", size % 16)
-  if mode == "append" then
-    local b = "benchboundary7MA4YWxkTrZu0gW"
+  local mode, payload, id = args[1], read_file(args[2]), args[3]
+  expected = tonumber(args[4])
+  local boundary = "----benchboundary7MA4YWxkTrZu0gW"
+  if mode == "append" or mode == "b64mp" then
     wrk.method = "POST"
-    wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
-    wrk.body = "--" .. b .. "\r\nContent-Disposition: form-data; name=\"command\"\r\n\r\nAPPEND\r\n"
-      .. "--" .. b .. "\r\nContent-Disposition: form-data; name=\"media_id\"\r\n\r\n" .. id .. "\r\n"
-      .. "--" .. b .. "\r\nContent-Disposition: form-data; name=\"segment_index\"\r\n\r\n" .. segment .. "\r\n"
-      .. "--" .. b .. "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\n"
-      .. "Content-Type: application/octet-stream\r\n\r\n" .. payload .. "\r\n--" .. b .. "--\r\n"
-  elseif mode == "base64" then
+    wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+    local media
+    if mode == "append" then
+      media = "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\n"
+        .. "Content-Type: application/octet-stream\r\n\r\n" .. payload .. "\r\n"
+    else
+      media = part(boundary, "media_data", payload)
+    end
+    wrk.body = part(boundary, "command", "APPEND") .. part(boundary, "media_id", id)
+      .. part(boundary, "segment_index", tostring(segment)) .. media .. "--" .. boundary .. "--\r\n"
+  elseif mode == "b64form" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-    local text = string.rep("QUJD", math.floor(size * 4 / 3 / 4))
-    wrk.body = "command=APPEND&media_id=" .. id .. "&segment_index=" .. segment .. "&media_data=" .. text
+    local escaped = payload:gsub("[+/=]", { ["+"] = "%2B", ["/"] = "%2F", ["="] = "%3D" })
+    wrk.body = "command=APPEND&media_id=" .. id .. "&segment_index=" .. segment .. "&media_data=" .. escaped
   elseif mode == "s3part" then
     wrk.method = "PUT"
     wrk.path = "/bench/object?partNumber=" .. (segment + 1) .. "&uploadId=" .. id
@@ -34,22 +67,50 @@ function init(args)
   elseif mode == "init" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-    wrk.body = "command=INIT&total_bytes=1000000&media_type=video%2Fmp4"
+    wrk.body = "command=INIT&total_bytes=1048576&media_type=video%2Fmp4&media_category=tweet_video"
   elseif mode == "status" then
     wrk.method = "GET"
     wrk.path = "/1.1/media/upload.json?command=STATUS&media_id=" .. id
-  else
+  elseif mode == "empty" then
+    wrk.method = "GET"
+  elseif mode == "raw" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/octet-stream"
     wrk.body = payload
+  else
+    error("unknown mode " .. tostring(mode))
   end
   body_bytes = #(wrk.body or "")
+  checked, unexpected, unexpected_status, unexpected_body = 0, 0, 0, ""
+  if args[5] == "1" then
+    -- Defined only when checking: wrk parses headers and bodies into Lua only if it exists.
+    response = function(status, headers, body)
+      checked = checked + 1
+      if status ~= expected then
+        unexpected = unexpected + 1
+        unexpected_status = status
+        if unexpected_body == "" then unexpected_body = (body or ""):sub(1, 200) end
+      end
+    end
+  end
 end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local bytes, checked_total, unexpected_total, status, body = 0, 0, 0, 0, ""
+  for _, thread in ipairs(threads) do
+    bytes = thread:get("body_bytes")  -- the same length on every thread
+    checked_total = checked_total + thread:get("checked")
+    unexpected_total = unexpected_total + thread:get("unexpected")
+    if thread:get("unexpected") > 0 then
+      status, body = thread:get("unexpected_status"), thread:get("unexpected_body")
+    end
+  end
   io.write(string.format(
-    "RESULT requests=%d duration_us=%d status_errors=%d socket_errors=%d p50_us=%d p99_us=%d\n",
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    "RESULT requests=%d duration_us=%d body_bytes=%d status_errors=%d socket_errors=%d"
+      .. " p50_us=%d p90_us=%d p99_us=%d max_us=%d checked=%d unexpected=%d unexpected_status=%d\n",
+    summary.requests, summary.duration, bytes, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    checked_total, unexpected_total, status))
+  if body ~= "" then io.write("UNEXPECTED_BODY " .. body:gsub("[\r\n]", " ") .. "\n") end
 end

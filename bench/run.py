@@ -1,26 +1,95 @@
 """Drives scripts/bench: starts each target on 127.0.0.1, loads it with wrk, prints the table.
 
-Targets: the sink (loopback ceiling), twitter-upload-mock, moto's S3 UploadPart, and a plain
-Flask/werkzeug APPEND mock. Ratios are taken within this one run, so a noisy machine slows
-every row alike.
+Targets: `sink` (plain-socket C server: the loopback ceiling), `mhd` (libmicrohttpd with the
+mock's settings and a handler that drops the body), `mock` (twitter-upload-mock), `moto`
+(moto's server doing S3 UploadPart) and `werkzeug` (a Flask APPEND mock). Ratios are taken
+within one run, so a busy machine slows every row alike. Every process started here runs in
+its own process group and is killed on exit, failure, Ctrl-C, SIGTERM or SIGHUP.
+
+Exit status: 0 when everything ran, whatever the ratios; 1 when a target failed to start or a
+target that must not fail (sink, mhd, mock) answered with errors or unexpected statuses.
 """
 import argparse
+import base64
+import ctypes
 import json
 import os
+import platform
 import re
+import resource
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MIB = 1024 * 1024
+TICKS = os.sysconf("SC_CLK_TCK")
+UPLOAD = "/1.1/media/upload.json"
+STRICT_TARGETS = {"sink", "mhd", "mock"}  # errors here fail the run; peers only warn
+
+
+class Broken(Exception):
+    """Something that makes the run invalid (exit 1)."""
+
+
+# ---------------------------------------------------------------- processes
+
 processes = []
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _child_setup():
+    # Die with the benchmark even if it is SIGKILLed (PR_SET_PDEATHSIG = 1).
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def spawn(command, **kwargs):
+    kwargs.setdefault("stdout", subprocess.DEVNULL)
+    kwargs.setdefault("stderr", subprocess.DEVNULL)
+    process = subprocess.Popen([str(part) for part in command], start_new_session=True,
+                               preexec_fn=_child_setup, **kwargs)
+    processes.append(process)
+    return process
+
+
+def stop(process, grace=2.0):
+    """SIGTERM to the process group, SIGKILL after `grace` seconds."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=grace)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+    except ProcessLookupError:
+        pass
+    if process.poll() is None:
+        process.wait()
+    if process in processes:
+        processes.remove(process)
+
+
+def stop_all():
+    for process in list(processes):
+        stop(process, grace=0.5)
+
+
+class Interrupted(BaseException):
+    def __init__(self, number):
+        super().__init__(f"signal {number}")
+        self.number = number
+
+
+def _on_signal(number, _frame):
+    raise Interrupted(number)
 
 
 def free_port():
@@ -29,252 +98,520 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start(command, port, ready_path="/", **kwargs):
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True, **kwargs)
-    processes.append(process)
-    deadline = time.monotonic() + 30
+def wait_ready_file(path, process, name, timeout=60):
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Broken(f"{name} exited with status {process.returncode} during startup")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
+            text = Path(path).read_text().strip()
+            if text:
+                return text
+        except FileNotFoundError:
+            pass
+        time.sleep(0.005)
+    raise Broken(f"{name} did not become ready within {timeout} s")
+
+
+def wait_port(port, process, name, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Broken(f"{name} exited with status {process.returncode} during startup")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return f"http://127.0.0.1:{port}"
         except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"{command[0]} exited during startup")
-            time.sleep(0.05)
-    raise SystemExit(f"{command[0]} did not start listening")
+            time.sleep(0.02)
+    raise Broken(f"{name} did not listen within {timeout} s")
 
 
-def stop_all():
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    processes.clear()
+def cpu_seconds(pid):
+    """user and system CPU seconds of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
-def http(method, url, body=None, headers=None):
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read()
-
-
-def wrk(url, mode, size, concurrency, seconds, ident=""):
-    command = ["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", str(HERE / "load.lua"), url, "--", mode, str(size), ident]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
-    match = re.search(r"RESULT (.*)", output)
-    if not match:
-        raise SystemExit(f"wrk gave no result for {url} {mode}:\n{output}")
-    result = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
-    seconds = result["duration_us"] / 1e6
-    request_bytes = len(body_for(mode, size, ident))
-    return {
-        "rps": result["requests"] / seconds,
-        "mbps": result["requests"] * request_bytes / seconds / 1e6,
-        "p50": result["p50_us"] / 1000, "p99": result["p99_us"] / 1000,
-        "errors": result["status_errors"] + result["socket_errors"],
-    }
-
-
-def body_for(mode, size, ident):
-    # Request body sizes as load.lua builds them (what MB/s counts).
-    if mode == "append":
-        return b"x" * (size + 420 + len(ident))
-    if mode == "base64":
-        return b"x" * (size * 4 // 3 // 4 * 4 + 60 + len(ident))
-    if mode in ("init",):
-        return b"x" * 55
-    if mode == "status":
-        return b""
-    return b"x" * size
-
-
-def rss_kib(pid, field="VmRSS"):
+def proc_status_kib(pid, field):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
 
-def start_mock(binary, config, extra=()):
-    port = free_port()
-    config_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-    json.dump(config, config_file)
-    config_file.close()
-    process = start([binary, "--port", str(port), "--log-level", "error", "--config", config_file.name, *extra], port)
-    return process, f"http://127.0.0.1:{port}"
+# ---------------------------------------------------------------- HTTP helpers
 
 
-def mock_init(base, total=536_870_912, category="tweet_video"):
-    status, body = http("POST", base + "/1.1/media/upload.json",
-                        f"command=INIT&total_bytes={total}&media_type=video%2Fmp4&media_category={category}".encode(),
-                        {"Content-Type": "application/x-www-form-urlencoded"})
-    return json.loads(body)["media_id_string"]
+def http(base, method, path, body=b"", headers=None, timeout=30):
+    """One request on a fresh connection; returns (status, body)."""
+    import http.client
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
-def startup_ms(binary):
-    samples = []
-    for _ in range(5):
+def form(base, fields, expect):
+    body = "&".join(f"{key}={value}" for key, value in fields.items()).encode()
+    status, reply = http(base, "POST", UPLOAD, body, {"Content-Type": "application/x-www-form-urlencoded"})
+    if status != expect:
+        raise Broken(f"{fields.get('command')} answered {status}, expected {expect}: {reply[:300]!r}")
+    return reply
+
+
+def mock_init(base, total_bytes, category="tweet_video"):
+    reply = form(base, {"command": "INIT", "total_bytes": total_bytes, "media_type": "video%2Fmp4",
+                        "media_category": category}, 202)
+    return json.loads(reply)["media_id_string"]
+
+
+def multipart_append(base, media_id, index, payload):
+    boundary = "memoryboundary1234"
+    head = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                   for name, value in (("command", "APPEND"), ("media_id", media_id), ("segment_index", index)))
+    body = (head + f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"m\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    status, reply = http(base, "POST", UPLOAD, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    if status != 204:
+        raise Broken(f"APPEND answered {status}: {reply[:300]!r}")
+
+
+# ---------------------------------------------------------------- load
+
+
+class Bench:
+    def __init__(self, options, work):
+        self.options = options
+        self.work = work
+        self.rows = []
+        self.failures = []
+        self.warnings = []
+        self.seconds = 1 if options.quick else options.seconds
+        self.payloads = {}
+
+    def payload(self, size, encoding="bin"):
+        """Path of a file of `size` random bytes (or their base64 text)."""
+        key = (size, encoding)
+        if key not in self.payloads:
+            raw_path = self.work / f"payload-{size}.bin"
+            if not raw_path.exists():
+                raw_path.write_bytes(os.urandom(size))
+            path = raw_path
+            if encoding == "b64":
+                path = self.work / f"payload-{size}.b64"
+                path.write_bytes(base64.b64encode(raw_path.read_bytes()))
+            self.payloads[key] = path
+        return self.payloads[key]
+
+    def wrk(self, url, mode, payload, ident, expect, concurrency, seconds, check, server_pid):
+        command = ["wrk", "-t", concurrency, "-c", concurrency, "-d", f"{seconds}s", "--timeout", "10s",
+                   "-s", HERE / "load.lua", url, "--", mode, payload, ident or "-", expect, "1" if check else "0"]
+        before = cpu_seconds(server_pid)
+        client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        process = spawn(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            output, _ = process.communicate(timeout=seconds + 60)  # reaps wrk: its CPU time joins RUSAGE_CHILDREN
+        except subprocess.TimeoutExpired:
+            raise Broken(f"wrk did not finish: {' '.join(map(str, command))}")
+        finally:
+            stop(process, grace=0)
+        after = cpu_seconds(server_pid)
+        client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        text = output.decode(errors="replace")
+        match = re.search(r"^RESULT (.*)$", text, re.M)
+        if not match:
+            raise Broken(f"wrk gave no result for {url} {mode}:\n{text}")
+        result = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+        elapsed = result["duration_us"] / 1e6
+        unexpected_body = re.search(r"^UNEXPECTED_BODY (.*)$", text, re.M)
+        return {
+            "rps": result["requests"] / elapsed,
+            "mbps": result["requests"] * result["body_bytes"] / elapsed / 1e6,
+            "body": result["body_bytes"],
+            "p50": result["p50_us"] / 1000, "p90": result["p90_us"] / 1000, "p99": result["p99_us"] / 1000,
+            # A checked run sees every status; otherwise wrk counts statuses >= 400.
+            "errors": result["socket_errors"] + (result["unexpected"] if check else result["status_errors"]),
+            "unexpected": result["unexpected"], "checked": result["checked"],
+            "unexpected_status": result["unexpected_status"],
+            "unexpected_body": unexpected_body.group(1) if unexpected_body else "",
+            "server_user": (after[0] - before[0]) / elapsed * 100,
+            "server_sys": (after[1] - before[1]) / elapsed * 100,
+            "client": (client_after.ru_utime + client_after.ru_stime - client_before.ru_utime
+                       - client_before.ru_stime) / elapsed * 100,
+        }
+
+    def measure(self, target, server, base, path, mode, size, concurrency, ident, expect, label=None):
+        encoding = "b64" if mode.startswith("b64") else "bin"
+        payload = self.payload(size, encoding) if size else "-"
+        url = base + path
+        problem = None
+        # A short checked run first: warms the server up and proves every answer is `expect`.
+        check = self.wrk(url, mode, payload, ident, expect, concurrency, 1, True, server.pid)
+        if check["errors"]:
+            problem = (f"{check['unexpected']} of {check['checked']} answers were not {expect}"
+                       + (f" (last {check['unexpected_status']}: {check['unexpected_body'][:160]})"
+                          if check["unexpected"] else "")
+                       + f", {check['errors'] - check['unexpected']} socket errors")
+        result = check
+        if not self.options.quick:
+            result = self.wrk(url, mode, payload, ident, expect, concurrency, self.seconds, False, server.pid)
+            if result["errors"] and not problem:
+                problem = f"{result['errors']} errors (status >= 400 or socket) in the measured run"
+        if server.poll() is not None:
+            problem = f"the server exited (status {server.returncode})"
+        row = {"target": target, "mode": mode, "size": size, "c": concurrency, "label": label, **result}
+        self.rows.append(row)
+        if problem:
+            message = f"{target} {describe(row)} c={concurrency}: {problem}"
+            (self.failures if target in STRICT_TARGETS else self.warnings).append(message)
+        print(f"  {target:9} {describe(row):>10} c={concurrency}: {result['rps']:9.0f} req/s {result['mbps']:8.1f} MB/s"
+              f"  p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms" + (f"  !! {problem}" if problem else ""),
+              file=sys.stderr, flush=True)
+        if server.poll() is not None:
+            raise Broken(f"{target} exited during the load")
+
+
+def describe(row):
+    if row.get("label"):
+        return row["label"]
+    size = row["size"]
+    text = f"{size // MIB} MiB" if size >= MIB else f"{size // 1024} KiB"
+    return text + {"b64form": " b64", "b64mp": " b64mp"}.get(row["mode"], "")
+
+
+# ---------------------------------------------------------------- startup and memory
+
+
+def start_mock(options, work, name, config, extra=()):
+    config_path = work / f"{name}.json"
+    config_path.write_text(json.dumps(config))
+    ready = work / f"{name}.ready"
+    process = spawn([options.mock, "--port", "0", "--ready-file", ready, "--config", config_path, *extra])
+    return process, wait_ready_file(ready, process, "the mock")
+
+
+def health_ok(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return connection.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def startup_ms(options, runs, warnings):
+    """Spawn -> first 200 on /__admin/health, polled every 0.5 ms; median of `runs`."""
+    samples, exits = [], []
+    for _ in range(runs):
         port = free_port()
         begun = time.monotonic()
-        process = subprocess.Popen([binary, "--port", str(port), "--log-level", "off"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        processes.append(process)
-        while True:
-            try:
-                if http("GET", f"http://127.0.0.1:{port}/__admin/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.001)
+        process = spawn([options.mock, "--port", port])
+        while not health_ok(port):
+            if process.poll() is not None:
+                raise Broken(f"the mock exited with status {process.returncode} during startup")
+            if time.monotonic() - begun > 30:
+                raise Broken("the mock did not answer /__admin/health within 30 s")
+            time.sleep(0.0005)
         samples.append((time.monotonic() - begun) * 1000)
-        stop_all()
-    return statistics.median(samples)
+        stop(process)
+        exits.append(process.returncode)
+    bad = [code for code in exits if code != 0]
+    if bad:
+        warnings.append(f"{len(bad)} of {runs} mocks stopped right after their first 200 did not exit 0 on SIGTERM "
+                        f"(statuses {bad}; -15: killed by the signal, -9: still running after 2 s)")
+    return samples
 
 
-def append_once(base, media_id, index, payload):
-    boundary = "memoryboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"command\"\r\n\r\nAPPEND\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"media_id\"\r\n\r\n{media_id}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"segment_index\"\r\n\r\n{index}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"m\"\r\n\r\n").encode() \
-        + payload + f"\r\n--{boundary}--\r\n".encode()
-    status, _ = http("POST", base + "/1.1/media/upload.json", body,
-                     {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    assert status == 204, status
-
-
-def memory(binary, storage_dir=None):
-    """RSS idle, then after two rounds of 16 concurrent 5 MiB APPENDs of distinct segments."""
-    from concurrent.futures import ThreadPoolExecutor
+def memory(options, work, rounds, storage_dir=None):
+    """RSS idle, then after each round of 16 concurrent 5 MiB APPENDs of distinct segments."""
     extra = ["--storage-dir", storage_dir] if storage_dir else []
-    process, base = start_mock(binary, {"rate_limits": []}, extra)
+    name = "memory-spool" if storage_dir else "memory"
+    process, base = start_mock(options, work, name, {"rate_limits": []}, extra)
     time.sleep(0.3)
-    readings = [(rss_kib(process.pid), rss_kib(process.pid, "RssAnon"))]
-    media_id = mock_init(base)
+    idle = {"rss": proc_status_kib(process.pid, "VmRSS"), "anon": proc_status_kib(process.pid, "RssAnon"),
+            "stored": 0}
+    readings = [idle]
+    media_id = mock_init(base, 512 * MIB)
     payload = os.urandom(5 * MIB)
     with ThreadPoolExecutor(max_workers=16) as pool:
-        for round_start in (0, 16):
-            list(pool.map(lambda index: append_once(base, media_id, index, payload), range(round_start, round_start + 16)))
-            stored = json.loads(http("GET", f"{base}/__admin/uploads/{media_id}")[1])["received_bytes"]
-            readings.append((rss_kib(process.pid), stored))
-    stop_all()
+        for round_number in range(rounds):
+            first = round_number * 16
+            list(pool.map(lambda index: multipart_append(base, media_id, index, payload), range(first, first + 16)))
+            status, reply = http(base, "GET", f"/__admin/uploads/{media_id}")
+            stored = json.loads(reply).get("received_bytes", 0) if status == 200 else 0
+            readings.append({"rss": proc_status_kib(process.pid, "VmRSS"),
+                             "hwm": proc_status_kib(process.pid, "VmHWM"), "stored": stored})
+    stop(process)
     return readings
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mock", required=True, help="twitter-upload-mock binary (release)")
-    parser.add_argument("--sink", required=True, help="compiled sink binary")
-    parser.add_argument("--memcpy", required=True, help="compiled memcpy bandwidth probe")
-    parser.add_argument("--quick", action="store_true", help="1-second runs, mock and sink only (CI smoke)")
-    options = parser.parse_args()
-    seconds = 1 if options.quick else 4
-    rows = []
-    failures = []
+# ---------------------------------------------------------------- report
 
-    def measure(target, url, mode, size, concurrency, ident="", expect_errors=False):
-        result = wrk(url, mode, size, concurrency, seconds, ident)
-        rows.append({"target": target, "mode": mode, "size": size, "c": concurrency, **result})
-        if result["errors"] and not expect_errors:
-            failures.append(f"{target} {mode} {size} c={concurrency}: {result['errors']} errors")
-        print(f"  measured {target:9} {mode:7} {size:>8} c={concurrency}: {result['mbps']:8.1f} MB/s "
-              f"{result['rps']:9.0f} req/s", file=sys.stderr, flush=True)
 
-    loads = [(5 * MIB, 1), (5 * MIB, 4), (64 * 1024, 1), (1 * MIB, 1)]
-    if options.quick:
-        loads = [(5 * MIB, 1), (64 * 1024, 1)]
+_machine = None
 
-    port = free_port()
-    start([options.sink, str(port)], port)
-    for size, concurrency in loads:
-        measure("sink", f"http://127.0.0.1:{port}/", "raw", size, concurrency)
-    stop_all()
 
-    _, base = start_mock(options.mock, {"rate_limits": [],
-                                        "processing": {"check_after_secs": 0, "polls_until_done": 1_000_000_000}})
-    media_id = mock_init(base)
-    upload = base + "/1.1/media/upload.json"
-    for size, concurrency in loads:
-        measure("mock", upload, "append", size, concurrency, media_id)
-    measure("mock", upload, "base64", 1 * MIB, 1, media_id)
-    measure("mock", upload, "init", 0, 1)
-    status_id = mock_init(base, total=3)
-    http("POST", upload, f"command=APPEND&media_id={status_id}&segment_index=0&media_data=YWJj".encode(),
-         {"Content-Type": "application/x-www-form-urlencoded"})
-    http("POST", upload, f"command=FINALIZE&media_id={status_id}".encode(),
-         {"Content-Type": "application/x-www-form-urlencoded"})
-    measure("mock", upload, "status", 0, 1, status_id)
-    stop_all()
+def machine():
+    global _machine
+    if _machine:
+        return _machine
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    memory_kib = proc_status_kib_file("/proc/meminfo", "MemTotal")
 
-    if not options.quick:
-        port = free_port()
-        start([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port)
-        moto = f"http://127.0.0.1:{port}"
-        http("PUT", moto + "/bench")
-        created = http("POST", moto + "/bench/object?uploads")[1].decode()
-        upload_id = re.search(r"<UploadId>(.*?)</UploadId>", created).group(1)
-        for size, concurrency in loads[:3]:
-            measure("moto", f"{moto}/bench/object", "s3part", size, concurrency, upload_id)
-        stop_all()
+    def version(command, pattern=r"(\d+\.\d+(\.\d+)?)"):
+        try:
+            output = subprocess.run(command, capture_output=True, text=True, timeout=20)
+            found = re.search(pattern, output.stdout + output.stderr)
+            return found.group(1) if found else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
 
-        port = free_port()
-        start([sys.executable, str(HERE / "werkzeug_mock.py"), str(port)], port)
-        for size, concurrency in loads[:3]:
-            measure("werkzeug", f"http://127.0.0.1:{port}/1.1/media/upload.json", "append", size, concurrency, "1")
-        stop_all()
+    swift = version(["swift", "--version"], r"Swift version (\S+)")
+    distribution = next((line.split("=", 1)[1].strip().strip('"') for line in Path("/etc/os-release").read_text()
+                         .splitlines() if line.startswith("PRETTY_NAME=")), platform.system())
+    _machine = (f"{os.cpu_count()} cores ({model}), {memory_kib / 1024 / 1024:.0f} GiB, {distribution}, "
+                f"kernel {platform.release()}, "
+            f"Swift {swift}, "
+            f"libmicrohttpd {version(['pkg-config', '--modversion', 'libmicrohttpd'])}, "
+            f"wrk {version(['wrk', '-v'])}, Python {platform.python_version()}, "
+            f"moto {package_version('moto')}, werkzeug {package_version('werkzeug')}, "
+            f"Flask {package_version('flask')}")
+    return _machine
 
-    started_ms = startup_ms(options.mock)
-    readings = memory(options.mock)
-    spooled = None
-    if not options.quick and "--storage-dir" in subprocess.run([options.mock, "--help"], capture_output=True, text=True).stdout:
-        with tempfile.TemporaryDirectory() as directory:
-            spooled = memory(options.mock, directory)
 
-    sink = {(r["size"], r["c"]): r for r in rows if r["target"] == "sink"}
-    print(f"\n{'target':9} {'payload':>8} {'conc':>4} {'req/s':>9} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'x sink':>7}")
+def proc_status_kib_file(path, field):
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def package_version(name):
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:
+        return "-"
+
+
+def load_average():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def print_table(rows):
+    sink = {(row["size"], row["c"]): row for row in rows if row["target"] == "sink" and row["mode"] in ("raw", "empty")}
+    header = (f"{'target':9} {'payload':>10} {'conc':>4} {'req/s':>8} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'errors':>6} {'x sink':>6} {'srv usr%':>8} {'srv sys%':>8} {'wrk%':>5}")
+    print(header)
     for row in rows:
-        label = {"raw": "", "append": "", "s3part": "", "base64": " b64", "init": " INIT", "status": " STATUS"}[row["mode"]]
-        payload = (f"{row['size'] // MIB}M" if row["size"] >= MIB else f"{row['size'] // 1024}K" if row["size"] else "-") + label
-        base_row = sink.get((row["size"], row["c"]))
-        ratio = f"{row['mbps'] / base_row['mbps']:.2f}" if base_row and row["size"] else "-"
-        print(f"{row['target']:9} {payload:>8} {row['c']:>4} {row['rps']:>9.0f} {row['mbps']:>8.1f} "
-              f"{row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>6} {ratio:>7}")
-    memcpy_mbps = float(subprocess.run([options.memcpy], capture_output=True, text=True).stdout)
-    print(f"\nmemcpy bandwidth (5 MiB buffers, one core): {memcpy_mbps:.0f} MB/s")
-    print(f"startup to first successful request: {started_ms:.1f} ms (target <= 50)")
-    idle, idle_anonymous = readings[0]
-    print(f"idle RSS: {idle / 1024:.1f} MB (target <= 15), of which anonymous {idle_anonymous / 1024:.1f} MB "
-          "(the rest is shared code pages)")
-    for rss, stored in readings[1:]:
-        print(f"RSS after 16 concurrent 5 MiB APPENDs: {rss / 1024:.1f} MB holding {stored / MIB:.0f} MiB of media "
-              f"(beyond idle + media: {(rss - idle) / 1024 - stored / MIB:.1f} MB)")
-    if spooled:
-        print("with --storage-dir: " + ", ".join(f"{rss / 1024:.1f} MB at {stored / MIB:.0f} MiB spooled"
-                                                 for rss, stored in [(spooled[0][0], 0)] + spooled[1:]))
+        base = sink.get((row["size"], row["c"]))
+        if base and row["size"]:
+            ratio = f"{row['mbps'] / base['mbps']:.2f}"
+        elif base:  # small requests: requests per second against the sink's empty GET
+            ratio = f"{row['rps'] / base['rps']:.2f}r"
+        else:
+            ratio = "-"
+        print(f"{row['target']:9} {describe(row):>10} {row['c']:>4} {row['rps']:>8.0f} {row['mbps']:>8.1f} "
+              f"{row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>6} {ratio:>6} {row['server_user']:>8.0f} "
+              f"{row['server_sys']:>8.0f} {row['client']:>5.0f}")
 
-    def get(target, size, c):
-        return next((r for r in rows if r["target"] == target and r["size"] == size and r["c"] == c and r["mode"] != "base64"), None)
 
-    print("\ntargets (information; a miss does not fail the run):")
-    for size, c in [load for load in loads if load[0] == 5 * MIB]:
-        mock_row, sink_row = get("mock", size, c), get("sink", size, c)
-        print(f"  5 MiB c={c}: mock/sink {mock_row['mbps'] / sink_row['mbps']:.2f} (>= 0.6)")
-        for peer, goal in (("moto", 5), ("werkzeug", 3)):
-            peer_row = get(peer, size, c)
-            if peer_row:
-                print(f"  5 MiB c={c}: mock/{peer} {mock_row['mbps'] / peer_row['mbps']:.1f}x (>= {goal}x)")
-    for peer, goal in (("moto", 10), ("werkzeug", 5)):
-        mock_row, peer_row = get("mock", 64 * 1024, 1), get(peer, 64 * 1024, 1)
-        if peer_row:
-            print(f"  64 KiB req/s: mock/{peer} {mock_row['rps'] / peer_row['rps']:.1f}x (>= {goal}x)")
-    if failures:
-        print("\nERRORS:\n  " + "\n  ".join(failures))
-        sys.exit(1)
+def find(rows, target, mode, size, concurrency):
+    return next((row for row in rows if row["target"] == target and row["mode"] == mode
+                 and row["size"] == size and row["c"] == concurrency), None)
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mock", required=True, help="twitter-upload-mock binary (release build)")
+    parser.add_argument("--tools", required=True, help="directory with the compiled sink, mhd_sink and memcpy")
+    parser.add_argument("--quick", action="store_true", help="1-second checked runs, fewer rows, no peers (CI smoke)")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each measured run (default 4)")
+    parser.add_argument("--only", default="", help="comma-separated targets to run (sink,mhd,mock,moto,werkzeug)")
+    options = parser.parse_args()
+    tools = Path(options.tools)
+    wanted = set(filter(None, options.only.split(","))) or {"sink", "mhd", "mock", "moto", "werkzeug"}
+    if options.quick:
+        wanted -= {"mhd", "moto", "werkzeug"}
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+        work = Path(directory)
+        bench = Bench(options, work)
+        begun = time.monotonic()
+        print(f"machine: {machine()}", file=sys.stderr)
+        print(f"load average at start: {load_average()}", file=sys.stderr)
+
+        loads = [(5 * MIB, 1), (5 * MIB, 4), (64 * 1024, 1), (1 * MIB, 1)]
+        small = [1, 4]  # concurrency of the small-request rows
+        if options.quick:
+            loads = [(5 * MIB, 1), (64 * 1024, 1)]
+            small = [1]
+
+        if "sink" in wanted:
+            ready = work / "sink.ready"
+            server = spawn([tools / "sink", 0, ready])
+            base = wait_ready_file(ready, server, "sink")
+            for size, concurrency in loads:
+                bench.measure("sink", server, base, "/", "raw", size, concurrency, "-", 204)
+            for concurrency in small:
+                bench.measure("sink", server, base, "/", "empty", 0, concurrency, "-", 204, label="empty")
+            stop(server)
+
+        if "mhd" in wanted:
+            ready = work / "mhd.ready"
+            server = spawn([tools / "mhd_sink", ready])
+            base = wait_ready_file(ready, server, "mhd_sink")
+            for size, concurrency in loads:
+                bench.measure("mhd", server, base, "/", "raw", size, concurrency, "-", 204)
+            for concurrency in small:
+                bench.measure("mhd", server, base, "/", "empty", 0, concurrency, "-", 204, label="empty")
+            stop(server)
+
+        if "mock" in wanted:
+            server, base = start_mock(options, work, "mock", {
+                "rate_limits": [], "processing": {"check_after_secs": 0, "polls_until_done": 1_000_000_000}})
+            media_id = mock_init(base, 512 * MIB)
+            for size, concurrency in loads:
+                bench.measure("mock", server, base, UPLOAD, "append", size, concurrency, media_id, 204)
+            bench.measure("mock", server, base, UPLOAD, "b64form", 1 * MIB, 1, media_id, 204)
+            if not options.quick:
+                bench.measure("mock", server, base, UPLOAD, "b64mp", 1 * MIB, 1, media_id, 204)
+            for concurrency in small:
+                bench.measure("mock", server, base, UPLOAD, "init", 0, concurrency, "-", 202, label="INIT")
+            # A finalized video whose processing never ends: STATUS answers 200 (in_progress).
+            status_id = mock_init(base, 3)
+            form(base, {"command": "APPEND", "media_id": status_id, "segment_index": 0, "media_data": "YWJj"}, 204)
+            form(base, {"command": "FINALIZE", "media_id": status_id}, 201)
+            for concurrency in small:
+                bench.measure("mock", server, base, UPLOAD, "status", 0, concurrency, status_id, 200, label="STATUS")
+            stop(server)
+
+        if "moto" in wanted:
+            port = free_port()
+            server = spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", port])
+            base = wait_port(port, server, "moto")
+            status, _ = http(base, "PUT", "/bench")
+            created = http(base, "POST", "/bench/object?uploads")[1].decode()
+            upload_id = re.search(r"<UploadId>(.*?)</UploadId>", created)
+            if status != 200 or not upload_id:
+                raise Broken(f"moto: CreateBucket {status}, CreateMultipartUpload {created[:300]}")
+            for size, concurrency in loads:
+                bench.measure("moto", server, base, "/bench/object", "s3part", size, concurrency, upload_id.group(1), 200)
+            stop(server)
+
+        if "werkzeug" in wanted:
+            ready = work / "werkzeug.ready"
+            server = spawn([sys.executable, HERE / "werkzeug_mock.py", ready])
+            base = wait_ready_file(ready, server, "werkzeug mock")
+            for size, concurrency in loads:
+                bench.measure("werkzeug", server, base, UPLOAD, "append", size, concurrency, "1", 204)
+            bench.measure("werkzeug", server, base, UPLOAD, "b64form", 1 * MIB, 1, "1", 204)
+            stop(server)
+
+        startup = memory_in = memory_spooled = None
+        if "mock" in wanted:
+            startup = startup_ms(options, 3 if options.quick else 7, bench.warnings)
+            memory_in = memory(options, work, 1 if options.quick else 2)
+            if not options.quick and "--storage-dir" in subprocess.run([options.mock, "--help"], capture_output=True,
+                                                                       text=True).stdout:
+                with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool:
+                    memory_spooled = memory(options, work, 2, spool)
+        copy = [line.split() for line in subprocess.run([tools / "memcpy"], capture_output=True,
+                                                        text=True).stdout.splitlines()]
+        elapsed = time.monotonic() - begun
+
+    # ------------------------------------------------------------ the report
+    print()
+    print(f"machine: {machine()}")
+    print(f"load average at end: {load_average()}; benchmark took {elapsed:.0f} s"
+          + ("; quick mode: 1 s checked runs" if options.quick else f"; {options.seconds} s per row after a 1 s warm-up"))
+    print("MB/s: request body bytes per second (multipart framing included). errors: status >= 400, socket errors\n"
+          "and answers other than the expected status. x sink: MB/s over the sink's for the same payload size and\n"
+          "concurrency; for small requests (marked r) req/s over the sink's req/s for an empty GET. srv usr%/sys%:\n"
+          "the server's CPU time, % of one core. wrk%: the load generator's CPU time, % of one core.\n")
+    print_table(bench.rows)
+    print()
+    for size, rate in copy:
+        print(f"memcpy bandwidth, {int(size) // MIB} MiB buffers, one core: {float(rate):.0f} MB/s")
+    sink_5m = find(bench.rows, "sink", "raw", 5 * MIB, 1)
+    if sink_5m:
+        print(f"loopback ceiling (sink, 5 MiB, c=1): {sink_5m['mbps']:.0f} MB/s")
+
+    goals = []
+    if startup:
+        median = statistics.median(startup)
+        print(f"startup, spawn to first 200 on /__admin/health: median {median:.1f} ms "
+              f"(min {min(startup):.1f}, max {max(startup):.1f}, {len(startup)} runs)")
+        goals.append((f"startup {median:.1f} ms <= 50 ms", median <= 50))
+    if memory_in:
+        idle = memory_in[0]
+        print(f"idle RSS: {idle['rss'] / 1024:.1f} MB (anonymous {idle['anon'] / 1024:.1f} MB, the rest is shared "
+              "code pages)")
+        goals.append((f"idle RSS {idle['rss'] / 1024:.1f} MB <= 15 MB", idle["rss"] <= 15 * 1024))
+        for reading in memory_in[1:]:
+            extra = reading["rss"] / 1024 - idle["rss"] / 1024 - reading["stored"] / MIB
+            print(f"after 16 concurrent 5 MiB APPENDs: RSS {reading['rss'] / 1024:.1f} MB (peak {reading['hwm'] / 1024:.1f})"
+                  f" holding {reading['stored'] / MIB:.0f} MiB of media: {extra:+.1f} MB beyond idle + media")
+        last = memory_in[-1]
+        extra = last["rss"] / 1024 - idle["rss"] / 1024 - last["stored"] / MIB
+        goals.append((f"in memory: RSS beyond idle + stored media {extra:+.1f} MB <= 8 MB", extra <= 8))
+    if memory_spooled:
+        idle = memory_spooled[0]
+        print("with --storage-dir: RSS " + ", ".join(
+            f"{reading['rss'] / 1024:.1f} MB at {reading['stored'] / MIB:.0f} MiB spooled" for reading in memory_spooled)
+            + f" (peak {memory_spooled[-1]['hwm'] / 1024:.1f} MB)")
+        growth = (memory_spooled[-1]["rss"] - idle["rss"]) / 1024
+        goals.append((f"--storage-dir: RSS growth {growth:+.1f} MB for {memory_spooled[-1]['stored'] / MIB:.0f} MiB "
+                      "spooled <= 8 MB", growth <= 8))
+
+    rows = bench.rows
+    for concurrency in (1, 4):
+        mock = find(rows, "mock", "append", 5 * MIB, concurrency)
+        for peer, mode, goal in (("sink", "raw", 0.6), ("moto", "s3part", 5), ("werkzeug", "append", 3)):
+            other = find(rows, peer, mode, 5 * MIB, concurrency)
+            if mock and other and other["mbps"]:
+                ratio = mock["mbps"] / other["mbps"]
+                goals.append((f"5 MiB c={concurrency}: mock/{peer} MB/s {ratio:.2f}x >= {goal}x", ratio >= goal))
+    mock = find(rows, "mock", "append", 64 * 1024, 1)
+    for peer, mode, goal in (("moto", "s3part", 10), ("werkzeug", "append", 5)):
+        other = find(rows, peer, mode, 64 * 1024, 1)
+        if mock and other and other["rps"]:
+            ratio = mock["rps"] / other["rps"]
+            goals.append((f"64 KiB c=1: mock/{peer} req/s {ratio:.1f}x >= {goal}x", ratio >= goal))
+    if goals:
+        print("\nissue targets (information only; a miss does not fail the run):")
+        for text, ok in goals:
+            print(f"  {verdict(ok)}  {text}")
+    if bench.warnings:
+        print("\nwarnings:\n  " + "\n  ".join(bench.warnings))
+    if bench.failures:
+        raise Broken("errors from targets that must not fail:\n  " + "\n  ".join(bench.failures))
 
 
 if __name__ == "__main__":
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _on_signal)
+    status = 0
     try:
         main()
+    except Broken as problem:
+        print(f"\nbench: FAILED: {problem}", file=sys.stderr)
+        status = 1
+    except Interrupted as signalled:
+        print(f"\nbench: interrupted by signal {signalled.number}; stopping every server", file=sys.stderr)
+        status = 128 + signalled.number
     finally:
         stop_all()
+    sys.exit(status)
