@@ -1,8 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The layers, lowest first. Each target sees only what it imports, and imports are internal
+// by default, so no lower layer's types leak into the public API by accident:
+//
+//   CMicroHTTPD       libmicrohttpd and static inline wrappers for its variadic calls
+//   UploadMockHTTP    an HTTP server on libmicrohttpd; knows nothing of Twitter
+//   UploadMockForms   streaming multipart, urlencoded and base64 parsers; bytes in, events out
+//   UploadMockJSON    JSON values written as the real service writes them, strict parsing
+//   UploadMockDomain  the upload domain: sessions, rules, reassembly; knows nothing of HTTP or C
+//   UploadMockChaos   faults, latency and rate limits
+//   UploadMockAuth    OAuth 1.0a, bearer tokens, self-signed TLS
+//   TwitterUploadMock the endpoints, admin API, configuration and server facade (the product)
+//   twitter-upload-mock  the command line
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -17,37 +30,62 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // The thin C layer: libmicrohttpd plus static inline wrappers for its variadic calls.
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        .target(name: "UploadMockHTTP", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
+        .target(name: "UploadMockForms", swiftSettings: swiftSettings),
+        .target(name: "UploadMockJSON", swiftSettings: swiftSettings),
         .target(
-            name: "TwitterUploadMock",
+            name: "UploadMockDomain",
+            dependencies: ["UploadMockJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "UploadMockChaos",
+            dependencies: ["UploadMockDomain", "UploadMockHTTP", "UploadMockJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "UploadMockAuth",
             dependencies: [
-                "CMicroHTTPD",
+                "UploadMockForms", "UploadMockHTTP", "UploadMockJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TwitterUploadMock",
+            dependencies: [
+                "UploadMockHTTP", "UploadMockForms", "UploadMockJSON", "UploadMockDomain", "UploadMockChaos",
+                "UploadMockAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "twitter-upload-mock",
             dependencies: [
-                "TwitterUploadMock",
+                "TwitterUploadMock", "UploadMockJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TwitterUploadMockTests",
             dependencies: [
-                "TwitterUploadMock",
+                "TwitterUploadMock", "UploadMockHTTP", "UploadMockForms", "UploadMockJSON", "UploadMockDomain",
+                "UploadMockChaos", "UploadMockAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,52 +1,50 @@
-import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+public import ArgumentParser
 import TwitterUploadMock
 
 /// The command line: flags override the config file, which overrides the defaults.
 struct MockCommand: ParsableCommand {
+    static let version = "0.2.0"
+
     static let configuration = CommandConfiguration(
         commandName: "twitter-upload-mock",
-        abstract: "A local, faithful stand-in for upload.twitter.com media upload.")
+        abstract: "A local, faithful stand-in for X's media upload API (v1.1 and v2).",
+        discussion: "Flags override the config file (docs/configuration.md), which overrides the defaults.",
+        version: version)
 
-    @Option(help: "Address to listen on.")
+    private static let defaults = MockConfiguration()
+
+    @Option(help: "Address to listen on: IPv4, IPv6 or localhost (default: \(defaults.host)).")
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one.")
+    @Option(help: "Port to listen on; 0 picks a free one (default: \(defaults.port)).")
     var port: UInt16?
 
-    @Option(help: "JSON configuration file (see docs/configuration.md).")
+    @Option(help: ArgumentHelp("JSON configuration file (docs/configuration.md).", valueName: "file"))
     var config: String?
 
-    @Option(help: "Seed for every random choice, so runs repeat exactly.")
+    @Option(help: "Seed for every random choice, so runs repeat exactly (default: random).")
     var seed: UInt64?
 
-    @Option(help: "Write the base URL to this file, atomically, once listening.")
+    @Option(help: ArgumentHelp("Write the base URL to this file, atomically, once listening.", valueName: "file"))
     var readyFile: String?
 
-    @Option(help: "debug, info, warning, error or off (logs go to stderr as JSON lines).")
-    var logLevel: String?
+    @Option(help: "Logs go to stderr as JSON lines (default: info).")
+    var logLevel: LogLevelSetting?
 
-    @Option(help: "Spool uploaded segments to files in this directory instead of memory.")
+    @Option(help: ArgumentHelp("Spool uploaded segments to files in this directory (default: memory).", valueName: "dir"))
     var storageDir: String?
 
-    @Option(help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
+    @Option(help: ArgumentHelp("PEM certificate (chain) to serve HTTPS with; needs --tls-key.", valueName: "file"))
     var tlsCert: String?
 
-    @Option(help: "PEM private key for --tls-cert.")
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
-    @Option(help: "Generate a certificate for localhost, 127.0.0.1 and upload.twitter.com, write its CA to DIR/ca.pem, serve HTTPS.")
+    @Option(help: ArgumentHelp("Generate a certificate for localhost, 127.0.0.1 and the X upload hosts, write its CA to DIR/ca.pem, serve HTTPS.", valueName: "dir"))
     var tlsSelfSigned: String?
 
-    @Option(help: "none, oauth1 or bearer (users come from the config file's auth.users).")
-    var auth: String?
+    @Option(help: "Users come from the config file's auth.users (default: none).")
+    var auth: AuthSettings.Mode?
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
@@ -55,22 +53,17 @@ struct MockCommand: ParsableCommand {
         if tlsSelfSigned != nil, tlsCert != nil {
             throw ValidationError("--tls-self-signed and --tls-cert exclude each other")
         }
-        if let auth, AuthSettings.Mode(rawValue: auth) == nil {
-            throw ValidationError("--auth must be one of none, oauth1, bearer")
-        }
-        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     /// The configuration file's settings with the flags applied on top.
     func mockConfiguration() throws -> MockConfiguration {
-        var configuration = try config.map { try MockConfiguration.load(path: $0) } ?? MockConfiguration()
+        var configuration = try config.map { path throws(ConfigurationError) in try MockConfiguration.load(path: path) }
+            ?? MockConfiguration()
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let seed { configuration.seed = seed }
         if let storageDir { configuration.upload.storageDirectory = storageDir }
-        if let logLevel { configuration.logLevel = Logger.Level(rawValue: logLevel)! }
+        if let logLevel { configuration.logLevel = logLevel.level }
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)
         }
@@ -79,27 +72,14 @@ struct MockCommand: ParsableCommand {
             configuration.tlsSelfSignedDirectory = tlsSelfSigned
         }
         if let auth {
-            configuration.auth.mode = AuthSettings.Mode(rawValue: auth)!
-            if configuration.auth.mode != .none, configuration.auth.users.isEmpty {
-                throw ValidationError("--auth \(auth) needs users in the config file (auth.users)")
+            configuration.auth.mode = auth
+            if auth != .none, configuration.auth.users.isEmpty {
+                throw ValidationError("--auth \(auth.rawValue) needs users in the config file (auth.users)")
             }
         }
         return configuration
     }
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it: readers never see half.
-func writeAtomically(_ text: String, to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-    guard rename(temporary, path) == 0 else {
-        throw ReadyFileError(path: path, errno: errno)
-    }
-}
-
-struct ReadyFileError: Error, CustomStringConvertible {
-    var path: String
-    var errno: Int32
-
-    var description: String { "cannot rename a temporary file to \(path): \(String(cString: strerror(errno)))" }
-}
+extension LogLevelSetting: ExpressibleByArgument {}
+extension AuthSettings.Mode: ExpressibleByArgument {}

@@ -1,13 +1,9 @@
 import ArgumentParser
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Logging
 import TwitterUploadMock
 
 /// Bad flags and bad config files end here: one line on stderr, exit 2, no stack trace.
@@ -28,24 +24,18 @@ do {
 
 let server: UploadMockServer
 do {
-    server = try UploadMockServer(configuration: try command.mockConfiguration())
-    try server.start()
+    let configuration = try command.mockConfiguration()
+    let logger = Logger(label: "twitter-upload-mock") { _ in
+        guard let level = configuration.logLevel else { return SwiftLogNoOpLogHandler() }
+        return JSONLinesLogHandler(level: level)
+    }
+    server = try UploadMockServer(configuration: configuration, logger: logger)
 } catch {
     fail("\(error)")
 }
 
-print("listening on \(server.baseURL)")
-fflush(nil)
-if let readyFile = command.readyFile {
-    do {
-        try writeAtomically(server.baseURL, to: readyFile)
-    } catch {
-        server.stop()
-        fail("cannot write --ready-file \(readyFile): \(error)")
-    }
-}
-
-// Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0.
+// Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0. Installed
+// before listening, so a signal that arrives right after the ready line is handled too.
 var signalSources: [any DispatchSourceSignal] = []
 for signalNumber in [SIGINT, SIGTERM] {
     signal(signalNumber, SIG_IGN)
@@ -56,5 +46,21 @@ for signalNumber in [SIGINT, SIGTERM] {
     }
     source.resume()
     signalSources.append(source)
+}
+
+do {
+    try server.start()
+} catch {
+    fail("\(error)")
+}
+print("listening on \(server.baseURL)")
+fflush(nil)
+if let readyFile = command.readyFile {
+    do {
+        try ReadyFile.write(server.baseURL, to: readyFile)
+    } catch {
+        server.stop()
+        fail("\(error)")
+    }
 }
 dispatchMain()

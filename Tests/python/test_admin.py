@@ -1,4 +1,4 @@
-"""SPEC section 3: what arrived, the journal, reset."""
+"""README, Verify what arrived: what arrived, the journal, reset."""
 import hashlib
 import random
 

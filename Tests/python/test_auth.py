@@ -1,4 +1,4 @@
-"""SPEC section 6: OAuth 1.0a and bearer authentication, media ownership, self-signed TLS."""
+"""README, Authentication: OAuth 1.0a and bearer authentication, media ownership, self-signed TLS."""
 import hashlib
 import time
 

@@ -1,4 +1,4 @@
-"""SPEC section 7: malformed, truncated, oversized and garbage input get a 4xx or a closed
+"""docs/api.md, Errors: malformed, truncated, oversized and garbage input get a 4xx or a closed
 connection, and the server keeps serving."""
 import socket
 import time

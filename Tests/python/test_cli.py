@@ -1,4 +1,4 @@
-"""SPEC section 1: the command line as a user runs it."""
+"""The command line as a user runs it (README, Command line)."""
 import json
 import signal
 import socket

@@ -1,4 +1,4 @@
-"""SPEC section 4: injected faults, latency and rate limits, as a client sees them."""
+"""docs/faults.md: injected faults, latency and rate limits, as a client sees them."""
 import http.client
 import json
 import socket

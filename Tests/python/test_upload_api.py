@@ -1,4 +1,4 @@
-"""SPEC section 2 over real HTTP: every command, every APPEND rejection, every encoding."""
+"""docs/api.md over real HTTP: every command, every APPEND rejection, every encoding."""
 import base64
 import hashlib
 import subprocess

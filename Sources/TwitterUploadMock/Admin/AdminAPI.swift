@@ -1,77 +1,138 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import UploadMockChaos
+import UploadMockDomain
+import UploadMockHTTP
+import UploadMockJSON
 
-/// `/__admin`: what arrived, the journal, and reset. Never rate limited, never faulted.
+/// The routes of `/__admin` (README, Verify what arrived; docs/faults.md).
+enum AdminRoute: Sendable {
+    case health
+    case uploads
+    case upload
+    case media
+    case requests
+    case reset
+    case rules(RuleKind, RuleAction)
+
+    enum RuleKind: Sendable {
+        case faults
+        case rateLimits
+    }
+
+    enum RuleAction: Sendable {
+        case list, add, removeAll, remove
+    }
+
+    static let prefix = "/__admin"
+
+    static func owns(_ path: String) -> Bool {
+        path == prefix || path.hasPrefix(prefix + "/")
+    }
+
+    static func register<Route>(in routes: inout HTTPRoutes<Route>, as route: (AdminRoute) -> Route) {
+        routes.add("GET", "\(prefix)/health", route(.health))
+        routes.add("GET", "\(prefix)/uploads", route(.uploads))
+        routes.add("GET", "\(prefix)/uploads/{id}", route(.upload))
+        routes.add("GET", "\(prefix)/uploads/{id}/media", route(.media))
+        routes.add("GET", "\(prefix)/requests", route(.requests))
+        routes.add("POST", "\(prefix)/reset", route(.reset))
+        for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
+            routes.add("GET", "\(prefix)/\(path)", route(.rules(kind, .list)))
+            routes.add("POST", "\(prefix)/\(path)", route(.rules(kind, .add)))
+            routes.add("DELETE", "\(prefix)/\(path)", route(.rules(kind, .removeAll)))
+            routes.add("DELETE", "\(prefix)/\(path)/{id}", route(.rules(kind, .remove)))
+        }
+    }
+}
+
+/// Serves `/__admin`: what arrived, the journal, rules and reset. Never rate limited, never
+/// faulted.
 struct AdminAPI: Sendable {
     let application: MockApplication
 
-    func respond(to head: HTTPRequestHead, body: [UInt8]) -> HTTPReply {
-        let parts = head.path.split(separator: "/", omittingEmptySubsequences: true).dropFirst().map(String.init)
-        let route = [head.method] + parts
-        if route == ["GET", "health"] {
+    func respond(to route: AdminRoute, parameters: [String: String], body: [UInt8]) -> HTTPReply {
+        switch route {
+        case .health:
             return Self.json(200, .object(["status": "ok"]))
-        }
-        if route == ["GET", "uploads"] {
-            return Self.json(200, .object(["uploads": .array(application.reports().map(\.json))]))
-        }
-        if route.count >= 3, route[0] == "GET", route[1] == "uploads" {
-            guard let id = UInt64(decimal: route[2]), let session = application.service.store.session(id) else {
-                return Self.notFound("no upload with media_id \(route[2])")
+        case .uploads:
+            return Self.json(200, .object(["uploads": .array(application.uploads.reports().map(\.json))]))
+        case .upload:
+            guard let report = Self.mediaID(parameters).flatMap(application.uploads.report) else {
+                return Self.noUpload(parameters)
             }
-            if route.count == 3 { return Self.json(200, application.report(session).json) }
-            if route.count == 4, route[3] == "media" {
-                return HTTPReply(status: 200, headers: [("content-type", session.mediaType)],
-                                 body: .source(SegmentsBody(session.orderedSegments.map { $0.segment })))
+            return Self.json(200, report.json)
+        case .media:
+            guard let media = Self.mediaID(parameters).flatMap(application.uploads.media) else {
+                return Self.noUpload(parameters)
             }
-        }
-        if route == ["GET", "requests"] {
-            return Self.json(200, .object(["requests": .array(application.journal.all.map { $0.json })]))
-        }
-        if parts.first == "faults" || parts.first == "rate-limits" {
-            return rules(head.method, parts, body: body)
-        }
-        if route == ["POST", "reset"] {
+            return HTTPReply(status: 200, headers: [("content-type", media.mediaType)],
+                             body: .source(SegmentsBody(media.segments)))
+        case .requests:
+            return Self.json(200, .object(["requests": .array(application.journal.all.map(\.json))]))
+        case .reset:
             application.reset()
             return Self.json(200, .object(["status": "reset"]))
+        case .rules(let kind, let action):
+            return rules(kind, action, id: parameters["id"], body: body)
         }
-        return Self.notFound("no admin route \(head.method) \(head.path)")
+    }
+
+    private static func mediaID(_ parameters: [String: String]) -> UInt64? {
+        parameters["id"].flatMap { UInt64(decimal: $0) }
+    }
+
+    private static func noUpload(_ parameters: [String: String]) -> HTTPReply {
+        notFound("no upload with media_id \(parameters["id"] ?? "")")
     }
 
     /// `/__admin/faults` and `/__admin/rate-limits`: add (one rule or an array), list, delete.
-    private func rules(_ method: String, _ parts: [String], body: [UInt8]) -> HTTPReply {
-        let faults = parts[0] == "faults"
-        let listKey = faults ? "faults" : "rate_limits"
-        switch (method, parts.count) {
-        case ("GET", 1):
-            let rules = faults ? application.faults.rules.map(\.json) : application.rateLimiter.rules.map(\.json)
+    private func rules(_ kind: AdminRoute.RuleKind, _ action: AdminRoute.RuleAction, id: String?, body: [UInt8]) -> HTTPReply {
+        let faults = application.faults, limits = application.rateLimiter
+        let listKey = kind == .faults ? "faults" : "rate_limits"
+        switch action {
+        case .list:
+            let rules: [JSONValue] = kind == .faults ? faults.rules.map(\.json) : limits.rules.map(\.json)
             return Self.json(200, .object([listKey: .array(rules)]))
-        case ("POST", 1):
+        case .add:
             do {
-                let document = try JSONValue.parse(body)
-                let values: [JSONValue] = if case .array(let many) = document { many } else { [document] }
-                let added: [JSONValue] = try values.enumerated().map { (index, value) throws(JSONReadError) in
-                    let path = values.count == 1 ? "rule" : "rules[\(index)]"
-                    return faults
-                        ? application.faults.add(try FaultRule(json: value, path: path)).json
-                        : application.rateLimiter.add(try RateLimitRule(json: value, path: path)).json
-                }
-                if case .array = document { return Self.json(201, .object([listKey: .array(added)])) }
-                return Self.json(201, added[0])
+                return try add(kind, body: body, listKey: listKey)
             } catch {
-                return Self.badRequest("\(error)")
+                return Self.badRequest(error.message)
             }
-        case ("DELETE", 1):
-            if faults { application.faults.removeAll() } else { application.rateLimiter.removeAll() }
+        case .removeAll:
+            if kind == .faults { faults.removeAll() } else { limits.removeAll() }
             return HTTPReply(status: 204)
-        case ("DELETE", 2):
-            let removed = faults ? application.faults.remove(id: parts[1]) : application.rateLimiter.remove(id: parts[1])
-            return removed ? HTTPReply(status: 204) : Self.notFound("no rule with id \(parts[1])")
-        default:
-            return Self.notFound("no admin route \(method) /__admin/\(parts.joined(separator: "/"))")
+        case .remove:
+            let id = id ?? ""
+            let removed = kind == .faults ? faults.remove(id: id) : limits.remove(id: id)
+            return removed ? HTTPReply(status: 204) : Self.notFound("no rule with id \(id)")
         }
+    }
+
+    /// Adds one rule (answering it) or an array of rules (answering them all): all or nothing.
+    private func add(_ kind: AdminRoute.RuleKind, body: [UInt8], listKey: String) throws(ConfigurationError) -> HTTPReply {
+        let document = try JSONParser.parse(body)
+        let values: [JSONValue] = if case .array(let many) = document { many } else { [document] }
+        var added: [JSONValue] = []
+        switch kind {
+        case .faults:
+            var rules: [FaultRule] = []
+            for (index, value) in values.enumerated() {
+                rules.append(try JSONReader.decode(FaultRule.self, from: value, path: Self.rulePath(index, of: values)))
+            }
+            added = rules.map { application.faults.add($0).json }
+        case .rateLimits:
+            var rules: [RateLimitRule] = []
+            for (index, value) in values.enumerated() {
+                rules.append(try JSONReader.decode(RateLimitRule.self, from: value, path: Self.rulePath(index, of: values)))
+            }
+            added = rules.map { application.rateLimiter.add($0).json }
+        }
+        if case .array = document { return Self.json(201, .object([listKey: .array(added)])) }
+        return Self.json(201, added.first ?? .null)
+    }
+
+    private static func rulePath(_ index: Int, of values: [JSONValue]) -> String {
+        values.count == 1 ? "rule" : "rules[\(index)]"
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPReply {
@@ -85,6 +146,12 @@ struct AdminAPI: Sendable {
 
     static func badRequest(_ message: String) -> HTTPReply {
         json(400, .object(["error": .string(message)]))
+    }
+
+    static func methodNotAllowed(_ head: HTTPRequestHead, allowed: [String]) -> HTTPReply {
+        var reply = json(405, .object(["error": .string("\(head.path) does not take \(head.method); it takes \(allowed.joined(separator: ", "))")]))
+        reply.headers.append(("allow", allowed.joined(separator: ", ")))
+        return reply
     }
 }
 
@@ -133,16 +200,12 @@ final class BufferedExchange: HTTPExchange {
     }
 
     func begin() -> HTTPReply? {
-        if let length = head.contentLength, length > Self.maximumBodyBytes {
-            return AdminAPI.json(413, .object(["error": .string("admin request bodies are limited to \(Self.maximumBodyBytes) bytes")]))
-        }
+        if let length = head.contentLength, length > Self.maximumBodyBytes { return Self.tooLarge }
         return nil
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {
-        guard body.count + bytes.count <= Self.maximumBodyBytes else {
-            return AdminAPI.json(413, .object(["error": .string("admin request bodies are limited to \(Self.maximumBodyBytes) bytes")]))
-        }
+        guard body.count + bytes.count <= Self.maximumBodyBytes else { return Self.tooLarge }
         body.append(contentsOf: bytes)
         return nil
     }
@@ -150,4 +213,7 @@ final class BufferedExchange: HTTPExchange {
     func finish() -> HTTPReply { respond(head, body) }
 
     func completed(_ completion: HTTPCompletion) {}
+
+    private static let tooLarge = AdminAPI.json(
+        413, .object(["error": .string("admin request bodies are limited to \(maximumBodyBytes) bytes")]))
 }

@@ -1,57 +1,87 @@
-/// The mock's shared state and its routing: admin API, upload endpoint, or 404.
+import Logging
+import UploadMockAuth
+import UploadMockChaos
+import UploadMockDomain
+import UploadMockHTTP
+
+/// The mock's shared state and its routing: the upload endpoints, the admin API, or a
+/// refusal, all decided by one route table.
 final class MockApplication: HTTPHandler {
-    static let uploadPath = "/1.1/media/upload.json"
+    /// What serves a matched route.
+    enum Route: Sendable {
+        case v1Upload
+        case admin(AdminRoute)
+    }
 
     let configuration: MockConfiguration
-    let service: UploadService
+    let uploads: UploadService
     let rateLimiter: RateLimiter
     let faults: FaultInjector
     let authenticator: Authenticator
     let journal = RequestJournal()
     let logger: Logger
+    private let routes: HTTPRoutes<Route>
 
-    init(configuration: MockConfiguration, seed: UInt64) {
+    init(configuration: MockConfiguration, seed: UInt64, logger: Logger) {
         self.configuration = configuration
-        service = UploadService(settings: configuration.upload, seed: seed)
+        uploads = UploadService(settings: configuration.upload, seed: seed)
         rateLimiter = RateLimiter(rules: configuration.rateLimits)
         let faults = FaultInjector(seed: seed)
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
-        logger = Logger(level: configuration.logLevel)
-        authenticator = Authenticator(settings: configuration.auth,
-                                      scheme: configuration.servesHTTPS ? "https" : "http")
+        self.logger = logger
+        authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
+        var routes = HTTPRoutes<Route>()
+        routes.add("POST", V1Exchange.path, .v1Upload)
+        routes.add("GET", V1Exchange.path, .v1Upload)
+        AdminRoute.register(in: &routes) { .admin($0) }
+        self.routes = routes
     }
 
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {
-        if head.path == Self.uploadPath {
-            return UploadExchange(head: head, application: self)
-        }
-        if head.path == "/__admin" || head.path.hasPrefix("/__admin/") {
+        switch routes.match(method: head.method, path: head.path) {
+        case .found(.v1Upload, _):
+            return V1Exchange(head: head, application: self)
+        case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
-            return BufferedExchange(head: head) { head, body in admin.respond(to: head, body: body) }
-        }
-        return BufferedExchange(head: head) { _, _ in
-            let error = UploadError.pageDoesNotExist
-            return HTTPReply(status: error.status, headers: UploadExchange.jsonHeaders,
-                             body: .bytes(error.body!.serialized))
+            return BufferedExchange(head: head) { _, body in admin.respond(to: route, parameters: parameters, body: body) }
+        case .methodNotAllowed(let allowed):
+            let reply = AdminRoute.owns(head.path)
+                ? AdminAPI.methodNotAllowed(head, allowed: allowed)
+                : V1Exchange.render(.methodNotAllowed(head.method, command: nil), requestPath: head.path)
+            return BufferedExchange(head: head) { _, _ in reply }
+        case .notFound:
+            let reply = AdminRoute.owns(head.path)
+                ? AdminAPI.notFound("no admin route \(head.method) \(head.path)")
+                : V1Exchange.render(.pageDoesNotExist, requestPath: head.path)
+            return BufferedExchange(head: head) { _, _ in reply }
         }
     }
 
-    /// Summaries of every upload, oldest first.
-    func reports() -> [UploadReport] {
-        service.store.all().map { UploadReport($0, processing: service.settings.processing, withDigests: false) }
+    /// Journals an upload request and logs how it ended.
+    func record(_ entry: JournalEntry) {
+        journal.record(entry)
+        if let status = entry.status, status >= 400 {
+            logger.info("request refused", metadata: [
+                "method": "\(entry.method)", "path": "\(entry.path)", "status": .stringConvertible(status),
+                "error": entry.error.map { "\($0)" } ?? "",
+            ])
+        } else {
+            logger.debug("request", metadata: [
+                "method": "\(entry.method)", "path": "\(entry.path)", "status": entry.status.map { .stringConvertible($0) } ?? "none",
+            ])
+        }
     }
 
-    /// One upload with per-segment and whole-file digests.
-    func report(_ session: UploadSession) -> UploadReport {
-        UploadReport(session, processing: service.settings.processing, withDigests: true)
+    func logFired(_ fault: FiredFault, method: String, path: String) {
+        logger.info("fault fired", metadata: [
+            "rule": "\(fault.rule.id)", "fault": "\(fault.summary)", "method": "\(method)", "path": "\(path)",
+        ])
     }
 
     /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
     func reset() {
-        for session in service.store.removeAll() {
-            session.segments.values.forEach(service.storage.discard)
-        }
+        uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()
         configuration.rateLimits.forEach { rateLimiter.add($0) }

@@ -1,15 +1,17 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 import Synchronization
+package import UploadMockJSON
 
-/// One request as the journal remembers it.
+/// One request as the journal remembers it (`GET /__admin/requests`, `UploadMockServer.requests()`).
 public struct JournalEntry: Sendable {
     public var time: Date
     public var method: String
     public var path: String
+    /// `INIT`, `APPEND`, `FINALIZE`, `STATUS` or `UPLOAD`, once the request was read that far.
     public var command: String?
     public var mediaID: UInt64?
     public var segmentIndex: Int?
@@ -17,13 +19,22 @@ public struct JournalEntry: Sendable {
     /// Nil when the connection ended without a response (reset, close, hang).
     public var status: Int?
     public var durationMilliseconds = 0.0
+    /// Why the request was refused, in the mock's words (more than the wire says).
     public var error: String?
     /// The fault rule that fired, described.
     public var fault: String?
     /// The rate limit that refused the request, described.
     public var rateLimit: String?
 
-    var json: JSONValue {
+    init(time: Date, method: String, path: String) {
+        self.time = time
+        self.method = method
+        self.path = path
+    }
+}
+
+extension JournalEntry: JSONWritable {
+    package var json: JSONValue {
         var object: JSONObject = [
             "time": .string(time.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))),
             "method": .string(method),

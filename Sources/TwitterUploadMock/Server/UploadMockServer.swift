@@ -3,26 +3,43 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+public import Logging
+import UploadMockAuth
+import UploadMockChaos
+import UploadMockDomain
+import UploadMockHTTP
 
 /// The mock server: start it, point clients at `baseURL`, inspect what arrived, stop it.
+///
+/// ```swift
+/// let mock = try UploadMockServer(configuration: MockConfiguration())
+/// try mock.start()
+/// defer { mock.stop() }
+/// // … upload to mock.baseURL …
+/// let report = mock.upload(mediaID)   // segments, SHA-256, MD5
+/// ```
 public final class UploadMockServer: Sendable {
     public let configuration: MockConfiguration
     /// The seed in use (the configured one, or the random one chosen at startup).
     public let seed: UInt64
-    let application: MockApplication
+    private let application: MockApplication
     private let http: HTTPServer
 
-    public init(configuration: MockConfiguration) throws {
+    /// Prepares a server; nothing listens until `start()`.
+    ///
+    /// - Parameter logger: where the server logs (startup, refused requests, fired faults).
+    ///   The default discards everything, so an embedding test suite stays quiet.
+    public init(configuration: MockConfiguration, logger: Logger = UploadMockServer.quietLogger) throws(UploadMockError) {
         self.configuration = configuration
         seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
         if let directory = configuration.upload.storageDirectory {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw HTTPServerError("--storage-dir \(directory) cannot be created: \(error)")
+                throw UploadMockError("--storage-dir \(directory) cannot be created: \(error)")
             }
         }
-        application = MockApplication(configuration: configuration, seed: seed)
+        application = MockApplication(configuration: configuration, seed: seed, logger: logger)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
@@ -33,27 +50,37 @@ public final class UploadMockServer: Sendable {
             options.tls = (try Self.readPEM(tls.certificatePath, what: "TLS certificate"),
                            try Self.readPEM(tls.keyPath, what: "TLS key"))
         } else if let directory = configuration.tlsSelfSignedDirectory {
-            let generated = try SelfSignedTLS()
             do {
+                let generated = try SelfSignedTLS()
                 try generated.writeCA(to: directory)
+                options.tls = (generated.certificatePEM, generated.keyPEM)
             } catch {
-                throw HTTPServerError("--tls-self-signed \(directory): \(error)")
+                throw UploadMockError("--tls-self-signed \(directory): \(error)")
             }
-            options.tls = (generated.certificatePEM, generated.keyPEM)
         }
         http = HTTPServer(configuration: options, handler: application)
     }
 
-    public func start() throws {
-        try http.start()
-        application.logger.log(.info, "listening", ["url": .string(baseURL), "seed": .string(String(seed))])
+    /// A logger that discards everything: the default when embedded.
+    public static let quietLogger = Logger(label: "twitter-upload-mock", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Starts listening; `baseURL` and `port` are valid afterwards.
+    public func start() throws(UploadMockError) {
+        do {
+            try http.start()
+        } catch {
+            throw UploadMockError(error.description)
+        }
+        application.logger.info("listening", metadata: ["url": "\(baseURL)", "seed": "\(seed)"])
     }
 
+    /// Releases delayed and hung requests, closes every connection and stops listening.
+    /// Idempotent.
     public func stop() {
         http.stop()
     }
 
-    /// Fault rules, live: `server.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.
+    /// Fault rules, live: `mock.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.
     public var faults: FaultInjector { application.faults }
     /// Rate-limit rules, live; `removeAll()` turns rate limiting off.
     public var rateLimits: RateLimiter { application.rateLimiter }
@@ -65,18 +92,20 @@ public final class UploadMockServer: Sendable {
 
     /// Every upload so far, oldest first (no digests; ask `upload(_:)` for those).
     public func uploads() -> [UploadReport] {
-        application.reports()
+        application.uploads.reports()
     }
 
     /// One upload with per-segment SHA-256 and, once whole, the media's SHA-256 and MD5.
     public func upload(_ mediaID: UInt64) -> UploadReport? {
-        application.service.store.session(mediaID).map(application.report)
+        application.uploads.report(mediaID)
     }
 
     /// The reassembled bytes, segments in index order.
     public func media(_ mediaID: UInt64) -> [UInt8]? {
-        application.service.store.session(mediaID).map { session in
-            session.orderedSegments.flatMap { $0.segment.bytes }
+        application.uploads.media(mediaID).map { media in
+            var bytes: [UInt8] = []
+            for segment in media.segments { segment.forEachPiece { bytes.append(contentsOf: $0) } }
+            return bytes
         }
     }
 
@@ -85,17 +114,31 @@ public final class UploadMockServer: Sendable {
         application.journal.all
     }
 
+    /// The port listened on (the chosen one when configured as 0).
     public var port: UInt16 { http.port }
     /// For example `http://127.0.0.1:8080`.
     public var baseURL: String { http.baseURL }
 
-    private static func readPEM(_ path: String, what: String) throws -> String {
+    private static func readPEM(_ path: String, what: String) throws(UploadMockError) -> String {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
               text.contains("-----BEGIN") else {
-            throw HTTPServerError("\(what) \(path) cannot be read as a PEM file")
+            throw UploadMockError("\(what) \(path) cannot be read as a PEM file")
         }
         return text
     }
+}
+
+/// Why the mock could not be set up or started: a port in use, an unreadable certificate, a
+/// storage directory that cannot be created.
+public struct UploadMockError: Error, CustomStringConvertible, Sendable {
+    /// The whole explanation, as printed by the command line.
+    public var message: String
+
+    init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
 }
 
 /// Runs `body` with a mock started on a free port, and always stops it.
@@ -108,10 +151,11 @@ public final class UploadMockServer: Sendable {
 /// }
 /// ```
 public func withUploadMock<Result>(_ configuration: MockConfiguration = MockConfiguration(),
+                                   logger: Logger = UploadMockServer.quietLogger,
                                    _ body: (UploadMockServer) async throws -> Result) async throws -> Result {
     var configuration = configuration
     configuration.port = 0
-    let server = try UploadMockServer(configuration: configuration)
+    let server = try UploadMockServer(configuration: configuration, logger: logger)
     try server.start()
     defer { server.stop() }
     return try await body(server)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TwitterUploadMock
+@testable import UploadMockAuth
 
 @Suite("OAuth 1.0a")
 struct OAuth1VerifierTests {
@@ -50,5 +50,15 @@ struct OAuth1VerifierTests {
             try verifier.verify(request(signedHeader(nonce: "n2", timestamp: 1_699_999_699)), now: now)
         }
         #expect(throws: AuthFailure(reason: "no 'Authorization: OAuth …' header")) { try verifier.verify(request(nil), now: now) }
+    }
+
+    @Test("timestamps that would overflow the clock arithmetic are refused, not trapped on",
+          arguments: ["-9223372036854775808", "9223372036854775807", "99999999999999999999", "-1", "1e9", " 1700000000"])
+    func hostileTimestamps(_ timestamp: String) {
+        let user = AuthUser(userID: "1", consumerKey: "ck", consumerSecret: "cs", token: "t", tokenSecret: "ts")
+        let verifier = OAuth1Verifier(users: [user], windowSeconds: 300)
+        let header = "OAuth oauth_consumer_key=\"ck\", oauth_nonce=\"n\", oauth_signature=\"x\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"\(OAuth1Verifier.encode(timestamp))\", oauth_token=\"t\""
+        let request = SignedRequest(method: "POST", baseURLs: ["http://127.0.0.1:1/x"], parameters: [], authorization: header)
+        #expect(throws: AuthFailure.self) { try verifier.verify(request, now: Date(timeIntervalSince1970: 1_700_000_000)) }
     }
 }

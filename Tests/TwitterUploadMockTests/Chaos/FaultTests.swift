@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import TwitterUploadMock
+import UploadMockDomain
+import UploadMockJSON
+@testable import UploadMockChaos
 
 @Suite("Faults and rate limits")
 struct FaultTests {
@@ -34,12 +36,25 @@ struct FaultTests {
     @Test("rule JSON round-trips and errors name the field")
     func ruleJSON() throws {
         let text = #"{"match":{"command":"APPEND","segment_index":2,"skip":1,"probability":0.5},"action":{"status":503,"delay_ms":300},"after_commit":true,"times":1}"#
-        let rule = try FaultRule(json: JSONValue.parse(Array(text.utf8)), path: "rule")
+        let rule = try JSONReader.decode(FaultRule.self, from: JSONParser.parse(Array(text.utf8)), path: "rule")
         #expect(rule.match == RequestMatch(command: .append, segmentIndex: 2))
         #expect(rule.action == FaultAction(status: 503, delay: .fixed(milliseconds: 300)))
         #expect(rule.skip == 1 && rule.probability == 0.5 && rule.afterCommit && rule.times == 1)
-        #expect(throws: JSONReadError("unknown key 'rule.action.stauts'")) {
-            try FaultRule(json: JSONValue.parse(Array(#"{"action":{"stauts":503}}"#.utf8)), path: "rule")
+        #expect(throws: ConfigurationError("unknown key 'rule.action.stauts'")) {
+            try JSONReader.decode(FaultRule.self, from: JSONParser.parse(Array(#"{"action":{"stauts":503}}"#.utf8)), path: "rule")
+        }
+        #expect(throws: ConfigurationError("rule.action.status must be an integer from 200 to 599")) {
+            try JSONReader.decode(FaultRule.self, from: JSONParser.parse(Array(#"{"action":{"status":100}}"#.utf8)), path: "rule")
+        }
+    }
+
+    @Test("every delay draw stays within 0 and one hour, even from the widest lognormal rule")
+    func delayDrawsAreClamped() {
+        var generator = SeededGenerator(seed: 3)
+        let widest = Delay.lognormal(medianMilliseconds: Delay.maximumMilliseconds, sigma: 10)
+        for _ in 0..<10_000 {
+            let drawn = widest.sample(using: &generator)
+            #expect(drawn >= .zero && drawn <= .milliseconds(Int64(Delay.maximumMilliseconds)))
         }
     }
 

@@ -1,5 +1,6 @@
 import Testing
-@testable import TwitterUploadMock
+import UploadMockDomain
+@testable import UploadMockForms
 
 @Suite("Base64 stream decoder")
 struct Base64StreamDecoderTests {

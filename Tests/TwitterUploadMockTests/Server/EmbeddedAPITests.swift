@@ -60,9 +60,7 @@ struct EmbeddedAPITests {
 /// The same from XCTest.
 final class EmbeddedAPIXCTests: XCTestCase {
     func testUploadThroughTheEmbeddedMock() async throws {
-        var configuration = MockConfiguration()
-        configuration.logLevel = .warning
-        try await withUploadMock(configuration) { mock in
+        try await withUploadMock { mock in
             let id = try await ExampleUploader(baseURL: mock.baseURL).upload(Array("hello".utf8), segmentSize: 2)
             XCTAssertEqual(mock.media(id), Array("hello".utf8))
             XCTAssertEqual(mock.upload(id)?.segmentCount, 3)

@@ -3,14 +3,14 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
-@testable import TwitterUploadMock
+import TwitterUploadMock
+import UploadMockJSON
 
 /// `withUploadMock` with a fixed seed and quiet logs.
 func withLiveMock(_ configure: (inout MockConfiguration) -> Void = { _ in },
                   _ body: (UploadMockServer) async throws -> Void) async throws {
     var configuration = MockConfiguration()
     configuration.seed = 1
-    configuration.logLevel = .off
     configure(&configuration)
     try await withUploadMock(configuration, body)
 }
@@ -48,7 +48,7 @@ struct LiveServerTests {
             #expect(initialized.status == 202)
             #expect(initialized.headers["content-type"] == "application/json;charset=utf-8")
             #expect(initialized.headers["x-rate-limit-limit"] == "200")
-            let id = try #require(JSONValue.parse(initialized.body).objectValue?["media_id_string"]?.stringValue)
+            let id = try #require(JSONParser.parse(initialized.body).objectValue?["media_id_string"]?.stringValue)
             for (index, start) in stride(from: 0, to: media.count, by: 100_000).enumerated().reversed() {
                 let appended = try await send("POST", url, contentType: "multipart/form-data; boundary=xYzZy", body: multipart([
                     ("media", Array(media[start..<min(start + 100_000, media.count)])), ("command", Array("APPEND".utf8)),
@@ -60,7 +60,7 @@ struct LiveServerTests {
             let finalized = try await send("POST", url + "?command=FINALIZE&media_id=\(id)")
             #expect(finalized.status == 201)
             let detail = try await send("GET", server.baseURL + "/__admin/uploads/\(id)")
-            let digest = try #require(JSONValue.parse(detail.body).objectValue?["sha256"]?.stringValue)
+            let digest = try #require(JSONParser.parse(detail.body).objectValue?["sha256"]?.stringValue)
             #expect(digest == sha256Hex(media))
             let downloaded = try await send("GET", server.baseURL + "/__admin/uploads/\(id)/media")
             #expect(downloaded.body == media)

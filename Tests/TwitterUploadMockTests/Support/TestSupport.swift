@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-@testable import TwitterUploadMock
+import UploadMockJSON
 
 func sha256Hex(_ bytes: [UInt8]) -> String {
     SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()

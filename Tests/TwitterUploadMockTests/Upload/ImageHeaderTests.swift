@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TwitterUploadMock
+@testable import UploadMockDomain
 
 @Suite("Image headers")
 struct ImageHeaderTests {

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-@testable import TwitterUploadMock
+@testable import UploadMockDomain
 
-/// The upload rules, without sockets: each APPEND rejection stores nothing.
+/// The upload rules of docs/api.md, without sockets: each refused APPEND stores nothing.
 @Suite("Upload domain")
 struct UploadServiceTests {
     final class Clock: @unchecked Sendable {
@@ -20,127 +20,149 @@ struct UploadServiceTests {
         service = UploadService(settings: settings, seed: 7, now: { clock.now })
     }
 
-    func parameters(_ fields: [String: String], media: [UInt8]? = nil) -> UploadParameters {
-        var parameters = UploadParameters()
-        parameters.fields = fields
-        parameters.media = media
-        return parameters
+    func initialize(total: Int = 10, type: String = "video/mp4", category: MediaCategory? = nil) throws -> UInt64 {
+        try service.initialize(MediaDeclaration(totalBytes: total, mediaType: type, category: category), owner: nil).mediaID
     }
 
-    func initialize(total: Int = 10, type: String = "video/mp4", category: String? = nil) throws -> UInt64 {
-        var fields = ["command": "INIT", "total_bytes": String(total), "media_type": type]
-        fields["media_category"] = category
-        let reply = try service.handle(.initialize, parameters: parameters(fields), user: nil)
-        return try #require(reply.mediaID)
+    @discardableResult
+    func append(_ id: UInt64, index: Int, _ bytes: [UInt8]) throws(UploadFailure) -> AppendReceipt {
+        try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count),
+                           owner: nil)
     }
 
-    func append(_ id: UInt64, index: String, _ bytes: [UInt8]) throws -> UploadReply {
-        try service.handle(.append, parameters: parameters(
-            ["command": "APPEND", "media_id": String(id), "segment_index": index], media: bytes), user: nil)
+    func segment(_ id: UInt64, _ index: Int) -> [UInt8]? {
+        service.media(id).flatMap { media in
+            media.segments.count > index ? media.segments[index].prefix(Int.max) : nil
+        }
     }
 
-    func expectRejected(_ error: UploadError, _ body: () throws -> Void) {
-        #expect(throws: error, performing: body)
-    }
-
-    @Test("INIT answers 202 with a 19-digit id, its string and the expiry")
+    @Test("INIT gives a 19-digit id, its media key and the expiry")
     func initAnswers() throws {
-        let reply = try service.handle(.initialize, parameters: parameters(
-            ["total_bytes": "10", "media_type": "video/mp4", "media_category": "tweet_video"]), user: nil)
-        let id = try #require(reply.mediaID)
-        #expect(reply.status == 202)
-        #expect(String(id).count == 19)
-        #expect(reply.body?.text == #"{"media_id":\#(id),"media_id_string":"\#(id)","expires_after_secs":60,"media_key":"7_\#(id)"}"#)
+        let media = try service.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: .tweetVideo), owner: nil)
+        #expect(String(media.mediaID).count == 19)
+        #expect(media.mediaKey == "7_\(media.mediaID)")
+        #expect(media.expiresAfterSeconds == 60)
     }
 
     @Test("the same seed gives the same media ids")
     func seededIDs() throws {
         let other = UploadService(settings: UploadSettings(), seed: 7)
-        let reply = try other.handle(.initialize, parameters: parameters(["total_bytes": "1", "media_type": "video/mp4"]), user: nil)
-        #expect(try reply.mediaID == initialize())
+        let id = try other.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        #expect(try id == initialize())
+    }
+
+    @Test("INIT refuses unknown media types and sizes over the kind's limit")
+    func initRules() {
+        #expect(throws: UploadFailure.mediaTypeUnrecognized) { try initialize(type: "application/zip") }
+        #expect(throws: UploadFailure.fileSizeExceeds(limit: 5 * 1024 * 1024)) { try initialize(total: 5 * 1024 * 1024 + 1, type: "image/png") }
     }
 
     @Test("APPEND stores segments and reports count and bytes")
     func appendStores() throws {
         let id = try initialize()
-        let reply = try append(id, index: "1", [1, 2, 3])
-        #expect(reply.status == 204)
-        #expect(reply.headers.map(\.value) == ["text/html;charset=utf-8", "1", "3"])
-        #expect(service.store.session(id)?.segments[1]?.bytes == [1, 2, 3])
+        let receipt = try append(id, index: 1, [1, 2, 3])
+        #expect(receipt == AppendReceipt(mediaID: id, segmentCount: 1, receivedBytes: 3))
+        #expect(service.report(id)?.segments?.map(\.bytes) == [3])
     }
 
-    @Test("segment_index must be a decimal from 0 to 999", arguments: ["-1", "1000", "1.5", "abc", " 1", "+1", ""])
-    func segmentIndexRules(_ index: String) throws {
+    @Test("segment_index must be from 0 to 999", arguments: [-1, 1000, Int.max, Int.min])
+    func segmentIndexRange(_ index: Int) throws {
         let id = try initialize()
-        #expect(throws: UploadError.self) { try append(id, index: index, [1]) }
-        #expect(service.store.session(id)?.receivedBytes == 0)
+        #expect(throws: UploadFailure.segmentIndexOutOfRange(index)) { try append(id, index: index, [1]) }
+        #expect(service.report(id)?.receivedBytes == 0)
     }
 
-    @Test("a chunk over the limit, bytes beyond total_bytes, and both payloads are refused")
+    @Test("a chunk over the limit and bytes beyond total_bytes are refused")
     func payloadRules() throws {
         let id = try initialize(total: 10)
-        expectRejected(.chunkTooLarge(parameter: "media", limit: 8)) { _ = try append(id, index: "0", Array(repeating: 0, count: 9)) }
-        _ = try append(id, index: "0", Array(repeating: 0, count: 8))
-        expectRejected(.exceedsTotalBytes(segment: 1, bytes: 3, wouldBe: 11, total: 10)) { _ = try append(id, index: "1", [1, 2, 3]) }
-        var both = parameters(["media_id": String(id), "segment_index": "2"], media: [1])
-        both.mediaData = [2]
-        expectRejected(.bothMediaAndMediaData) { _ = try service.handle(.append, parameters: both, user: nil) }
-        expectRejected(.missingParameter("media")) {
-            _ = try service.handle(.append, parameters: parameters(["media_id": String(id), "segment_index": "2"]), user: nil)
-        }
-        #expect(service.store.session(id)?.receivedBytes == 8)
+        #expect(throws: UploadFailure.chunkTooLarge(parameter: "media", limit: 8)) { try append(id, index: 0, Array(repeating: 0, count: 9)) }
+        try append(id, index: 0, Array(repeating: 0, count: 8))
+        #expect(throws: UploadFailure.exceedsTotalBytes(segment: 1, bytes: 3, wouldBe: 11, total: 10)) { try append(id, index: 1, [1, 2, 3]) }
+        #expect(service.report(id)?.receivedBytes == 8)
     }
 
     @Test("a repeated segment index replaces the earlier bytes")
     func retryReplaces() throws {
         let id = try initialize(total: 4)
-        _ = try append(id, index: "0", [1, 2, 3, 4])
-        _ = try append(id, index: "0", [5, 6, 7, 8])
-        #expect(service.store.session(id)?.segments[0]?.bytes == [5, 6, 7, 8])
+        try append(id, index: 0, [1, 2, 3, 4])
+        try append(id, index: 0, [5, 6, 7, 8])
+        #expect(segment(id, 0) == [5, 6, 7, 8])
     }
 
     @Test("FINALIZE refuses gaps and short uploads with the real message")
     func finalizeRules() throws {
         let id = try initialize(total: 4)
-        _ = try append(id, index: "1", [1, 2, 3, 4])
-        expectRejected(.segmentsDoNotAddUp) {
-            _ = try service.handle(.finalize, parameters: parameters(["media_id": String(id)]), user: nil)
+        try append(id, index: 1, [1, 2, 3, 4])
+        #expect(throws: UploadFailure.segmentsDoNotAddUp) { try service.finalize(mediaID: id, owner: nil) }
+    }
+
+    @Test("FINALIZE reads an image's size from its bytes, and refuses bytes that are no image")
+    func finalizeImages() throws {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 2, 0, 0, 0, 1, 0]
+        let id = try initialize(total: png.count, type: "image/png")
+        for (index, start) in stride(from: 0, to: png.count, by: 8).enumerated() {
+            try append(id, index: index, Array(png[start..<start + 8]))
         }
+        let media = try service.finalize(mediaID: id, owner: nil)
+        #expect(media.image == ImageHeader(mediaType: "image/png", width: 512, height: 256))
+        let fake = try initialize(total: 4, type: "image/png")
+        try append(fake, index: 0, [1, 2, 3, 4])
+        #expect(throws: UploadFailure.mediaTypeUnrecognized) { try service.finalize(mediaID: fake, owner: nil) }
     }
 
     @Test("processing walks pending, in_progress, succeeded")
     func processing() throws {
-        let id = try initialize(total: 2, category: "tweet_video")
-        _ = try append(id, index: "0", [1, 2])
-        let finalized = try service.handle(.finalize, parameters: parameters(["media_id": String(id)]), user: nil)
-        #expect(finalized.status == 201)
-        #expect(finalized.body?.text.contains(#""processing_info":{"state":"pending","check_after_secs":1}"#) == true)
-        let first = try service.handle(.status, parameters: parameters(["media_id": String(id)]), user: nil)
-        #expect(first.body?.text.contains(#""state":"in_progress""#) == true)
-        let second = try service.handle(.status, parameters: parameters(["media_id": String(id)]), user: nil)
-        #expect(second.body?.text.contains(#""state":"succeeded""#) == true)
+        let id = try initialize(total: 2, category: .tweetVideo)
+        try append(id, index: 0, [1, 2])
+        #expect(try service.finalize(mediaID: id, owner: nil).processing == .pending(checkAfterSeconds: 1))
+        #expect(try service.status(mediaID: id, owner: nil).processing == .inProgress(checkAfterSeconds: 1, percent: 50))
+        #expect(try service.status(mediaID: id, owner: nil).processing == .succeeded)
+        #expect(service.report(id)?.state == .succeeded)
     }
 
     @Test("an expired media id is refused and nothing is stored")
     func expiry() throws {
         let id = try initialize()
         clock.now += 61
-        expectRejected(.expiredMediaID(id, after: 60)) { _ = try append(id, index: "0", [1]) }
-        #expect(service.store.session(id)?.state(at: clock.now, processing: service.settings.processing) == .expired)
+        #expect(throws: UploadFailure.expiredMediaID(id, afterSeconds: 60)) { try append(id, index: 0, [1]) }
+        #expect(service.report(id)?.state == .expired)
     }
 
-    @Test("APPEND after FINALIZE is refused")
+    @Test("APPEND after FINALIZE is refused; FINALIZE again answers the same")
     func appendAfterFinalize() throws {
         let id = try initialize(total: 1)
-        _ = try append(id, index: "0", [1])
-        _ = try service.handle(.finalize, parameters: parameters(["media_id": String(id)]), user: nil)
-        expectRejected(.alreadyFinalized(id)) { _ = try append(id, index: "0", [2]) }
+        try append(id, index: 0, [1])
+        let first = try service.finalize(mediaID: id, owner: nil)
+        #expect(throws: UploadFailure.alreadyFinalized(id)) { try append(id, index: 0, [2]) }
+        #expect(try service.finalize(mediaID: id, owner: nil) == first)
     }
 
-    @Test("commands are case sensitive")
-    func caseSensitiveCommand() {
-        #expect(throws: UploadError.unknownCommand("append")) {
-            try UploadCommand(parameters: parameters(["command": "append"]))
+    @Test("media ids belong to the user that made them")
+    func ownership() throws {
+        let id = try service.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: "1").mediaID
+        #expect(throws: UploadFailure.ownedByAnotherUser(id)) {
+            try service.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: [1], parameter: "media", sentBytes: 1), owner: "2")
         }
+    }
+
+    @Test("a download keeps the bytes it started with when the segment is retried or the store reset")
+    func consistentMedia() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = UploadSettings()
+        settings.storageDirectory = directory
+        let spooled = UploadService(settings: settings, seed: 1)
+        let id = try spooled.initialize(MediaDeclaration(totalBytes: 4, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        func put(_ bytes: [UInt8]) throws {
+            _ = try spooled.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: 4), owner: nil)
+        }
+        try put([1, 2, 3, 4])
+        let download = try #require(spooled.media(id))
+        try put([5, 6, 7, 8])
+        spooled.reset()
+        #expect(download.segments[0].prefix(4) == [1, 2, 3, 4])
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + (try FileManager.default.contentsOfDirectory(atPath: directory).first ?? ""))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 }

@@ -1,0 +1,109 @@
+import UploadMockDomain
+import UploadMockJSON
+
+extension UploadCommand {
+    /// The command a v1.1 request asks for; `append` and other near misses are errors, not
+    /// aliases. A request without `command` is a one-shot upload.
+    init(v1 parameters: UploadParameters) throws(V1Error) {
+        guard let value = parameters.command else {
+            self = .simpleUpload
+            return
+        }
+        guard let command = UploadCommand(rawValue: value), command != .simpleUpload else {
+            throw .unknownCommand(value)
+        }
+        self = command
+    }
+
+    /// The method v1.1 expects for it.
+    var method: String { self == .status ? "GET" : "POST" }
+}
+
+/// A successful v1.1 answer, before it is dressed as HTTP.
+struct V1Answer: Sendable {
+    var status: Int
+    var body: JSONValue?
+    var mediaID: UInt64?
+    var headers: [(name: String, value: String)] = []
+}
+
+/// One v1.1 command: its parameters read as the real service reads them, handed to the
+/// domain, and the domain's answer rendered in v1.1's shapes.
+struct V1Operation {
+    var command: UploadCommand
+    var parameters: UploadParameters
+
+    func perform(on uploads: UploadService, user: String?) throws(V1Error) -> V1Answer {
+        switch command {
+        case .initialize:
+            let declaration = try declaration()
+            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, owner: user) }
+            return V1Answer(status: 202, body: .object(V1Rendering.initialized(media)), mediaID: media.mediaID)
+        case .append:
+            let mediaID = try mediaID()
+            guard let indexText = parameters["segment_index"] else { throw .missingParameter("segment_index") }
+            let index = try Self.segmentIndex(indexText)
+            let payload = try payload()
+            let receipt = try domain { () throws(UploadFailure) in
+                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
+            }
+            return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appended(receipt))
+        case .finalize:
+            let mediaID = try mediaID()
+            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
+            return V1Answer(status: 201, body: .object(V1Rendering.media(media)), mediaID: media.mediaID)
+        case .status:
+            let mediaID = try mediaID()
+            let media = try domain { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, owner: user) }
+            return V1Answer(status: 200, body: .object(V1Rendering.status(media)), mediaID: media.mediaID)
+        case .simpleUpload:
+            let payload = try payload()
+            let category = parameters["media_category"].flatMap { MediaCategory(rawValue: $0.lowercased()) }
+            let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, owner: user) }
+            return V1Answer(status: 200, body: .object(V1Rendering.media(media)), mediaID: media.mediaID)
+        }
+    }
+
+    /// Runs a domain operation, its refusal rendered as v1.1 renders it.
+    private func domain<Result>(_ operation: () throws(UploadFailure) -> Result) throws(V1Error) -> Result {
+        do {
+            return try operation()
+        } catch {
+            throw V1Error(error)
+        }
+    }
+
+    private func declaration() throws(V1Error) -> MediaDeclaration {
+        guard let totalText = parameters["total_bytes"] else { throw .missingParameter("total_bytes") }
+        guard let totalBytes = Int(decimal: totalText), totalBytes > 0 else { throw .invalidTotalBytes(totalText) }
+        guard let mediaType = parameters["media_type"] else { throw .missingParameter("media_type") }
+        var category: MediaCategory?
+        if let value = parameters["media_category"] {
+            guard let known = MediaCategory(rawValue: value.lowercased()) else { throw .invalidMediaCategory(value) }
+            category = known
+        }
+        return MediaDeclaration(totalBytes: totalBytes, mediaType: mediaType, category: category)
+    }
+
+    private func mediaID() throws(V1Error) -> UInt64 {
+        guard let text = parameters["media_id"] else { throw .missingParameter("media_id") }
+        guard let id = UInt64(decimal: text) else { throw .invalidMediaID(text) }
+        return id
+    }
+
+    private func payload() throws(V1Error) -> MediaPayload {
+        if parameters.media != nil && parameters.mediaData != nil { throw .bothMediaAndMediaData }
+        guard let payload = parameters.payload else { throw .missingParameter("media") }
+        return payload
+    }
+
+    /// `segment_index` as the real service reads it: a plain decimal integer from 0 to 999.
+    static func segmentIndex(_ text: String) throws(V1Error) -> Int {
+        let negative = text.hasPrefix("-")
+        guard let value = Int(decimal: negative ? text.dropFirst() : Substring(text)) else {
+            throw .segmentIndexNotInteger(text)
+        }
+        guard !negative, value <= 999 else { throw V1Error(.segmentIndexOutOfRange(negative ? -value : value)) }
+        return value
+    }
+}

@@ -1,0 +1,179 @@
+import UploadMockDomain
+import UploadMockForms
+
+/// The parameters of one v1.1 upload request, from the query string and the body together.
+struct UploadParameters: Sendable {
+    var fields: [String: String] = [:]
+    /// Raw bytes of a `media` part.
+    var media: [UInt8]?
+    /// Decoded bytes of `media_data`, and how long the base64 text was as sent.
+    var mediaData: [UInt8]?
+    var mediaDataSentBytes = 0
+
+    subscript(name: String) -> String? { fields[name] }
+
+    var command: String? { fields["command"] }
+
+    /// The one media payload, as the request sent it; nil when neither or both were sent.
+    var payload: MediaPayload? {
+        switch (media, mediaData) {
+        case (let media?, nil): MediaPayload(bytes: media, parameter: "media", sentBytes: media.count)
+        case (nil, let decoded?): MediaPayload(bytes: decoded, parameter: "media_data", sentBytes: mediaDataSentBytes)
+        default: nil
+        }
+    }
+}
+
+/// Turns form events into `UploadParameters`, storing each media byte once, as it streams in,
+/// and refusing an oversize payload as soon as it passes the limit. The first refusal is kept
+/// in `failure` and every later event ignored; the exchange answers it.
+struct UploadParameterCollector {
+    static let maximumFieldBytes = 64 * 1024
+
+    private(set) var parameters = UploadParameters()
+    private(set) var failure: V1Error?
+    /// The body's fields as sent, kept only when a signature must cover them (urlencoded).
+    private(set) var signedBodyPairs: [(name: String, value: String)]?
+    private var mediaDataText: [UInt8] = []
+    private let limits: UploadLimits
+    private let expectedBodyBytes: Int
+    private var current: Field?
+    private var base64 = Base64StreamDecoder()
+
+    private enum Field {
+        case text(name: String, bytes: [UInt8])
+        case media(limit: Int)
+        case mediaData(limit: Int)
+    }
+
+    init(query: [(name: String, value: String)], limits: UploadLimits, expectedBodyBytes: Int,
+         keepsBodyPairs: Bool = false) throws(V1Error) {
+        signedBodyPairs = keepsBodyPairs ? [] : nil
+        self.limits = limits
+        self.expectedBodyBytes = expectedBodyBytes
+        for (name, value) in query {
+            try store(name: name, value: value)
+        }
+    }
+
+    mutating func handle(_ event: FormEvent) {
+        guard failure == nil else { return }
+        do {
+            try apply(event)
+        } catch {
+            failure = error
+        }
+    }
+
+    private mutating func apply(_ event: FormEvent) throws(V1Error) {
+        switch event {
+        case .fieldBegin(let head):
+            switch head.name {
+            case "media":
+                guard parameters.media == nil else { throw .duplicateParameter("media") }
+                var media: [UInt8] = []
+                media.reserveCapacity(min(expectedBodyBytes, payloadLimit) + 1)
+                parameters.media = media
+                current = .media(limit: payloadLimit)
+            case "media_data":
+                guard parameters.mediaData == nil else { throw .duplicateParameter("media_data") }
+                var decoded: [UInt8] = []
+                decoded.reserveCapacity(min(expectedBodyBytes, payloadLimit) * 3 / 4 + 3)
+                parameters.mediaData = decoded
+                base64 = Base64StreamDecoder()
+                current = .mediaData(limit: payloadLimit)
+            default:
+                current = .text(name: head.name, bytes: [])
+            }
+        case .fieldData(let bytes):
+            switch current {
+            case .text(let name, var value):
+                guard value.count + bytes.count <= Self.maximumFieldBytes else {
+                    throw .parameterTooLong(name, limit: Self.maximumFieldBytes)
+                }
+                current = nil  // keeps `value` uniquely referenced while it grows
+                value.append(contentsOf: bytes)
+                current = .text(name: name, bytes: value)
+            case .media(let limit):
+                let stored = parameters.media?.count ?? 0
+                guard stored + bytes.count <= limit else { throw tooLarge("media", limit: limit) }
+                parameters.media?.append(contentsOf: bytes)
+            case .mediaData(let limit):
+                parameters.mediaDataSentBytes += bytes.count
+                guard parameters.mediaDataSentBytes <= limit else { throw tooLarge("media_data", limit: limit) }
+                if signedBodyPairs != nil { mediaDataText.append(contentsOf: bytes) }
+                var decoded = parameters.mediaData ?? []
+                parameters.mediaData = nil  // keeps `decoded` uniquely referenced while it grows
+                defer { parameters.mediaData = decoded }
+                do {
+                    try base64.decode(bytes, into: &decoded)
+                } catch {
+                    throw .invalidBase64(error.reason)
+                }
+            case nil:
+                break
+            }
+        case .fieldEnd:
+            switch current {
+            case .text(let name, let value):
+                let text = String(decoding: value, as: UTF8.self)
+                signedBodyPairs?.append((name, text))
+                try store(name: name, value: text)
+            case .mediaData:
+                signedBodyPairs?.append(("media_data", String(decoding: mediaDataText, as: UTF8.self)))
+                var decoded = parameters.mediaData ?? []
+                parameters.mediaData = nil
+                defer { parameters.mediaData = decoded }
+                do {
+                    try base64.finish(into: &decoded)
+                } catch {
+                    throw .invalidBase64(error.reason)
+                }
+            case .media, nil:
+                break
+            }
+            current = nil
+        }
+    }
+
+    /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
+    /// largest payload any command accepts. Commands check their own limit afterwards.
+    private var payloadLimit: Int {
+        parameters.command == "APPEND"
+            ? limits.chunkBytes
+            : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
+    }
+
+    private func tooLarge(_ parameter: String, limit: Int) -> V1Error {
+        parameters.command == nil ? V1Error(.oneShotTooLarge(limit: limit)) : V1Error(.chunkTooLarge(parameter: parameter, limit: limit))
+    }
+
+    private mutating func store(name: String, value: String) throws(V1Error) {
+        switch name {
+        case "media":
+            guard parameters.media == nil else { throw .duplicateParameter(name) }
+            parameters.media = Array(value.utf8)
+        case "media_data":
+            // The seed's own example sends media_data in the query string.
+            guard parameters.mediaData == nil else { throw .duplicateParameter(name) }
+            var decoder = Base64StreamDecoder()
+            var decoded: [UInt8] = []
+            var text = value
+            do {
+                try text.withUTF8 { bytes in
+                    Result { () throws(FormParseError) in try decoder.decode(UnsafeRawBufferPointer(bytes), into: &decoded) }
+                }.get()
+                try decoder.finish(into: &decoded)
+            } catch {
+                throw .invalidBase64(error.reason)
+            }
+            parameters.mediaData = decoded
+            parameters.mediaDataSentBytes = value.utf8.count
+        default:
+            if let existing = parameters.fields[name], existing != value {
+                throw .duplicateParameter(name)
+            }
+            parameters.fields[name] = value
+        }
+    }
+}

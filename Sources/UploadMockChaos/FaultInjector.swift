@@ -1,0 +1,125 @@
+import Synchronization
+import UploadMockDomain
+package import UploadMockHTTP
+
+/// A fault rule that fired for one request, and the delay drawn for it.
+package struct FiredFault: Sendable {
+    package var rule: FaultRule
+    package var delay: Duration
+
+    /// How the journal and the log name it.
+    package var summary: String {
+        var parts = ["rule \(rule.id)"]
+        if let status = rule.action.status { parts.append("status \(status)") }
+        if let failure = rule.action.failure { parts.append(failure.rawValue) }
+        if delay > .zero { parts.append("delay \(Int(delay.timeInterval * 1000)) ms") }
+        if rule.afterCommit { parts.append("after commit") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Whether the request's real effect happens: only when the client could see the real
+    /// answer, or when the rule says `after_commit`.
+    package var commitsRealAnswer: Bool {
+        let action = rule.action
+        let showsRealAnswer = action.status == nil && action.failure != .reset && action.failure != .close
+            && action.failure != .hang
+        return rule.afterCommit || showsRealAnswer
+    }
+
+    /// The reply a client gets: `realAnswer` (computed only when `commitsRealAnswer`), or the
+    /// rule's status rendered by `error`, delivered as the rule says.
+    package func reply(realAnswer: () -> HTTPReply, error: (_ status: Int, _ message: String?) -> HTTPReply) -> HTTPReply {
+        let action = rule.action
+        // Status 0 is never sent: without a real answer the failure below always applies.
+        var result = commitsRealAnswer ? realAnswer() : HTTPReply(status: 0)
+        if let status = action.status {
+            result = error(status, action.error)
+        }
+        switch action.failure {
+        case .reset: result.delivery = .reset
+        case .close: result.delivery = .close
+        case .hang: result.delivery = .hang
+        case .truncate: result.delivery = .truncate(bytes: action.truncateBytes ?? result.body.count / 2)
+        case .slow: result.delivery = .slow(bytesPerSecond: action.bytesPerSecond)
+        case nil: break
+        }
+        result.delay = delay
+        return result
+    }
+}
+
+/// The live fault rules of a running mock. Matching, skipping, probability draws and
+/// retirement happen in one critical section, so concurrent requests see a consistent count.
+public final class FaultInjector: Sendable {
+    private struct Entry {
+        var rule: FaultRule
+        var matched = 0
+        var fired = 0
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var nextID = 1
+        var generator: SeededGenerator
+    }
+
+    private let state: Mutex<State>
+    private let seed: UInt64
+
+    package init(seed: UInt64) {
+        self.seed = seed
+        state = Mutex(State(generator: SeededGenerator(seed: seed ^ 0xFA17)))
+    }
+
+    /// Adds a rule, tried after the existing ones, and returns it with its `id`.
+    @discardableResult
+    public func add(_ rule: FaultRule) -> FaultRule {
+        state.withLock { state in
+            var rule = rule
+            rule.id = String(state.nextID)
+            state.nextID += 1
+            state.entries.append(Entry(rule: rule))
+            return rule
+        }
+    }
+
+    /// The active rules, in the order they are tried.
+    public var rules: [FaultRule] { state.withLock { $0.entries.map(\.rule) } }
+
+    /// Removes one rule; false when no rule has that id.
+    @discardableResult
+    public func remove(id: String) -> Bool {
+        state.withLock { state in
+            guard let index = state.entries.firstIndex(where: { $0.rule.id == id }) else { return false }
+            state.entries.remove(at: index)
+            return true
+        }
+    }
+
+    /// Removes every rule; the generator restarts from the seed, so a reset run repeats exactly.
+    public func removeAll() {
+        state.withLock { $0 = State(generator: SeededGenerator(seed: seed ^ 0xFA17)) }
+    }
+
+    /// The first rule that fires for this request, if any. Rules that have fired `times`
+    /// times retire.
+    package func fire(for facts: RequestFacts) -> FiredFault? {
+        state.withLock { state in
+            for index in state.entries.indices where state.entries[index].rule.match.matches(facts) {
+                state.entries[index].matched += 1
+                let rule = state.entries[index].rule
+                guard state.entries[index].matched > rule.skip else { continue }
+                if rule.probability < 1, Double.random(in: 0..<1, using: &state.generator) >= rule.probability {
+                    continue
+                }
+                state.entries[index].fired += 1
+                let delay = rule.action.delay?.sample(using: &state.generator) ?? .zero
+                if let times = rule.times, state.entries[index].fired >= times {
+                    state.entries.remove(at: index)
+                }
+                return FiredFault(rule: rule, delay: delay)
+            }
+            return nil
+        }
+    }
+}

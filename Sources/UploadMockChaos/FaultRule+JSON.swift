@@ -1,0 +1,93 @@
+package import UploadMockJSON
+
+/// The JSON shape of fault rules (docs/faults.md), shared by the config file and the admin API.
+extension FaultRule: JSONReadable, JSONWritable {
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        self.init()
+        var matchReader = try JSONReader(reader.value("match") ?? .object([:]), path: reader.name("match"))
+        match = try RequestMatch(json: &matchReader)
+        skip = try matchReader.int("skip", in: 0...Int(Int32.max)) ?? 0
+        probability = try matchReader.double("probability", in: 0...1) ?? 1
+        try matchReader.finish()
+        action = try JSONReader.decode(FaultAction.self, from: reader.value("action") ?? .object([:]), path: reader.name("action"))
+        afterCommit = try reader.bool("after_commit") ?? false
+        times = try reader.int("times", in: 1...Int(Int32.max))
+    }
+
+    package var json: JSONValue {
+        var matchObject = match.json.objectOrEmpty
+        matchObject["skip"] = .int(Int64(skip))
+        matchObject["probability"] = .double(probability)
+        var object: JSONObject = ["id": .string(id), "match": .object(matchObject), "action": action.json]
+        object["after_commit"] = .bool(afterCommit)
+        object["times"] = times.map { .int(Int64($0)) } ?? .null
+        return .object(object)
+    }
+}
+
+extension FaultAction: JSONReadable, JSONWritable {
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        self.init()
+        // 1xx answers are interim: a client would wait for a final answer that never comes.
+        status = try reader.int("status", in: 200...599)
+        error = try reader.string("error")
+        failure = try reader.choice("fault")
+        truncateBytes = try reader.int("truncate_bytes", in: 0...Int(Int32.max))
+        bytesPerSecond = try reader.int("bytes_per_sec", in: 1...Int(Int32.max)) ?? bytesPerSecond
+        if let milliseconds = try reader.double("delay_ms", in: 0...Delay.maximumMilliseconds) {
+            delay = .fixed(milliseconds: milliseconds)
+        }
+        if let distribution: Delay = try reader.decode("delay") {
+            guard delay == nil else { throw ConfigurationError("\(reader.path): give delay_ms or delay, not both") }
+            delay = distribution
+        }
+        try reader.finish()  // a misspelt key is the likelier mistake: name it first
+        if status == nil, failure == nil, delay == nil {
+            throw ConfigurationError("\(reader.path) needs at least one of status, fault, delay_ms or delay")
+        }
+    }
+
+    package var json: JSONValue {
+        var object = JSONObject()
+        if let status { object["status"] = .int(Int64(status)) }
+        if let error { object["error"] = .string(error) }
+        if let failure { object["fault"] = .string(failure.rawValue) }
+        if let truncateBytes { object["truncate_bytes"] = .int(Int64(truncateBytes)) }
+        if failure == .slow { object["bytes_per_sec"] = .int(Int64(bytesPerSecond)) }
+        switch delay {
+        case .fixed(let milliseconds): object["delay_ms"] = .double(milliseconds)
+        case .uniform(let low, let high):
+            object["delay"] = .object(["distribution": "uniform", "min_ms": .double(low), "max_ms": .double(high)])
+        case .lognormal(let median, let sigma):
+            object["delay"] = .object(["distribution": "lognormal", "median_ms": .double(median), "sigma": .double(sigma)])
+        case nil: break
+        }
+        return .object(object)
+    }
+}
+
+extension Delay: JSONReadable {
+    private enum Distribution: String, CaseIterable {
+        case uniform, lognormal
+    }
+
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        guard let distribution: Distribution = try reader.choice("distribution") else {
+            throw ConfigurationError("\(reader.name("distribution")) is required: uniform or lognormal")
+        }
+        let range = 0...Delay.maximumMilliseconds
+        switch distribution {
+        case .uniform:
+            guard let low = try reader.double("min_ms", in: range), let high = try reader.double("max_ms", in: range),
+                  low <= high else {
+                throw ConfigurationError("\(reader.path): uniform needs min_ms <= max_ms")
+            }
+            self = .uniform(minMilliseconds: low, maxMilliseconds: high)
+        case .lognormal:
+            guard let median = try reader.double("median_ms", in: range) else {
+                throw ConfigurationError("\(reader.path): lognormal needs median_ms")
+            }
+            self = .lognormal(medianMilliseconds: median, sigma: try reader.double("sigma", in: 0...10) ?? 0.5)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+package import UploadMockDomain
+
+/// "The 3rd APPEND of segment 2 answers 503 once": which requests, what happens, how often
+/// (docs/faults.md).
+///
+/// ```swift
+/// mock.faults.add(FaultRule(match: RequestMatch(command: .append, segmentIndex: 2), skip: 2,
+///                           action: FaultAction(status: 503), times: 1))
+/// ```
+public struct FaultRule: Sendable, Equatable {
+    /// Assigned when the rule is added; used to delete it.
+    public internal(set) var id = ""
+    public var match = RequestMatch()
+    /// Matching requests to let through before the rule starts firing.
+    public var skip = 0
+    /// Chance that a matching request (after `skip`) fires the rule, drawn from the seeded generator.
+    public var probability = 1.0
+    public var action = FaultAction()
+    /// Store the request's effect (the segment) first, then fail: the lost-response case.
+    public var afterCommit = false
+    /// Firings before the rule retires; nil fires forever.
+    public var times: Int?
+
+    public init(match: RequestMatch = RequestMatch(), skip: Int = 0, probability: Double = 1.0,
+                action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil) {
+        self.match = match
+        self.skip = skip
+        self.probability = probability
+        self.action = action
+        self.afterCommit = afterCommit
+        self.times = times
+    }
+}
+
+/// What a fault does: any combination of a status, a transport failure and a delay.
+public struct FaultAction: Sendable, Equatable {
+    /// A transport failure instead of (or after part of) the answer.
+    public enum Failure: String, Sendable, CaseIterable {
+        /// A TCP reset, no response.
+        case reset
+        /// The connection closes without a response.
+        case close
+        /// No response until the client gives up or the idle timeout passes.
+        case hang
+        /// Headers and part of the body, then the connection closes.
+        case truncate
+        /// The response dribbles at `bytesPerSecond`.
+        case slow
+    }
+
+    /// Answer with this status (200–599) and a real-shaped error body instead of the real answer.
+    public var status: Int?
+    /// The error message in that body; a sensible one per status when absent.
+    public var error: String?
+    public var failure: Failure?
+    /// `truncate`: body bytes sent before the connection closes (default: half the body).
+    public var truncateBytes: Int?
+    /// `slow`: the response's pace.
+    public var bytesPerSecond = 1024
+    public var delay: Delay?
+
+    public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,
+                truncateBytes: Int? = nil, bytesPerSecond: Int = 1024, delay: Delay? = nil) {
+        self.status = status
+        self.error = error
+        self.failure = failure
+        self.truncateBytes = truncateBytes
+        self.bytesPerSecond = bytesPerSecond
+        self.delay = delay
+    }
+}
+
+/// Added latency: fixed, or drawn from a distribution with the seeded generator. Every draw is
+/// clamped to 0…`Delay.maximumMilliseconds`.
+public enum Delay: Sendable, Equatable {
+    case fixed(milliseconds: Double)
+    case uniform(minMilliseconds: Double, maxMilliseconds: Double)
+    /// A long-tailed network: median and the shape parameter sigma of the log.
+    case lognormal(medianMilliseconds: Double, sigma: Double)
+
+    /// One hour: the longest delay any rule may add.
+    public static let maximumMilliseconds = 3_600_000.0
+
+    package func sample(using generator: inout SeededGenerator) -> Duration {
+        let milliseconds: Double = switch self {
+        case .fixed(let value):
+            value
+        case .uniform(let low, let high):
+            high > low ? Double.random(in: low...high, using: &generator) : low
+        case .lognormal(let median, let sigma):
+            // Box-Muller turns two uniform draws into one standard normal draw.
+            median * exp(sigma * Self.standardNormal(using: &generator))
+        }
+        // NaN and infinities (a huge sigma) clamp like any other out-of-range draw.
+        let clamped = milliseconds.isNaN ? 0 : min(max(milliseconds, 0), Self.maximumMilliseconds)
+        return .microseconds(Int64(clamped * 1000))
+    }
+
+    private static func standardNormal(using generator: inout SeededGenerator) -> Double {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+        let u2 = Double.random(in: 0..<1, using: &generator)
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}

@@ -1,0 +1,54 @@
+public import UploadMockDomain
+
+/// The facts about a request that fault and rate-limit rules match on.
+package struct RequestFacts: Sendable {
+    package var method: String
+    package var path: String
+    package var command: UploadCommand?
+    package var mediaID: UInt64?
+    package var segmentIndex: Int?
+    package var user: String?
+
+    package init(method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
+                 segmentIndex: Int? = nil, user: String? = nil) {
+        self.method = method
+        self.path = path
+        self.command = command
+        self.mediaID = mediaID
+        self.segmentIndex = segmentIndex
+        self.user = user
+    }
+}
+
+/// Which requests a fault or rate-limit rule applies to; every field that is set must match.
+///
+/// ```swift
+/// RequestMatch(command: .append, segmentIndex: 2)   // every APPEND of segment 2
+/// ```
+public struct RequestMatch: Sendable, Equatable {
+    /// HTTP method, compared without regard to case.
+    public var method: String?
+    /// The exact request path, e.g. `/1.1/media/upload.json`.
+    public var path: String?
+    public var command: UploadCommand?
+    public var mediaID: UInt64?
+    public var segmentIndex: Int?
+
+    public init(method: String? = nil, path: String? = nil, command: UploadCommand? = nil,
+                mediaID: UInt64? = nil, segmentIndex: Int? = nil) {
+        self.method = method
+        self.path = path
+        self.command = command
+        self.mediaID = mediaID
+        self.segmentIndex = segmentIndex
+    }
+
+    package func matches(_ facts: RequestFacts) -> Bool {
+        if let method, method.uppercased() != facts.method.uppercased() { return false }
+        if let path, path != facts.path { return false }
+        if let command, command != facts.command { return false }
+        if let mediaID, mediaID != facts.mediaID { return false }
+        if let segmentIndex, segmentIndex != facts.segmentIndex { return false }
+        return true
+    }
+}

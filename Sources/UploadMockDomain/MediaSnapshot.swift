@@ -1,0 +1,58 @@
+/// Processing as FINALIZE and STATUS report it, before a dialect renders it.
+package enum ProcessingState: Sendable, Equatable {
+    case pending(checkAfterSeconds: Int)
+    case inProgress(checkAfterSeconds: Int, percent: Int)
+    case succeeded
+    case failed(ProcessingError)
+}
+
+/// What the domain answers about one media id at one moment; each API dialect renders it.
+package struct MediaSnapshot: Sendable, Equatable {
+    package var mediaID: UInt64
+    package var mediaKey: String?
+    package var mediaType: String
+    package var kind: MediaKind
+    /// `total_bytes` as declared (and, once finalized, received).
+    package var size: Int
+    package var expiresAfterSeconds: Int
+    /// Read from the bytes at FINALIZE (or the one-shot upload) for images and GIFs.
+    package var image: ImageHeader?
+    /// Nil for media that needs no processing.
+    package var processing: ProcessingState?
+}
+
+/// What APPEND stored.
+package struct AppendReceipt: Sendable, Equatable {
+    package var mediaID: UInt64
+    package var segmentCount: Int
+    package var receivedBytes: Int
+}
+
+/// A media payload as the client sent it.
+package struct MediaPayload: Sendable {
+    package var bytes: [UInt8]
+    /// The parameter that carried it (`media`, `media_data`), for messages.
+    package var parameter: String
+    /// Its size as sent: base64 text is larger than the bytes it decodes to, and the chunk
+    /// limit applies to what was sent.
+    package var sentBytes: Int
+
+    package init(bytes: [UInt8], parameter: String, sentBytes: Int) {
+        self.bytes = bytes
+        self.parameter = parameter
+        self.sentBytes = sentBytes
+    }
+}
+
+/// What INIT declares.
+package struct MediaDeclaration: Sendable {
+    package var totalBytes: Int
+    package var mediaType: String
+    package var category: MediaCategory?
+
+    package init(totalBytes: Int, mediaType: String, category: MediaCategory?) {
+        self.totalBytes = totalBytes
+        self.mediaType = mediaType
+        self.category = category
+    }
+}

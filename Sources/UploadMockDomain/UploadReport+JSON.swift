@@ -1,0 +1,28 @@
+package import UploadMockJSON
+
+extension UploadReport: JSONWritable {
+    package var json: JSONValue {
+        var object: JSONObject = [
+            "media_id": .uint(mediaID),
+            "media_id_string": .string(String(mediaID)),
+            "state": .string(state.rawValue),
+            "media_type": .string(mediaType),
+        ]
+        object["media_category"] = mediaCategory.map { .string($0) } ?? .null
+        object["total_bytes"] = .int(Int64(totalBytes))
+        object["received_bytes"] = .int(Int64(receivedBytes))
+        object["segment_count"] = .int(Int64(segmentCount))
+        object["owner"] = owner.map { .string($0) } ?? .null
+        if let segments {
+            object["segments"] = .array(segments.map { segment in
+                .object(["index": .int(Int64(segment.index)), "bytes": .int(Int64(segment.bytes)),
+                         "sha256": .string(segment.sha256)])
+            })
+        }
+        if let sha256, let md5 {
+            object["sha256"] = .string(sha256)
+            object["md5"] = .string(md5)
+        }
+        return .object(object)
+    }
+}

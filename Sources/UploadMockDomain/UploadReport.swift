@@ -1,0 +1,65 @@
+internal import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What arrived for one media id: what `GET /__admin/uploads/{id}` serves as JSON and
+/// `UploadMockServer.upload(_:)` returns (README, Verify what arrived).
+public struct UploadReport: Sendable, Equatable {
+    /// One stored segment.
+    public struct Segment: Sendable, Equatable {
+        public var index: Int
+        public var bytes: Int
+        /// Lowercase hex SHA-256 of the segment's bytes.
+        public var sha256: String
+    }
+
+    public var mediaID: UInt64
+    public var state: UploadState
+    public var mediaType: String
+    public var mediaCategory: String?
+    public var totalBytes: Int
+    public var receivedBytes: Int
+    public var segmentCount: Int
+    /// The user that made it, when authentication is on.
+    public var owner: String?
+    /// Per segment, in index order; nil in summaries (digests are computed only when asked).
+    public var segments: [Segment]?
+    /// Lowercase hex digests of the reassembled media, once the segments form the whole file.
+    public var sha256: String?
+    public var md5: String?
+
+    init(_ session: UploadSession, at moment: Date, processing: ProcessingSimulation, withDigests: Bool) {
+        mediaID = session.mediaID
+        state = session.state(at: moment, processing: processing)
+        mediaType = session.mediaType
+        mediaCategory = session.category?.rawValue
+        totalBytes = session.totalBytes
+        receivedBytes = session.receivedBytes
+        segmentCount = session.segments.count
+        owner = session.owner
+        guard withDigests else { return }
+        var whole = SHA256()
+        var wholeMD5 = Insecure.MD5()
+        segments = session.orderedSegments.map { entry in
+            var digest = SHA256()
+            entry.segment.forEachPiece { piece in
+                digest.update(bufferPointer: piece)
+                whole.update(bufferPointer: piece)
+                wholeMD5.update(bufferPointer: piece)
+            }
+            return Segment(index: entry.index, bytes: entry.segment.count, sha256: Self.hex(digest.finalize()))
+        }
+        if session.segmentsFormWholeFile {
+            sha256 = Self.hex(whole.finalize())
+            md5 = Self.hex(wholeMD5.finalize())
+        }
+    }
+
+    private static func hex(_ digest: some Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,195 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
+
+/// The upload domain: applies the rules of docs/api.md to each operation and keeps the bytes.
+/// It knows nothing of HTTP, C or any API dialect: endpoints hand it typed requests and
+/// render what it answers.
+package final class UploadService: Sendable {
+    package let settings: UploadSettings
+    private let store: UploadStore
+    private let storage: SegmentStorage
+    private let now: @Sendable () -> Date
+
+    package init(settings: UploadSettings, seed: UInt64, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings
+        store = UploadStore(seed: seed)
+        storage = SegmentStorage(directory: settings.storageDirectory)
+        self.now = now
+    }
+
+    // MARK: INIT
+
+    package func initialize(_ declaration: MediaDeclaration, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+        guard let kind = MediaKind(mediaType: declaration.mediaType) else { throw .mediaTypeUnrecognized }
+        let limit = settings.limits.maximumBytes(for: kind, category: declaration.category)
+        guard declaration.totalBytes <= limit else { throw .fileSizeExceeds(limit: limit) }
+        let created = now()
+        let session = store.create { id in
+            UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
+                          totalBytes: declaration.totalBytes, owner: owner, createdAt: created,
+                          expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+        }
+        return snapshot(session, at: created)
+    }
+
+    // MARK: APPEND
+
+    package func append(mediaID: UInt64, segmentIndex index: Int, payload: MediaPayload,
+                        owner: String?) throws(UploadFailure) -> AppendReceipt {
+        guard (0...999).contains(index) else { throw .segmentIndexOutOfRange(index) }
+        guard payload.sentBytes <= settings.limits.chunkBytes else {
+            throw .chunkTooLarge(parameter: payload.parameter, limit: settings.limits.chunkBytes)
+        }
+        let moment = now()
+        let segment = try storage.keep(payload.bytes, name: "\(mediaID)-\(index)-\(UUID().uuidString)")
+        // The segment replaced by a retry is released after the lock (a spool file's removal
+        // takes system calls).
+        var replaced: StoredSegment?
+        defer { withExtendedLifetime(replaced) {} }
+        return try store.update(mediaID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
+            // A repeated index replaces the earlier bytes: clients retry lost responses.
+            let wouldBe = session.receivedBytes - (session.segments[index]?.count ?? 0) + payload.bytes.count
+            guard wouldBe <= session.totalBytes else {
+                throw .exceedsTotalBytes(segment: index, bytes: payload.bytes.count, wouldBe: wouldBe, total: session.totalBytes)
+            }
+            replaced = session.segments.updateValue(segment, forKey: index)
+            session.revision += 1
+            return AppendReceipt(mediaID: mediaID, segmentCount: session.segments.count, receivedBytes: wouldBe)
+        }
+    }
+
+    // MARK: FINALIZE
+
+    package func finalize(mediaID: UInt64, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+        let moment = now()
+        // Images need their header read from the bytes, which may be spooled to disk: that
+        // read happens outside the lock, against a revision that must still hold afterwards.
+        while true {
+            let session = try store.update(mediaID) { (session) throws(UploadFailure) in
+                try check(session, usableBy: owner, at: moment)
+                return session
+            }
+            // FINALIZE is idempotent, so a client that lost the first answer can ask again.
+            if session.isFinalized { return snapshot(session, at: moment) }
+            try checkComplete(session)
+            let image = try session.kind.hasImageHeader ? Self.readImageHeader(session) : nil
+            let finalized = try store.update(mediaID) { (current) throws(UploadFailure) -> UploadSession? in
+                guard current.revision == session.revision, !current.isFinalized else { return nil }
+                try check(current, usableBy: owner, at: moment)
+                current.image = image
+                current.needsProcessing = current.category != nil && (current.kind == .video || current.kind == .gif)
+                current.finalizedAt = moment
+                current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds))
+                return current
+            }
+            if let finalized { return snapshot(finalized, at: moment) }
+            // A segment changed (or another FINALIZE won) while the header was read: look again.
+        }
+    }
+
+    private func checkComplete(_ session: UploadSession) throws(UploadFailure) {
+        guard session.segmentsFormWholeFile else { throw .segmentsDoNotAddUp }
+        if session.kind == .video, session.category == nil, session.totalBytes > settings.limits.syncVideoBytes {
+            throw .largeFileNotSynchronous
+        }
+    }
+
+    /// Reads only the first 64 KiB, the most any supported header needs.
+    private static func readImageHeader(_ session: UploadSession) throws(UploadFailure) -> ImageHeader {
+        let limit = 64 * 1024
+        var prefix: [UInt8] = []
+        for entry in session.orderedSegments where prefix.count < limit {
+            prefix += entry.segment.prefix(limit - prefix.count)
+        }
+        guard let header = ImageHeader.read(prefix) else { throw .mediaTypeUnrecognized }
+        return header
+    }
+
+    // MARK: STATUS
+
+    package func status(mediaID: UInt64, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+        let moment = now()
+        let session = try store.update(mediaID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            guard session.isFinalized else { throw .notFinalized(mediaID) }
+            if session.needsProcessing { session.statusPolls += 1 }
+            return session
+        }
+        return snapshot(session, at: moment)
+    }
+
+    // MARK: One-shot upload
+
+    package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+        guard let header = ImageHeader.read(Array(payload.bytes.prefix(64 * 1024))) else { throw .mediaTypeUnrecognized }
+        let kind: MediaKind = header.mediaType == "image/gif" ? .gif : .image
+        let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
+        guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
+        let moment = now()
+        let session = store.create { id in
+            var session = UploadSession(mediaID: id, mediaType: header.mediaType, kind: kind, category: category,
+                                        totalBytes: payload.bytes.count, owner: owner, createdAt: moment,
+                                        expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+            session.segments[0] = .memory(payload.bytes)
+            session.image = header
+            session.finalizedAt = moment
+            return session
+        }
+        return snapshot(session, at: moment)
+    }
+
+    // MARK: Verification
+
+    /// Every upload, oldest first, without digests.
+    package func reports() -> [UploadReport] {
+        let moment = now()
+        return store.all().map { UploadReport($0, at: moment, processing: settings.processing, withDigests: false) }
+    }
+
+    /// One upload with per-segment and whole-file digests, computed now, outside the lock.
+    package func report(_ mediaID: UInt64) -> UploadReport? {
+        store.session(mediaID).map { UploadReport($0, at: now(), processing: settings.processing, withDigests: true) }
+    }
+
+    /// The media as stored, segments in index order: a consistent snapshot that later
+    /// retries or a reset do not change.
+    package func media(_ mediaID: UInt64) -> (mediaType: String, segments: [StoredSegment])? {
+        store.session(mediaID).map { ($0.mediaType, $0.orderedSegments.map(\.segment)) }
+    }
+
+    /// Forgets every upload.
+    package func reset() {
+        store.removeAll()
+    }
+
+    // MARK: Shared rules
+
+    private func check(_ session: UploadSession, usableBy user: String?, at moment: Date) throws(UploadFailure) {
+        if session.isExpired(at: moment) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
+        if let owner = session.owner, owner != user { throw .ownedByAnotherUser(session.mediaID) }
+    }
+
+    private func snapshot(_ session: UploadSession, at moment: Date) -> MediaSnapshot {
+        MediaSnapshot(
+            mediaID: session.mediaID, mediaKey: session.mediaKey, mediaType: session.mediaType, kind: session.kind,
+            size: session.totalBytes,
+            expiresAfterSeconds: max(0, Int(session.expiresAt.timeIntervalSince(moment).rounded(.down))),
+            image: session.image,
+            processing: session.needsProcessing ? processingState(polls: session.statusPolls) : nil)
+    }
+
+    private func processingState(polls: Int) -> ProcessingState {
+        let processing = settings.processing
+        if polls == 0 { return .pending(checkAfterSeconds: processing.checkAfterSeconds) }
+        if polls < processing.pollsUntilDone {
+            return .inProgress(checkAfterSeconds: processing.checkAfterSeconds,
+                               percent: polls * 100 / max(processing.pollsUntilDone, 1))
+        }
+        return processing.result == .succeeded ? .succeeded : .failed(processing.error)
+    }
+}

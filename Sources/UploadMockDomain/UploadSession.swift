@@ -1,0 +1,66 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Where an upload is in its life, as the admin API reports it.
+public enum UploadState: String, Sendable {
+    /// INIT was accepted; segments may arrive.
+    case initialized
+    /// FINALIZE was accepted and the media needs no processing.
+    case finalized
+    /// Finalized media whose simulated processing has not finished.
+    case processing
+    case succeeded
+    case failed
+    /// Past `expires_after_secs`.
+    case expired
+}
+
+/// One media id: what INIT declared and the segments that arrived since.
+struct UploadSession: Sendable {
+    let mediaID: UInt64
+    let mediaType: String
+    let kind: MediaKind
+    let category: MediaCategory?
+    let totalBytes: Int
+    let owner: String?
+    let createdAt: Date
+    var expiresAt: Date
+    var segments: [Int: StoredSegment] = [:]
+    /// Counts changes to `segments`, so work done outside the lock can tell it is stale.
+    var revision = 0
+    var finalizedAt: Date?
+    /// Set at FINALIZE for media that the real service processes asynchronously.
+    var needsProcessing = false
+    var statusPolls = 0
+    var image: ImageHeader?
+
+    var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
+    var isFinalized: Bool { finalizedAt != nil }
+
+    func isExpired(at now: Date) -> Bool { now >= expiresAt }
+
+    func state(at now: Date, processing: ProcessingSimulation) -> UploadState {
+        if isExpired(at: now) { return .expired }
+        guard isFinalized else { return .initialized }
+        guard needsProcessing else { return .finalized }
+        guard statusPolls >= processing.pollsUntilDone else { return .processing }
+        return processing.result == .succeeded ? .succeeded : .failed
+    }
+
+    /// Segments in index order, as FINALIZE reassembles them.
+    var orderedSegments: [(index: Int, segment: StoredSegment)] {
+        segments.sorted { $0.key < $1.key }.map { (index: $0.key, segment: $0.value) }
+    }
+
+    /// True when the segments are exactly the indices 0..<n with `totalBytes` between them.
+    var segmentsFormWholeFile: Bool {
+        receivedBytes == totalBytes && segments.keys.sorted().enumerated().allSatisfy { $0.offset == $0.element }
+    }
+
+    var mediaKey: String? {
+        category.map { "\($0.mediaKeyPrefix)_\(mediaID)" }
+    }
+}

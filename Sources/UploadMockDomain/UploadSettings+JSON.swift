@@ -1,0 +1,41 @@
+package import UploadMockJSON
+
+extension UploadLimits: JSONReadable {
+    /// The most any byte limit may be set to: v2's largest `total_bytes` (16 GiB), and small
+    /// enough that a body limit derived from it cannot overflow.
+    package static let ceiling = 16 * 1024 * 1024 * 1024
+    /// One request's payload is held in memory: at most 1 GiB.
+    package static let chunkCeiling = 1024 * 1024 * 1024
+
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        self.init()
+        chunkBytes = try reader.int("chunk_bytes", in: 1...Self.chunkCeiling) ?? chunkBytes
+        imageBytes = try reader.int("image_bytes", in: 1...Self.chunkCeiling) ?? imageBytes
+        gifBytes = try reader.int("gif_bytes", in: 1...Self.chunkCeiling) ?? gifBytes
+        videoBytes = try reader.int("video_bytes", in: 1...Self.ceiling) ?? videoBytes
+        syncVideoBytes = try reader.int("sync_video_bytes", in: 1...Self.ceiling) ?? syncVideoBytes
+    }
+}
+
+extension ProcessingSimulation: JSONReadable {
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        self.init()
+        checkAfterSeconds = try reader.int("check_after_secs", in: 0...86_400) ?? checkAfterSeconds
+        pollsUntilDone = try reader.int("polls_until_done", in: 0...Int(Int32.max)) ?? pollsUntilDone
+        result = try reader.choice("result") ?? result
+        error = try reader.decode("error") ?? error
+    }
+}
+
+extension ProcessingError: JSONReadable, JSONWritable {
+    package init(json reader: inout JSONReader) throws(ConfigurationError) {
+        let defaults = ProcessingSimulation().error
+        self.init(code: try reader.int("code", in: Int(Int32.min)...Int(Int32.max)) ?? defaults.code,
+                  name: try reader.string("name") ?? defaults.name,
+                  message: try reader.string("message") ?? defaults.message)
+    }
+
+    package var json: JSONValue {
+        .object(["code": .int(Int64(code)), "name": .string(name), "message": .string(message)])
+    }
+}

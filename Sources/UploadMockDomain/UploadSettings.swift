@@ -1,0 +1,71 @@
+/// Byte limits, as the real service applies them; every one can be configured
+/// (docs/configuration.md, `limits`).
+public struct UploadLimits: Sendable, Equatable {
+    /// The most one APPEND may carry, measured on the parameter as sent (base64 text for
+    /// `media_data`). Default 5 MiB.
+    public var chunkBytes = 5 * 1024 * 1024
+    /// `total_bytes` limit for images. Default 5 MiB.
+    public var imageBytes = 5 * 1024 * 1024
+    /// `total_bytes` limit for GIFs sent with a GIF `media_category`. Default 15 MiB.
+    public var gifBytes = 15 * 1024 * 1024
+    /// `total_bytes` limit for videos. Default 512 MiB.
+    public var videoBytes = 512 * 1024 * 1024
+    /// The largest video the real service finalizes without a `media_category`. Default 15 MiB.
+    public var syncVideoBytes = 15 * 1024 * 1024
+
+    public init() {}
+
+    func maximumBytes(for kind: MediaKind, category: MediaCategory?) -> Int {
+        switch kind {
+        case .image, .subtitles: imageBytes
+        case .gif: category?.allowsLargeGIF == true ? gifBytes : imageBytes
+        case .video: videoBytes
+        }
+    }
+}
+
+/// How FINALIZE and STATUS pretend to transcode videos and GIFs (docs/configuration.md,
+/// `processing`).
+public struct ProcessingSimulation: Sendable, Equatable {
+    /// How processing ends.
+    public enum Result: String, Sendable, Equatable, CaseIterable {
+        case succeeded
+        case failed
+    }
+
+    /// Told to clients in `processing_info.check_after_secs`. Default 1.
+    public var checkAfterSeconds = 1
+    /// STATUS polls until the result: earlier polls answer `in_progress`. Default 2.
+    public var pollsUntilDone = 2
+    /// Default `succeeded`.
+    public var result = Result.succeeded
+    /// The `processing_info.error` object when `result` is `failed`.
+    public var error = ProcessingError(code: 1, name: "InvalidMedia", message: "Unsupported video format")
+
+    public init() {}
+}
+
+/// The `processing_info.error` object of failed processing.
+public struct ProcessingError: Sendable, Equatable {
+    public var code: Int
+    public var name: String
+    public var message: String
+
+    public init(code: Int, name: String, message: String) {
+        self.code = code
+        self.name = name
+        self.message = message
+    }
+}
+
+/// Everything the upload domain can be told at startup.
+public struct UploadSettings: Sendable, Equatable {
+    public var limits = UploadLimits()
+    /// How long a media id stays usable after INIT (and after FINALIZE). Default 86400.
+    public var expiresAfterSeconds = 86_400
+    public var processing = ProcessingSimulation()
+    /// Spool segments to files here instead of keeping them in memory (`--storage-dir`).
+    public var storageDirectory: String?
+
+    public init() {}
+}

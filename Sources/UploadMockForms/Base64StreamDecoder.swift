@@ -1,0 +1,162 @@
+/// Decodes standard base64 (RFC 4648 §4) as it streams in, so a `media_data` value is never
+/// held as text: only the decoded bytes are kept.
+///
+/// Accepted: the standard alphabet, CR and LF anywhere (MIME line breaks), `=` padding at the
+/// very end or no padding at all. Refused, with the offset of the offending byte counted from
+/// the start of the value: any other byte (spaces, base64url's `-` and `_`), `=` in the middle,
+/// anything but line breaks after the padding, and an incomplete padding or a lone final
+/// character at `finish`. Unused low bits of the last group are ignored, as most decoders do.
+package struct Base64StreamDecoder: Sendable {
+    /// Table values above 63 mark bytes that leave the fast path.
+    private static let lineBreak: UInt32 = 0x100
+    private static let paddingMark: UInt32 = 0x200
+    private static let notBase64: UInt32 = 0x400
+
+    /// Byte → 6-bit value, or one of the marks above.
+    private static let table: [UInt32] = {
+        var table = [UInt32](repeating: notBase64, count: 256)
+        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt32(value)
+        }
+        table[Int(UInt8(ascii: "\r"))] = lineBreak
+        table[Int(UInt8(ascii: "\n"))] = lineBreak
+        table[Int(UInt8(ascii: "="))] = paddingMark
+        return table
+    }()
+
+    /// Bits of the group in progress, `groupLength` characters of 6 bits each.
+    private var group: UInt32 = 0
+    private var groupLength = 0
+    private var paddingLength = 0
+    /// Bytes of base64 text seen before the current piece.
+    private var offset = 0
+    /// Where the last character handled one at a time was, for the lone-character error.
+    private var lastCharacterOffset = 0
+
+    package init() {}
+
+    /// Decodes `piece` and appends the complete bytes to `output`; a group cut off at the end
+    /// of the piece is kept for the next call.
+    package mutating func decode(_ piece: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(FormParseError) {
+        guard let input = piece.baseAddress, !piece.isEmpty else { return }
+        let start = output.count
+        // Room for every byte this piece can complete, and never none, so the buffer below
+        // always has storage; the excess is trimmed below.
+        output.append(contentsOf: repeatElement(0, count: (groupLength + piece.count) / 4 * 3 + 3))
+        var failure: FormParseError?
+        let written = output.withUnsafeMutableBufferPointer { buffer in
+            Self.table.withUnsafeBufferPointer { table in
+                buffer.baseAddress.map { base in
+                    decodeRun(input.assumingMemoryBound(to: UInt8.self), count: piece.count,
+                              into: base + start, table: table, failure: &failure)
+                } ?? 0
+            }
+        }
+        output.removeLast(output.count - start - written)
+        offset += piece.count
+        if let failure { throw failure }
+    }
+
+    /// The value is complete: appends the bytes of a final unpadded group, or throws if the
+    /// text cannot have come from an encoder.
+    package mutating func finish(into output: inout [UInt8]) throws(FormParseError) {
+        defer { self = Base64StreamDecoder() }
+        if paddingLength > 0, groupLength + paddingLength != 4 {
+            throw FormParseError(reason: "the base64 text ends with incomplete '=' padding (offset \(offset))")
+        }
+        switch groupLength {
+        case 1:
+            throw FormParseError(reason: "the base64 text ends with a lone character, which cannot encode a byte (offset \(lastCharacterOffset))")
+        case 2:
+            output.append(UInt8(truncatingIfNeeded: group >> 4))
+        case 3:
+            output.append(UInt8(truncatingIfNeeded: group >> 10))
+            output.append(UInt8(truncatingIfNeeded: group >> 2))
+        default:
+            break
+        }
+    }
+
+    /// The hot loop: whole groups of four alphabet characters go through a table lookup each;
+    /// everything else (line breaks, padding, a group split between pieces, errors) goes one
+    /// byte at a time through `step`. Returns the number of bytes written.
+    private mutating func decodeRun(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>,
+                                 table: UnsafeBufferPointer<UInt32>, failure: inout FormParseError?) -> Int {
+        var index = 0
+        var written = 0
+        while index < count {
+            if groupLength == 0, paddingLength == 0 {
+                while index + 4 <= count {
+                    let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+                    let c = table[Int(input[index + 2])], d = table[Int(input[index + 3])]
+                    guard a | b | c | d < 64 else { break }
+                    let bits = a << 18 | b << 12 | c << 6 | d
+                    output[written] = UInt8(truncatingIfNeeded: bits >> 16)
+                    output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                    output[written + 2] = UInt8(truncatingIfNeeded: bits)
+                    written += 3
+                    index += 4
+                }
+                if index == count { break }
+            }
+            do {
+                try step(input[index], value: table[Int(input[index])], at: offset + index, output: output, written: &written)
+            } catch {
+                failure = error
+                break
+            }
+            index += 1
+        }
+        return written
+    }
+
+    private mutating func step(_ byte: UInt8, value: UInt32, at position: Int,
+                               output: UnsafeMutablePointer<UInt8>, written: inout Int) throws(FormParseError) {
+        switch value {
+        case 0..<64:
+            guard paddingLength == 0 else {
+                throw FormParseError(reason: "base64 data continues after the '=' padding (\(Self.describe(byte)) at offset \(position))")
+            }
+            group = group << 6 | value
+            groupLength += 1
+            lastCharacterOffset = position
+            if groupLength == 4 {
+                output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                output[written + 2] = UInt8(truncatingIfNeeded: group)
+                written += 3
+                group = 0
+                groupLength = 0
+            }
+        case Self.lineBreak:
+            break
+        case Self.paddingMark:
+            guard groupLength >= 2 else {
+                throw FormParseError(reason: "base64 padding '=' at offset \(position) is misplaced (it may only end the text)")
+            }
+            guard groupLength + paddingLength < 4 else {
+                throw FormParseError(reason: "base64 text has too much '=' padding (offset \(position))")
+            }
+            paddingLength += 1
+        default:
+            throw FormParseError(reason: "\(Self.describe(byte)) at offset \(position) is not in the standard base64 alphabet\(Self.hint(byte))")
+        }
+    }
+
+    private static func describe(_ byte: UInt8) -> String {
+        switch byte {
+        case UInt8(ascii: " "): "a space"
+        case 0x21..<0x7F: "'\(Character(Unicode.Scalar(byte)))'"
+        default: "byte 0x\(byte < 16 ? "0" : "")\(String(byte, radix: 16, uppercase: true))"
+        }
+    }
+
+    /// The likely cause of the two mistakes clients make most.
+    private static func hint(_ byte: UInt8) -> String {
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "_"): " (base64url is not accepted)"
+        case UInt8(ascii: " "): " (a '+' sent unescaped in a urlencoded body arrives as a space)"
+        default: ""
+        }
+    }
+}

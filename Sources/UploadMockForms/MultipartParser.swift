@@ -1,0 +1,606 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A streaming `multipart/form-data` parser (RFC 7578, RFC 2046 §5.1): bytes in, `FormEvent`s
+/// out, no I/O.
+///
+/// Part data is handed on as slices of the caller's buffer, found with one skipping
+/// (Boyer-Moore-Horspool) scan per piece; only a tail that might begin a delimiter (shorter
+/// than one) is copied and held for the next piece, and part headers are collected line by
+/// line (at most 16 KiB a part).
+///
+/// What real clients send is accepted: a preamble of up to 4 KiB before the first boundary
+/// line; transport padding (spaces, tabs) after a boundary; no line end after the closing
+/// `--boundary--` (python-twitter) or an extra one and any epilogue (Twitter4J), all ignored;
+/// header names in any case and extra headers (Content-Transfer-Encoding …, ignored); quoted
+/// or bare parameter values; `filename*=UTF-8''…` (RFC 5987, preferred over `filename`);
+/// filenames kept as sent, including Windows paths, where a backslash escapes only `"` and `\`.
+///
+/// Line ends: the first boundary line decides. After `--boundary\r\n` every delimiter is
+/// `\r\n--boundary` (RFC 2046); after `--boundary\n` (a bare-LF client) every delimiter is
+/// `\n--boundary`, and a later boundary line ending the other way is an error. Header lines may
+/// end in CRLF or bare LF either way, which is unambiguous. Everything else is an error whose
+/// reason names the part: a part without Content-Disposition, one that is not form-data or has
+/// no name, a header block over 16 KiB, anything but padding, a line end or `--` after a
+/// boundary (so part data containing `\r\n--boundary` is refused, as RFC 2046 forbids it), no
+/// boundary line at the start of a line within the first 4 KiB, a body without any part, and a
+/// body that ends before the closing boundary.
+package struct MultipartParser: Sendable {
+    /// The longest header block of one part; real clients send a few hundred bytes.
+    static let maximumHeaderBytes = 16 * 1024
+    /// The longest preamble before the first boundary line; real clients send none.
+    static let maximumPreambleBytes = 4 * 1024
+    /// RFC 2046 §5.1.1: a boundary has 1 to 70 characters.
+    static let maximumBoundaryLength = 70
+
+    private enum State {
+        /// Before the first boundary line.
+        case preamble
+        /// Just after `--boundary`: transport padding, then a line end or the closing `--`.
+        case boundaryLine(BoundaryLineProgress)
+        /// Inside the header block of part `partNumber`.
+        case headers
+        /// Inside the data of part `partNumber`.
+        case data
+        /// After the closing boundary: everything is ignored.
+        case epilogue
+    }
+
+    private enum BoundaryLineProgress {
+        case start
+        case padding
+        case carriageReturn
+        case dash
+    }
+
+    private enum LineEnd {
+        case crlf
+        case lf
+    }
+
+    /// `--boundary`, as it opens the body.
+    private let dashBoundary: ByteSearch
+    /// What ends part data: `\r\n--boundary`, or `\n--boundary` for a bare-LF client.
+    private var delimiter: ByteSearch
+    /// Set by the first boundary line.
+    private var lineEnd: LineEnd?
+    private var state = State.preamble
+    /// The end of the previous piece, which may begin a delimiter (or the first boundary).
+    private var heldBack: [UInt8] = []
+
+    /// 1-based number of the part being read; 0 before the first.
+    private var partNumber = 0
+    private var partName: String?
+    private var partFilename: String?
+    private var partExtendedFilename: String?
+    private var partContentType: String?
+    /// The part's Content-Disposition as sent, once read.
+    private var partDisposition: [UInt8]?
+    private var headerLine: [UInt8] = []
+    private var headerBytes = 0
+
+    private var preambleBytes = 0
+    private var preambleEndsLine = true
+    /// The first bytes of the body, to show in the error when no boundary line turns up.
+    private var bodyStart: [UInt8] = []
+
+    /// A parser for a body whose Content-Type declares `boundary` (see `boundary(fromContentType:)`).
+    package init(boundary: String) {
+        dashBoundary = ByteSearch(Array("--\(boundary)".utf8))
+        delimiter = ByteSearch(Array("\r\n--\(boundary)".utf8))
+    }
+
+    // MARK: - Content-Type
+
+    /// The boundary of a `multipart/form-data` Content-Type value, however the client wrote it:
+    /// quoted or not, `Boundary=` in any case, not the last parameter, and after a comma
+    /// instead of a semicolon (twurl's `multipart/form-data, boundary="…"`).
+    package static func boundary(fromContentType value: String) throws(FormParseError) -> String {
+        let header: ParameterizedValue
+        do {
+            header = try ParameterizedValue(Array(value.utf8), separators: [UInt8(ascii: ";"), UInt8(ascii: ",")])
+        } catch {
+            throw FormParseError(reason: "Content-Type '\(value)' cannot be read: \(error.reason)")
+        }
+        guard header.value.lowercased() == "multipart/form-data" else {
+            throw FormParseError(reason: "Content-Type '\(value)' is not multipart/form-data")
+        }
+        let boundaries = header.parameters.filter { $0.name == "boundary" }
+        guard let boundary = boundaries.first?.value else {
+            throw FormParseError(reason: "Content-Type '\(value)' has no boundary parameter")
+        }
+        guard boundaries.count == 1 else {
+            throw FormParseError(reason: "Content-Type '\(value)' has more than one boundary parameter")
+        }
+        guard !boundary.isEmpty else {
+            throw FormParseError(reason: "Content-Type '\(value)' has an empty boundary")
+        }
+        guard boundary.count <= maximumBoundaryLength else {
+            throw FormParseError(reason: "the multipart boundary is \(boundary.count) bytes long; RFC 2046 allows at most \(maximumBoundaryLength)")
+        }
+        // RFC 2046 allows fewer characters still, but clients stray; bytes that are not
+        // printable ASCII would not even survive the round trip through a String.
+        guard boundary.allSatisfy({ (0x20..<0x7F).contains($0) }) else {
+            throw FormParseError(reason: "the multipart boundary \(quotedForMessage(boundary)) has bytes other than printable ASCII")
+        }
+        return String(decoding: boundary, as: UTF8.self)
+    }
+
+    // MARK: - Feeding
+
+    /// Parses the next piece of the body, of any size, calling `onEvent` for what it completes.
+    /// `.fieldData` slices point into `bytes` (or, rarely, into a small internal buffer) and are
+    /// valid only during the call. Errors thrown by `onEvent` propagate unchanged; after any
+    /// error the parser must be discarded.
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (FormEvent) -> Void) throws(FormParseError) {
+        var rest = bytes
+        if !heldBack.isEmpty {
+            // Settle the held bytes with just enough of the new piece to complete a delimiter.
+            var joined = heldBack
+            heldBack = []
+            let taken = min(rest.count, delimiter.count)
+            joined.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(taken)))
+            // withUnsafeBytes rethrows untyped errors; Result keeps the parser's error type.
+            let consumed = try joined.withUnsafeBytes { buffer in
+                Result { () throws(FormParseError) in try process(buffer, onEvent) }
+            }.get()
+            guard consumed >= joined.count - taken else {
+                // Only when the whole piece was shorter than a delimiter: keep holding.
+                heldBack = Array(joined[consumed...])
+                return
+            }
+            // What `joined` left unconsumed is the start of the new piece: read it from there.
+            rest = UnsafeRawBufferPointer(rebasing: rest[(consumed - (joined.count - taken))...])
+        }
+        guard !rest.isEmpty else { return }
+        let consumed = try process(rest, onEvent)
+        heldBack = Array(rest[consumed...])
+    }
+
+    /// The body has ended: throws unless it ended after the closing boundary. Nothing is left
+    /// to report at that point, so `onEvent` is never called; it keeps the shape of
+    /// `URLEncodedFormParser.finish`.
+    package mutating func finish(_ onEvent: (FormEvent) -> Void) throws(FormParseError) {
+        let closing = "'\(String(decoding: dashBoundary.needle, as: UTF8.self))--'"
+        switch state {
+        case .epilogue:
+            return
+        case .preamble:
+            bodyStart.append(contentsOf: heldBack.prefix(48 - bodyStart.count))
+            guard !bodyStart.isEmpty else { throw FormParseError(reason: "the multipart body is empty") }
+            throw FormParseError(reason: "the multipart body has no boundary line '\(String(decoding: dashBoundary.needle, as: UTF8.self))' (it starts \(quotedForMessage(bodyStart)))")
+        case .boundaryLine(.dash):
+            throw FormParseError(reason: "the multipart body ended inside the closing boundary \(closing) after \(partLabel)")
+        case .boundaryLine where partNumber == 0:
+            throw FormParseError(reason: "the multipart body ended on its first boundary line, before any part")
+        case .boundaryLine:
+            throw FormParseError(reason: "the multipart body ended after \(partLabel), on a boundary line without the closing \(closing)")
+        case .headers:
+            throw FormParseError(reason: "the multipart body ended inside the headers of \(partLabel)")
+        case .data:
+            throw FormParseError(reason: "the multipart body ended inside \(partLabel) before the closing boundary \(closing)")
+        }
+    }
+
+    /// `part 2 ("media")`, or `part 2` while its name is not known.
+    private var partLabel: String {
+        partName.map { "part \(partNumber) (\"\($0)\")" } ?? "part \(partNumber)"
+    }
+
+    /// Consumes what it can of `buffer` and returns how many bytes; the caller holds back the
+    /// rest (at most a delimiter's length less one) for the next piece.
+    private mutating func process(_ buffer: UnsafeRawBufferPointer, _ onEvent: (FormEvent) -> Void) throws(FormParseError) -> Int {
+        var position = 0
+        while position < buffer.count {
+            let window = UnsafeRawBufferPointer(rebasing: buffer[position...])
+            switch state {
+            case .preamble:
+                guard let found = try findFirstBoundaryLine(in: window) else {
+                    return position + window.count - dashBoundary.partialMatchLength(atEndOf: window)
+                }
+                position += found + dashBoundary.count
+                state = .boundaryLine(.start)
+
+            case .boundaryLine(let progress):
+                try readBoundaryLine(window[0], progress)
+                position += 1
+                if case .epilogue = state { return buffer.count }
+
+            case .headers:
+                let lineFeed = firstOffset(of: UInt8(ascii: "\n"), in: window)
+                let length = lineFeed.map { $0 + 1 } ?? window.count
+                headerBytes += length
+                guard headerBytes <= Self.maximumHeaderBytes else {
+                    throw FormParseError(reason: "the headers of \(partLabel) are longer than \(Self.maximumHeaderBytes) bytes")
+                }
+                headerLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: window.prefix(lineFeed ?? window.count)))
+                position += length
+                if lineFeed != nil { try endHeaderLine(onEvent) }
+
+            case .data:
+                if let found = delimiter.firstOffset(in: window) {
+                    if found > 0 { onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: window.prefix(found)))) }
+                    onEvent(.fieldEnd)
+                    position += found + delimiter.count
+                    state = .boundaryLine(.start)
+                } else {
+                    let safe = window.count - delimiter.partialMatchLength(atEndOf: window)
+                    if safe > 0 { onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: window.prefix(safe)))) }
+                    return position + safe
+                }
+
+            case .epilogue:
+                return buffer.count
+            }
+        }
+        return position
+    }
+
+    // MARK: - Boundary lines
+
+    /// The offset of the first `--boundary` at the start of a line; the preamble before it is
+    /// counted, and so is everything but a possible partial match when there is none.
+    private mutating func findFirstBoundaryLine(in window: UnsafeRawBufferPointer) throws(FormParseError) -> Int? {
+        var searchFrom = 0
+        while let found = dashBoundary.firstOffset(in: UnsafeRawBufferPointer(rebasing: window[searchFrom...])).map({ $0 + searchFrom }) {
+            if found == 0 ? preambleEndsLine : window[found - 1] == UInt8(ascii: "\n") {
+                try countPreamble(UnsafeRawBufferPointer(rebasing: window.prefix(found)))
+                return found
+            }
+            searchFrom = found + 1
+        }
+        let partial = dashBoundary.partialMatchLength(atEndOf: window)
+        try countPreamble(UnsafeRawBufferPointer(rebasing: window.prefix(window.count - partial)))
+        return nil
+    }
+
+    private mutating func countPreamble(_ bytes: UnsafeRawBufferPointer) throws(FormParseError) {
+        guard let last = bytes.last else { return }
+        bodyStart.append(contentsOf: bytes.prefix(48 - bodyStart.count))
+        preambleBytes += bytes.count
+        preambleEndsLine = last == UInt8(ascii: "\n")
+        guard preambleBytes <= Self.maximumPreambleBytes else {
+            throw FormParseError(reason: "the multipart body does not start with the boundary line '\(String(decoding: dashBoundary.needle, as: UTF8.self))' (none in its first \(Self.maximumPreambleBytes) bytes, which start \(quotedForMessage(bodyStart)))")
+        }
+    }
+
+    /// One byte after `--boundary`: padding, a line end (the next part's headers follow) or
+    /// `--` (the body is complete).
+    private mutating func readBoundaryLine(_ byte: UInt8, _ progress: BoundaryLineProgress) throws(FormParseError) {
+        switch (progress, byte) {
+        case (.start, UInt8(ascii: "-")):
+            state = .boundaryLine(.dash)
+        case (.dash, UInt8(ascii: "-")):
+            // RFC 2046 requires one part at least; a body without any is not an upload.
+            guard partNumber > 0 else {
+                throw FormParseError(reason: "the multipart body closes at its first boundary line, before any part")
+            }
+            state = .epilogue
+        case (.start, UInt8(ascii: " ")), (.start, UInt8(ascii: "\t")),
+             (.padding, UInt8(ascii: " ")), (.padding, UInt8(ascii: "\t")):
+            state = .boundaryLine(.padding)
+        case (.start, UInt8(ascii: "\r")), (.padding, UInt8(ascii: "\r")):
+            state = .boundaryLine(.carriageReturn)
+        case (.carriageReturn, UInt8(ascii: "\n")):
+            try beginPart(after: .crlf)
+        case (.start, UInt8(ascii: "\n")), (.padding, UInt8(ascii: "\n")):
+            try beginPart(after: .lf)
+        default:
+            let line = String(decoding: dashBoundary.needle, as: UTF8.self)
+            let place = partNumber == 0 ? "the first boundary line '\(line)'" : "the boundary line '\(line)' after \(partLabel)"
+            let expected = switch progress {
+            case .dash: "a second '-' to close the body"
+            case .carriageReturn: "LF after CR"
+            case .start, .padding: "a line end or '--'"
+            }
+            throw FormParseError(reason: "\(place) is followed by \(quotedForMessage([byte])) where \(expected) should be")
+        }
+    }
+
+    private mutating func beginPart(after ending: LineEnd) throws(FormParseError) {
+        if let lineEnd, lineEnd != ending {
+            let first = lineEnd == .crlf ? "CRLF" : "a bare LF"
+            let this = ending == .crlf ? "CRLF" : "a bare LF"
+            throw FormParseError(reason: "the boundary line after \(partLabel) ends in \(this), but the first one ended in \(first)")
+        }
+        if lineEnd == nil, ending == .lf {
+            delimiter = ByteSearch([UInt8(ascii: "\n")] + dashBoundary.needle)
+        }
+        lineEnd = ending
+        partNumber += 1
+        partName = nil
+        partFilename = nil
+        partExtendedFilename = nil
+        partContentType = nil
+        partDisposition = nil
+        headerBytes = 0
+        state = .headers
+    }
+
+    // MARK: - Part headers
+
+    /// A header line is complete in `headerLine` (without its LF): a blank line ends the block.
+    private mutating func endHeaderLine(_ onEvent: (FormEvent) -> Void) throws(FormParseError) {
+        if headerLine.last == UInt8(ascii: "\r") { headerLine.removeLast() }
+        defer { headerLine.removeAll(keepingCapacity: true) }
+        guard headerLine.isEmpty else {
+            try readHeader(headerLine[...])
+            return
+        }
+        guard let partDisposition else {
+            throw FormParseError(reason: "\(partLabel) has no Content-Disposition header")
+        }
+        // Checked only now, so that a folded continuation line is reported as such.
+        guard let partName else {
+            throw FormParseError(reason: "\(partLabel) has no field name in its Content-Disposition \(quotedForMessage(partDisposition))")
+        }
+        state = .data
+        onEvent(.fieldBegin(FormFieldHead(name: partName, filename: partExtendedFilename ?? partFilename,
+                                              contentType: partContentType)))
+    }
+
+    private mutating func readHeader(_ line: ArraySlice<UInt8>) throws(FormParseError) {
+        guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
+            throw FormParseError(reason: "\(partLabel) has a folded header line \(quotedForMessage(line)) (obsolete line folding is not accepted)")
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw FormParseError(reason: "\(partLabel) has a header line without ':' (\(quotedForMessage(line)))")
+        }
+        let name = Self.headerText(trimmingSpaceAndTab(line[..<colon])).lowercased()
+        let value = trimmingSpaceAndTab(line[(colon + 1)...])
+        switch name {
+        case "content-disposition":
+            guard partDisposition == nil else {
+                throw FormParseError(reason: "\(partLabel) has more than one Content-Disposition header")
+            }
+            partDisposition = Array(value)
+            try readContentDisposition(value)
+        case "content-type":
+            guard partContentType == nil else {
+                throw FormParseError(reason: "\(partLabel) has more than one Content-Type header")
+            }
+            partContentType = Self.headerText(value)
+        default:
+            break  // Content-Transfer-Encoding and the like: RFC 7578 says to ignore them.
+        }
+    }
+
+    private mutating func readContentDisposition(_ bytes: ArraySlice<UInt8>) throws(FormParseError) {
+        let shown = quotedForMessage(bytes)
+        let disposition: ParameterizedValue
+        do {
+            disposition = try ParameterizedValue(Array(bytes), separators: [UInt8(ascii: ";")])
+        } catch {
+            throw FormParseError(reason: "\(partLabel) has a malformed Content-Disposition \(shown): \(error.reason)")
+        }
+        guard disposition.value.lowercased() == "form-data" else {
+            throw FormParseError(reason: "\(partLabel) has Content-Disposition \(shown), which is not form-data")
+        }
+        for parameter in disposition.parameters where ["name", "filename", "filename*"].contains(parameter.name) {
+            guard disposition.parameters.count(where: { $0.name == parameter.name }) == 1 else {
+                throw FormParseError(reason: "\(partLabel) has more than one '\(parameter.name)' in its Content-Disposition \(shown)")
+            }
+            switch parameter.name {
+            case "name":
+                // An empty name stays nil, reported as no name at the end of the header block.
+                partName = parameter.value.isEmpty ? nil : Self.headerText(parameter.value)
+            case "filename":
+                partFilename = Self.headerText(parameter.value)
+            default:
+                guard let decoded = Self.decodeExtendedValue(parameter.value) else {
+                    throw FormParseError(reason: "\(partLabel) has a filename* that is not charset''percent-encoded UTF-8 or ISO-8859-1 (\(quotedForMessage(parameter.value)))")
+                }
+                partExtendedFilename = decoded
+            }
+        }
+    }
+
+    /// RFC 5987 `UTF-8''caf%C3%A9.png` → `café.png`; nil if malformed or in a charset other
+    /// than UTF-8 or ISO-8859-1.
+    private static func decodeExtendedValue(_ value: [UInt8]) -> String? {
+        let fields = value.split(separator: UInt8(ascii: "'"), maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3, let decoded = URLEncodedFormParser.percentDecodedBytes(Array(fields[2]), plusIsSpace: false) else {
+            return nil
+        }
+        switch String(decoding: fields[0], as: UTF8.self).lowercased() {
+        case "utf-8": return String(validating: decoded, as: UTF8.self)
+        case "iso-8859-1": return latin1(decoded)
+        default: return nil
+        }
+    }
+
+    // MARK: - Byte helpers
+
+    /// Header bytes as text: UTF-8 when valid, else ISO-8859-1 (older clients' filenames), so
+    /// no byte is silently replaced.
+    private static func headerText(_ bytes: some Collection<UInt8>) -> String {
+        String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
+    }
+
+    private static func latin1(_ bytes: some Collection<UInt8>) -> String {
+        String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+    }
+
+    /// `name="va\"lue"` or `name=value` → `("name", "va\"lue")`; the OAuth `Authorization`
+    /// header uses the same parameter syntax.
+    package static func nameAndValue(_ piece: Substring) -> (String, String) {
+        let bytes = Array(piece.utf8)
+        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
+            return (String(decoding: trimmingSpaceAndTab(bytes[...]), as: UTF8.self), "")
+        }
+        let name = String(decoding: trimmingSpaceAndTab(bytes[..<equals]), as: UTF8.self)
+        let raw = trimmingSpaceAndTab(bytes[(equals + 1)...])
+        if raw.first == UInt8(ascii: "\""), let value = try? ParameterizedValue.unquote(raw).value {
+            return (name, String(decoding: value, as: UTF8.self))
+        }
+        return (name, String(decoding: raw, as: UTF8.self))
+    }
+}
+
+/// A header value such as `form-data; name="media"; filename="a.png"`: its leading token and
+/// its parameters, names lowercased, quoted values unquoted.
+private struct ParameterizedValue {
+    var value: String
+    var parameters: [(name: String, value: [UInt8])] = []
+
+    /// Splits at `separators` outside quotes; empty parameters (`a;;b`, a trailing `;`) are
+    /// skipped, a parameter without `=` has an empty value.
+    init(_ bytes: [UInt8], separators: Set<UInt8>) throws(FormParseError) {
+        var index = 0
+        let skipSpace = { (index: inout Int) in
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+        }
+        let tokenEnd = { (from: Int, stops: Set<UInt8>) -> Int in
+            var end = from
+            while end < bytes.count, !stops.contains(bytes[end]) { end += 1 }
+            return end
+        }
+        var end = tokenEnd(0, separators)
+        value = String(decoding: trimmingSpaceAndTab(bytes[..<end]), as: UTF8.self)
+        index = end
+        while index < bytes.count {
+            index += 1  // the separator
+            skipSpace(&index)
+            guard index < bytes.count, !separators.contains(bytes[index]) else { continue }
+            end = tokenEnd(index, separators.union([UInt8(ascii: "=")]))
+            let name = String(decoding: trimmingSpaceAndTab(bytes[index..<end]), as: UTF8.self).lowercased()
+            index = end
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else {
+                parameters.append((name, []))
+                continue
+            }
+            index += 1
+            skipSpace(&index)
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                let (unquoted, length) = try Self.unquote(bytes[index...])
+                parameters.append((name, unquoted))
+                index += length
+                skipSpace(&index)
+                guard index == bytes.count || separators.contains(bytes[index]) else {
+                    throw FormParseError(reason: "unexpected \(quotedForMessage(bytes[index...])) after the quoted value of \(name)")
+                }
+            } else {
+                end = tokenEnd(index, separators)
+                parameters.append((name, Array(trimmingSpaceAndTab(bytes[index..<end]))))
+                index = end
+            }
+        }
+    }
+
+    /// Reads the quoted string at the start of `bytes` (which begins with `"`): returns its
+    /// content and how many bytes it took, quotes included. A backslash escapes only `"` and
+    /// `\`; before anything else it is a literal backslash, so the unescaped Windows paths
+    /// that curl and browsers send (`C:\Users\a.png`) survive, as in Go's mime package.
+    static func unquote(_ bytes: ArraySlice<UInt8>) throws(FormParseError) -> (value: [UInt8], length: Int) {
+        var value: [UInt8] = []
+        var index = bytes.startIndex + 1
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                return (value, index + 1 - bytes.startIndex)
+            }
+            if byte == UInt8(ascii: "\\"), index + 1 < bytes.endIndex,
+               bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\") {
+                index += 1
+            }
+            value.append(bytes[index])
+            index += 1
+        }
+        throw FormParseError(reason: "a quoted value is not closed")
+    }
+}
+
+/// A fixed needle searched for with Boyer-Moore-Horspool: one table lookup per step, and
+/// steps of about the needle's length through data that does not resemble it (a 5 MiB part
+/// takes ~130 000 steps for a 40-byte delimiter). glibc's `memmem` is not visible to Swift
+/// without `_GNU_SOURCE`.
+private struct ByteSearch: Sendable {
+    let needle: [UInt8]
+    /// How far the needle may move when the byte under its last position is the index.
+    private let shifts: [UInt8]
+
+    /// `needle` is at most 2 + 2 + 70 bytes (a delimiter), so a shift fits in a byte.
+    init(_ needle: [UInt8]) {
+        self.needle = needle
+        var shifts = [UInt8](repeating: UInt8(needle.count), count: 256)
+        for (index, byte) in needle.dropLast().enumerated() {
+            shifts[Int(byte)] = UInt8(needle.count - 1 - index)
+        }
+        self.shifts = shifts
+    }
+
+    var count: Int { needle.count }
+
+    /// The offset of the first occurrence of the needle in `haystack`.
+    func firstOffset(in haystack: UnsafeRawBufferPointer) -> Int? {
+        guard let base = haystack.baseAddress, haystack.count >= needle.count else { return nil }
+        return needle.withUnsafeBufferPointer { needle in
+            shifts.withUnsafeBufferPointer { shifts in
+                guard let needleBase = needle.baseAddress else { return nil }
+                let bytes = base.assumingMemoryBound(to: UInt8.self)
+                let lastIndex = needle.count - 1
+                let lastByte = needle[lastIndex]
+                var start = 0
+                while start <= haystack.count - needle.count {
+                    let byte = bytes[start + lastIndex]
+                    if byte == lastByte, memcmp(bytes + start, needleBase, lastIndex) == 0 {
+                        return start
+                    }
+                    start += Int(shifts[Int(byte)])
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The length of the longest tail of `window` that is a proper prefix of the needle: bytes
+    /// that may turn out to start it once the next piece arrives.
+    func partialMatchLength(atEndOf window: UnsafeRawBufferPointer) -> Int {
+        guard let base = window.baseAddress else { return 0 }
+        return needle.withUnsafeBytes { needle in
+            guard let needleBase = needle.baseAddress else { return 0 }
+            var start = max(0, window.count - needle.count + 1)
+            while start < window.count {
+                guard let hit = memchr(base + start, Int32(needle[0]), window.count - start) else { return 0 }
+                start = UnsafeRawPointer(hit) - base
+                if memcmp(base + start, needleBase, window.count - start) == 0 {
+                    return window.count - start
+                }
+                start += 1
+            }
+            return 0
+        }
+    }
+}
+
+/// The offset of the first `byte` in `bytes`, found with `memchr`.
+private func firstOffset(of byte: UInt8, in bytes: UnsafeRawBufferPointer) -> Int? {
+    guard let base = bytes.baseAddress, let hit = memchr(base, Int32(byte), bytes.count) else { return nil }
+    return UnsafeRawPointer(hit) - base
+}
+
+private func trimmingSpaceAndTab(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+        return []
+    }
+    return bytes[first...last]
+}
+
+/// Bytes for an error message: `'text'` with CR, LF and other control bytes escaped, cut at
+/// 80 bytes.
+private func quotedForMessage(_ bytes: some Collection<UInt8>) -> String {
+    var text = ""
+    for byte in bytes.prefix(80) {
+        switch byte {
+        case UInt8(ascii: "\r"): text += "\\r"
+        case UInt8(ascii: "\n"): text += "\\n"
+        case 0x20..<0x7F: text.unicodeScalars.append(Unicode.Scalar(byte))
+        default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+        }
+    }
+    return "'\(text)\(bytes.count > 80 ? "…" : "")'"
+}

@@ -1,0 +1,81 @@
+/// Header fields in arrival order, looked up without regard to case.
+package struct HTTPHeaders: Sendable, Sequence {
+    package private(set) var fields: [(name: String, value: String)] = []
+
+    package init(_ fields: [(name: String, value: String)] = []) {
+        self.fields = fields
+    }
+
+    package mutating func add(name: String, value: String) {
+        fields.append((name, value))
+    }
+
+    /// The first value of `name`, compared case-insensitively as HTTP requires.
+    package subscript(name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    package func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        fields.makeIterator()
+    }
+}
+
+/// Everything known about a request before its body arrives.
+package struct HTTPRequestHead: Sendable {
+    package var method: String
+    /// The path exactly as sent, without the query string.
+    package var path: String
+    /// The raw query string after `?` (still percent-encoded), empty when absent.
+    package var query: String
+    package var headers: HTTPHeaders
+
+    package init(method: String, path: String, query: String, headers: HTTPHeaders) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+    }
+
+    /// Splits a request target such as `/a/b?x=1` into path and raw query.
+    package init(method: String, target: String, headers: HTTPHeaders) {
+        if let mark = target.firstIndex(of: "?") {
+            self.init(method: method, path: String(target[..<mark]),
+                      query: String(target[target.index(after: mark)...]), headers: headers)
+        } else {
+            self.init(method: method, path: target, query: "", headers: headers)
+        }
+    }
+
+    /// The declared body length; nil for chunked bodies or when absent or unparsable.
+    package var contentLength: Int? {
+        headers["content-length"].flatMap { Int($0.trimmingASCIIWhitespace()) }
+    }
+
+    package var isChunked: Bool {
+        headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
+    }
+
+    /// Whether the client waits for `100 Continue` before sending its body.
+    package var expectsContinue: Bool {
+        headers["expect"]?.lowercased().contains("100-continue") ?? false
+    }
+
+    /// Whether a body follows the headers at all.
+    package var hasBody: Bool {
+        isChunked || (contentLength ?? 0) > 0
+    }
+}
+
+extension StringProtocol {
+    package func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+    }
+
+    package func trimmingASCIIWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        let text = Substring(self)
+        guard let first = text.firstIndex(where: { !isSpace($0) }),
+              let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return text[first...last]
+    }
+}

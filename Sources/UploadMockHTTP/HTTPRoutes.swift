@@ -1,0 +1,67 @@
+/// A route table: each route is a method and a path pattern whose `{name}` segments capture
+/// one path segment, e.g. `POST /2/media/upload/{id}/append`. Matching answers the route, or
+/// says whether the path exists under other methods (405) or not at all (404), so every
+/// endpoint family reports both from one place.
+package struct HTTPRoutes<Route: Sendable>: Sendable {
+    package enum Match {
+        case found(Route, parameters: [String: String])
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    private enum Segment: Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Entry: Sendable {
+        var method: String
+        var segments: [Segment]
+        var route: Route
+    }
+
+    private var entries: [Entry] = []
+
+    package init() {}
+
+    /// Adds `route` for `method` and `pattern`; earlier routes win over later ones.
+    package mutating func add(_ method: String, _ pattern: String, _ route: Route) {
+        let segments = Self.split(pattern).map { piece in
+            piece.hasPrefix("{") && piece.hasSuffix("}") ? Segment.parameter(String(piece.dropFirst().dropLast()))
+                : .literal(String(piece))
+        }
+        entries.append(Entry(method: method, segments: segments, route: route))
+    }
+
+    package func match(method: String, path: String) -> Match {
+        let pieces = Self.split(path)
+        var allowed: [String] = []
+        for entry in entries {
+            guard let parameters = Self.bind(entry.segments, to: pieces) else { continue }
+            if entry.method == method { return .found(entry.route, parameters: parameters) }
+            if !allowed.contains(entry.method) { allowed.append(entry.method) }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Path segments; a trailing slash or doubled slashes make a different path, as they do
+    /// for the real service.
+    private static func split(_ path: some StringProtocol) -> [Substring] {
+        Substring(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+    }
+
+    private static func bind(_ segments: [Segment], to pieces: [Substring]) -> [String: String]? {
+        guard segments.count == pieces.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, piece) in zip(segments, pieces) {
+            switch segment {
+            case .literal(let text):
+                guard piece == text else { return nil }
+            case .parameter(let name):
+                guard !piece.isEmpty else { return nil }
+                parameters[name] = String(piece)
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,296 @@
+import CMicroHTTPD
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// libmicrohttpd calls these on its own threads. They are plain global functions (never
+// closures in main.swift, which would inherit @MainActor and trap off the main thread).
+
+/// State of one request, owned by libmicrohttpd's `con_cls` from the URI callback until
+/// the completion callback.
+final class RequestContext: @unchecked Sendable {
+    enum Phase {
+        /// Headers have not been seen by the handler yet.
+        case awaitingHead
+        case readingBody(any HTTPExchange)
+        /// The reply is decided; the rest of the body is read and dropped.
+        case discardingBody(HTTPReply)
+        /// Suspended until a timer or shutdown resumes the connection.
+        case delayed(HTTPReply)
+        case hanging
+        case responded
+    }
+
+    let target: String
+    let startedAt = ContinuousClock.now
+    var phase: Phase = .awaitingHead
+    var exchange: (any HTTPExchange)?
+    var bytesReceived = 0
+    private var reported = false
+    /// Set (under the parked lock) when shutdown wakes the connection: close it, send nothing.
+    private(set) var abandoned = false
+
+    init(target: String) {
+        self.target = target
+    }
+
+    func abandon() {
+        abandoned = true
+    }
+
+    /// Tells the exchange how it ended, once. Called as the reply is handed over (before any
+    /// byte is sent, so a client that reads the journal right after its response finds it),
+    /// or when the connection ends without a reply.
+    func report(status: Int?, abnormal: Bool) {
+        guard !reported, let exchange else { return }
+        reported = true
+        exchange.completed(HTTPCompletion(status: status, bytesReceived: bytesReceived,
+                                          duration: ContinuousClock.now - startedAt, abnormal: abnormal))
+    }
+}
+
+let uriLogCallback: cmhd_uri_log_callback = { _, uri, _ in
+    let context = RequestContext(target: uri.map { String(cString: $0) } ?? "/")
+    return Unmanaged.passRetained(context).toOpaque()
+}
+
+let requestCompletedCallback: MHD_RequestCompletedCallback = { _, _, contextPointer, termination in
+    guard let slot = contextPointer, let raw = slot.pointee else { return }
+    slot.pointee = nil
+    let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
+    context.report(status: nil, abnormal: termination != .REQUEST_TERMINATED_COMPLETED_OK)
+}
+
+let accessHandlerCallback: MHD_AccessHandlerCallback = {
+    serverPointer, connection, _, method, _, uploadData, uploadDataSize, contextSlot in
+    guard let serverPointer, let connection, let contextSlot, let raw = contextSlot.pointee,
+          let uploadDataSize else { return .NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(serverPointer).takeUnretainedValue()
+    let context = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
+    let piece = UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee)
+    return server.advance(context, connection: connection, method: method, piece: piece,
+                          consumed: { uploadDataSize.pointee = 0 })
+}
+
+extension HTTPServer {
+    /// One step of a request's life; `piece` is empty on the first and the final call.
+    func advance(_ context: RequestContext, connection: OpaquePointer, method: UnsafePointer<CChar>?,
+                 piece: UnsafeRawBufferPointer, consumed: () -> Void) -> MHD_Result {
+        if context.abandoned { return .NO }
+        switch context.phase {
+        case .awaitingHead:
+            let head = HTTPRequestHead(method: method.map { String(cString: $0) } ?? "GET",
+                                       target: context.target, headers: requestHeaders(connection))
+            let exchange = handler.makeExchange(for: head)
+            context.exchange = exchange
+            guard let refusal = exchange.begin() else {
+                context.phase = .readingBody(exchange)
+                return .YES
+            }
+            // Answer at once when the client waits for 100 Continue or the body is too big to
+            // swallow; otherwise read it first, since clients that send blindly see a broken pipe.
+            let declared = head.contentLength ?? 0
+            if !head.hasBody || head.expectsContinue || declared > configuration.discardLimit {
+                return deliver(refusal, context: context, connection: connection)
+            }
+            context.phase = .discardingBody(refusal)
+            return .YES
+
+        case .readingBody(let exchange):
+            guard !piece.isEmpty else {
+                return deliver(exchange.finish(), context: context, connection: connection)
+            }
+            context.bytesReceived += piece.count
+            consumed()
+            if let refusal = exchange.receive(piece) {
+                context.phase = .discardingBody(refusal)
+            }
+            return .YES
+
+        case .discardingBody(let reply):
+            guard !piece.isEmpty else { return deliver(reply, context: context, connection: connection) }
+            context.bytesReceived += piece.count
+            consumed()
+            // A response can only be queued at the end of the body; past the limit, hang up.
+            return context.bytesReceived > configuration.discardLimit ? .NO : .YES
+
+        case .delayed(let reply):
+            return deliver(reply, context: context, connection: connection)
+
+        case .hanging, .responded:
+            consumed()
+            return .YES
+        }
+    }
+
+    private func deliver(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        if reply.delay > .zero {
+            var undelayed = reply
+            undelayed.delay = .zero
+            context.phase = .delayed(undelayed)
+            guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
+            DispatchQueue.global().asyncAfter(deadline: .now() + reply.delay.timeInterval) { [self] in
+                parked.withLock { $0.wake(context) }
+            }
+            return .YES
+        }
+        switch reply.delivery {
+        case .close:
+            context.report(status: nil, abnormal: true)
+            return .NO
+        case .reset:
+            context.report(status: nil, abnormal: true)
+            // SO_LINGER with a zero timeout turns close() into a TCP RST (needs MHD_USE_TURBO,
+            // otherwise libmicrohttpd shuts the socket down gracefully first).
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            let fd = cmhd_connection_fd(connection)
+            if fd >= 0 { setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size)) }
+            return .NO
+        case .hang:
+            context.phase = .hanging
+            context.report(status: nil, abnormal: true)
+            guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
+            // A suspended connection never notices its client leaving: close it after the idle
+            // timeout, as libmicrohttpd would close any silent connection.
+            let timeout = Double(configuration.connectionTimeoutSeconds)
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+                parked.withLock { $0.wake(context, abandoning: true) }
+            }
+            return .YES
+        case .normal, .truncate, .slow:
+            context.phase = .responded
+            return queue(reply, context: context, connection: connection)
+        }
+    }
+
+    private func queue(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
+        defer { MHD_destroy_response(response) }
+        for header in reply.headers {
+            MHD_add_response_header(response, header.name, header.value)
+        }
+        context.report(status: reply.status, abnormal: reply.delivery != .normal)
+        return MHD_queue_response(connection, UInt32(reply.status), response)
+    }
+
+    private func makeResponse(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> OpaquePointer? {
+        switch (reply.body, reply.delivery) {
+        case (.empty, .normal):
+            return MHD_create_response_from_buffer(0, nil, .RESPMEM_PERSISTENT)
+        case (.bytes(let bytes), .normal):
+            return bytes.withUnsafeBytes { buffer in
+                MHD_create_response_from_buffer(buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
+                                                .RESPMEM_MUST_COPY)
+            }
+        default:
+            let stream = ResponseStream(body: reply.body, delivery: reply.delivery)
+            if case .slow(let rate) = reply.delivery {
+                stream.pacing = ResponseStream.Pacing(server: self, context: context,
+                                                      connection: ConnectionHandle(pointer: connection),
+                                                      bytesPerSecond: max(1, rate))
+            }
+            return MHD_create_response_from_callback(
+                UInt64(reply.body.count), 64 * 1024, responseReaderCallback,
+                Unmanaged.passRetained(stream).toOpaque(), responseReleaseCallback)
+        }
+    }
+
+    private func requestHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        withUnsafeMutablePointer(to: &headers) { pointer in
+            _ = MHD_get_connection_values(connection, .HEADER_KIND, headerCollector, pointer)
+        }
+        return headers
+    }
+}
+
+private let headerCollector: MHD_KeyValueIterator = { slot, _, key, value in
+    guard let slot, let key else { return .YES }
+    slot.assumingMemoryBound(to: HTTPHeaders.self).pointee.add(
+        name: String(cString: key), value: value.map { String(cString: $0) } ?? "")
+    return .YES
+}
+
+/// Body bytes served by a callback response: streamed sources, truncated and slow bodies.
+final class ResponseStream: @unchecked Sendable {
+    /// Dribbles the body: a tenth of a second's worth at a time, parking the connection
+    /// in between so no thread waits.
+    struct Pacing {
+        unowned let server: HTTPServer
+        let context: RequestContext
+        let connection: ConnectionHandle
+        let bytesPerSecond: Int
+        var nextSend = ContinuousClock.now
+
+        var piece: Int { max(1, bytesPerSecond / 10) }
+    }
+
+    let body: HTTPBody
+    let delivery: HTTPDelivery
+    var pacing: Pacing?
+
+    init(body: HTTPBody, delivery: HTTPDelivery) {
+        self.body = body
+        self.delivery = delivery
+    }
+
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var window = buffer
+        if var pacing {
+            if pacing.context.abandoned { return MHD_CONTENT_READER_END_WITH_ERROR }
+            let now = ContinuousClock.now
+            if now < pacing.nextSend {
+                let server = pacing.server, context = pacing.context
+                guard server.parked.withLock({ $0.park(pacing.connection, context: context) }) else {
+                    return MHD_CONTENT_READER_END_WITH_ERROR
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + (pacing.nextSend - now).timeInterval) {
+                    server.parked.withLock { $0.wake(context) }
+                }
+                return 0
+            }
+            window = UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(pacing.piece))
+            pacing.nextSend = now + .seconds(Double(window.count) / Double(pacing.bytesPerSecond))
+            self.pacing = pacing
+        }
+        if case .truncate(let keep) = delivery {
+            guard offset < keep else { return MHD_CONTENT_READER_END_WITH_ERROR }
+            window = UnsafeMutableRawBufferPointer(rebasing: window.prefix(keep - offset))
+        }
+        switch body {
+        case .empty:
+            return MHD_CONTENT_READER_END_OF_STREAM
+        case .bytes(let bytes):
+            let count = min(window.count, bytes.count - offset)
+            guard count > 0 else { return MHD_CONTENT_READER_END_OF_STREAM }
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: window[..<count]).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
+            return count
+        case .source(let source):
+            let count = source.copyBytes(from: offset, into: window)
+            return count > 0 ? count : MHD_CONTENT_READER_END_OF_STREAM
+        }
+    }
+}
+
+private let responseReaderCallback: MHD_ContentReaderCallback = { pointer, position, buffer, maximum in
+    guard let pointer, let buffer else { return MHD_CONTENT_READER_END_WITH_ERROR }
+    let stream = Unmanaged<ResponseStream>.fromOpaque(pointer).takeUnretainedValue()
+    return stream.read(at: Int(position), into: UnsafeMutableRawBufferPointer(start: buffer, count: maximum))
+}
+
+private let responseReleaseCallback: MHD_ContentReaderFreeCallback = { pointer in
+    guard let pointer else { return }
+    Unmanaged<ResponseStream>.fromOpaque(pointer).release()
+}
+
+private let MHD_CONTENT_READER_END_OF_STREAM = -1
+private let MHD_CONTENT_READER_END_WITH_ERROR = -2
+
+extension Duration {
+    /// Seconds as a Double, for Dispatch deadlines.
+    package var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

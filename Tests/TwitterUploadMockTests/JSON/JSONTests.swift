@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TwitterUploadMock
+@testable import UploadMockJSON
+
+@Suite("JSON")
+struct JSONTests {
+    @Test("slashes are escaped as the real service does, key order is kept")
+    func serialization() {
+        let value: JSONValue = .object(["video": .object(["video_type": "video/mp4"]), "a": .array([1, true, .null])])
+        #expect(value.text == #"{"video":{"video_type":"video\/mp4"},"a":[1,true,null]}"#)
+    }
+
+    @Test("control characters and quotes are escaped")
+    func escaping() {
+        #expect(JSONValue.string("a\"b\\c\n\u{1}").text == #""a\"b\\c\n\u0001""#)
+    }
+
+    @Test("parsing keeps key order, numbers and escapes")
+    func parsing() throws {
+        let value = try JSONParser.parse(Array(#" {"b": [1, -2, 18446744073709551615, 1.5e3], "a": "\u00e9\ud83d\ude00\/", "c": null} "#.utf8))
+        #expect(value == .object(["b": .array([1, -2, .uint(UInt64.max), .double(1500)]), "a": .string("é😀/"), "c": .null]))
+    }
+
+    @Test("syntax errors give the line and column", arguments: [
+        ("{\n  \"port\": 80,\n  \"host\" \"x\"\n}", "not valid JSON at line 3, column 10: expected ':' after the key 'host', found '\"'"),
+        ("{\"a\": 1,\n \"a\": 2}", "not valid JSON at line 2, column 2: duplicate key 'a'"),
+        ("[1, 2,]", "not valid JSON at line 1, column 7: trailing comma before ']'"),
+        ("{\"a\": 1,}", "not valid JSON at line 1, column 9: trailing comma before '}'"),
+        ("{\"a\": 01}", "not valid JSON at line 1, column 7: numbers may not have leading zeros"),
+        ("{\"a\": tru}", "not valid JSON at line 1, column 7: unexpected 't' where a value was expected"),
+        ("{\"a\": 1} x", "not valid JSON at line 1, column 10: unexpected 'x' after the document"),
+        ("", "not valid JSON at line 1, column 1: the document ends where a value was expected"),
+        ("\"é\u{1}\"", "not valid JSON at line 1, column 3: a control character (0x1) must be escaped inside a string"),
+    ])
+    func syntaxErrors(_ text: String, _ message: String) {
+        #expect(throws: ConfigurationError(message)) { try JSONParser.parse(Array(text.utf8)) }
+    }
+
+    @Test("depth and size are bounded")
+    func bounds() {
+        #expect(throws: ConfigurationError("not valid JSON at line 1, column 65: arrays and objects are nested more than 64 deep")) {
+            try JSONParser.parse(Array((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8))
+        }
+        var limits = JSONParser.Limits()
+        limits.maximumValues = 10
+        #expect(throws: ConfigurationError.self) { try JSONParser.parse(Array("[1,2,3,4,5,6,7,8,9,10]".utf8), limits: limits) }
+    }
+
+    @Test("an object with 80,000 keys parses in one linear pass")
+    func manyKeys() throws {
+        let text = "{" + (0..<80_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        let value = try JSONParser.parse(Array(text.utf8))
+        #expect(value.objectOrEmpty.members.count == 80_000)
+        #expect(value.objectOrEmpty.members.last?.key == "k79999")
+    }
+
+    @Test("config readers name unknown keys and wrong types")
+    func strictReading() throws {
+        #expect(throws: ConfigurationError("unknown key 'limits.chunk_byte'")) {
+            try MockConfiguration(json: Array(#"{"limits":{"chunk_byte":1}}"#.utf8))
+        }
+        #expect(throws: ConfigurationError("port must be an integer from 0 to 65535")) {
+            try MockConfiguration(json: Array(#"{"port":"x"}"#.utf8))
+        }
+        #expect(throws: ConfigurationError("auth.mode must be one of none, oauth1, bearer, not 'basic'")) {
+            try MockConfiguration(json: Array(#"{"auth":{"mode":"basic"}}"#.utf8))
+        }
+        let configuration = try MockConfiguration(json: Array(#"{"rate_limits":[{"match":{"command":"APPEND"},"limit":5,"window_secs":2,"per":"global"}]}"#.utf8))
+        #expect(configuration.rateLimits == [RateLimitRule(match: RequestMatch(command: .append), limit: 5, windowSeconds: 2, per: .global)])
+    }
+
+    @Test("limits that would overflow a body size are refused")
+    func boundedLimits() {
+        #expect(throws: ConfigurationError("limits.chunk_bytes must be an integer from 1 to 1073741824")) {
+            try MockConfiguration(json: Array(#"{"limits":{"chunk_bytes":9223372036854775807}}"#.utf8))
+        }
+    }
+
+    @Test("relative paths in a config file are taken from the file's directory")
+    func relativePaths() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("mock.json")
+        try Data(#"{"storage_dir": "spool", "tls": {"cert": "/abs/cert.pem", "key": "key.pem"}}"#.utf8).write(to: file)
+        let configuration = try MockConfiguration.load(path: file.path)
+        #expect(configuration.upload.storageDirectory == directory.path + "/spool")
+        #expect(configuration.tls?.certificatePath == "/abs/cert.pem")
+        #expect(configuration.tls?.keyPath == directory.path + "/key.pem")
+    }
+
+    @Test("a config file's syntax error names the file, line and column")
+    func fileErrors() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
+        try Data("{\n  \"port\": 8080,\n}\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: ConfigurationError("config file \(file.path): not valid JSON at line 3, column 1: trailing comma before '}'")) {
+            try MockConfiguration.load(path: file.path)
+        }
+    }
+}
