@@ -10,6 +10,8 @@
 @_exported public import class UploadMockChaos.RateLimiter
 @_exported public import struct UploadMockChaos.RequestMatch
 @_exported public import struct UploadMockDomain.ProcessingError
+@_exported public import struct UploadMockDomain.SubtitleTrack
+@_exported public import enum UploadMockDomain.UploadAPI
 @_exported public import struct UploadMockDomain.ProcessingSimulation
 @_exported public import enum UploadMockDomain.UploadCommand
 @_exported public import struct UploadMockDomain.UploadLimits

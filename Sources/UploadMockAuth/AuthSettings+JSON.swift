@@ -7,8 +7,14 @@ extension AuthSettings: JSONReadable {
         timestampWindowSeconds = try reader.int("timestamp_window_secs", in: 1...Int(Int32.max)) ?? timestampWindowSeconds
         rejectsReplayedNonces = try reader.bool("reject_replayed_nonces") ?? rejectsReplayedNonces
         users = try reader.decodeArray("users") ?? []
+        for (index, token) in (try reader.array("app_bearer_tokens") ?? []).enumerated() {
+            guard case .string(let text) = token else {
+                throw ConfigurationError("\(reader.name("app_bearer_tokens"))[\(index)] must be a string")
+            }
+            appBearerTokens.append(text)
+        }
         try reader.finish()
-        if mode != .none, users.isEmpty {
+        if mode.verifies, users.isEmpty {
             throw ConfigurationError("\(reader.name("mode")) \(mode.rawValue) needs at least one entry in \(reader.name("users"))")
         }
     }

@@ -2,18 +2,28 @@
 public struct AuthSettings: Sendable, Equatable {
     /// How requests prove who sent them.
     public enum Mode: String, Sendable, CaseIterable {
-        /// Any request is accepted (the default).
+        /// No credential is verified (the default). A credential of a kind the endpoint never
+        /// takes is still refused: a user's bearer token on v1.1, an app-only token anywhere.
         case none
-        /// OAuth 1.0a HMAC-SHA1 signatures, verified as the real service does.
+        /// Every request must carry a valid credential of a kind its endpoint takes: OAuth 1.0a
+        /// on v1.1; OAuth 1.0a or a user's OAuth 2.0 bearer token on v2.
+        case verify
+        /// The first version's name for `verify`, kept so existing config files still work.
         case oauth1
-        /// `Authorization: Bearer <token>` of a configured user.
+        /// The first version's name for `verify`, kept so existing config files still work.
         case bearer
+
+        /// Whether credentials are checked.
+        package var verifies: Bool { self != .none }
     }
 
     /// Default `none`.
     public var mode = Mode.none
     /// The accounts requests may authenticate as.
     public var users: [AuthUser] = []
+    /// App-only (OAuth 2.0 client credentials) bearer tokens: recognised so that they get the
+    /// real service's 403, never accepted.
+    public var appBearerTokens: [String] = []
     /// How far `oauth_timestamp` may be from the server's clock. Default 300.
     public var timestampWindowSeconds = 300
     /// Refuse an `oauth_nonce` seen before within the window, as the real service does. Default true.

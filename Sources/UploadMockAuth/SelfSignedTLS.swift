@@ -8,14 +8,14 @@ import Foundation
 #endif
 
 /// `--tls-self-signed DIR`: a fresh CA and a server certificate for every name clients use
-/// (localhost, 127.0.0.1, ::1, upload.twitter.com). Only the CA certificate is written out
+/// (localhost, 127.0.0.1, ::1 and the X hosts). Only the CA certificate is written out
 /// (`DIR/ca.pem`, for clients to trust); the keys live in memory for this run.
 package struct SelfSignedTLS {
     package let certificatePEM: String
     package let keyPEM: String
     package let caPEM: String
 
-    static let names = ["localhost", "upload.twitter.com"]
+    static let names = ["localhost", "upload.twitter.com", "upload.x.com", "api.x.com", "api.twitter.com"]
 
     package init() throws {
         let now = Date()

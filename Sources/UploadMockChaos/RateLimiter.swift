@@ -35,15 +35,25 @@ public struct RateLimitRule: Sendable, Equatable {
         self.per = per
     }
 
-    /// The limits recorded from the real service per 15-minute window (STATUS: the
-    /// published v2 figure, since v1.1's was never recorded).
-    public static let realDefaults: [RateLimitRule] = [
-        RateLimitRule(match: RequestMatch(command: .initialize), limit: 200),
-        RateLimitRule(match: RequestMatch(command: .append), limit: 20_000),
-        RateLimitRule(match: RequestMatch(command: .finalize), limit: 615),
-        RateLimitRule(match: RequestMatch(command: .status), limit: 1_000),
-        RateLimitRule(match: RequestMatch(command: .simpleUpload), limit: 415),
-    ]
+    /// The real service's limits (docs/configuration.md, Rate limits): v1.1's as recorded per
+    /// command (windows of an hour, inferred from the recorded reset times; STATUS unrecorded,
+    /// so v2's figure), and v2's as documented, per user per 15 minutes and per app per day.
+    public static let realDefaults: [RateLimitRule] = v1Defaults + v2Defaults
+
+    private static let v1Defaults: [RateLimitRule] = [
+        (UploadCommand.initialize, 200), (.append, 20_000), (.finalize, 615), (.status, 1_000), (.simpleUpload, 415),
+    ].map { command, limit in
+        RateLimitRule(match: RequestMatch(command: command, api: .v1), limit: limit, windowSeconds: 3_600)
+    }
+
+    private static let v2Defaults: [RateLimitRule] = [
+        (UploadCommand.initialize, 1_875, 180_000), (.append, 1_875, 180_000), (.finalize, 1_875, 180_000),
+        (.status, 1_000, 100_000), (.simpleUpload, 500, 50_000), (.metadata, 500, 50_000),
+        (.subtitlesCreate, 100, 10_000), (.subtitlesDelete, 100, 10_000),
+    ].flatMap { command, perUser, perApp in
+        [RateLimitRule(match: RequestMatch(command: command, api: .v2), limit: perUser, windowSeconds: 900, per: .user),
+         RateLimitRule(match: RequestMatch(command: command, api: .v2), limit: perApp, windowSeconds: 86_400, per: .global)]
+    }
 }
 
 /// What the limiter decided for one request: the headers to send, and whether to refuse.
@@ -88,28 +98,42 @@ public final class RateLimiter: Sendable {
         rules.forEach { add($0) }
     }
 
-    /// Counts the request against the first matching rule; nil when no rule matches.
+    /// Counts the request against every rule that matches it; nil when none does. If any of
+    /// them is exhausted the request is refused and counts against none; the headers describe
+    /// the tightest rule (the exhausted one, or the one with the fewest requests left), so a
+    /// rule added at run time takes effect beside the defaults.
     package func admit(_ facts: RequestFacts) -> RateLimitDecision? {
         let moment = now()
         return state.withLock { state in
-            guard let rule = state.rules.first(where: { $0.match.matches(facts) }) else { return nil }
-            let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user : nil)
-            var window = state.windows[key] ?? Window(start: moment, count: 0)
-            let length = TimeInterval(rule.windowSeconds)
-            if moment.timeIntervalSince(window.start) >= length {
-                window = Window(start: moment, count: 0)
+            var windows: [(rule: RateLimitRule, key: WindowKey, window: Window)] = []
+            for rule in state.rules where rule.match.matches(facts) {
+                let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user : nil)
+                var window = state.windows[key] ?? Window(start: moment, count: 0)
+                if moment.timeIntervalSince(window.start) >= TimeInterval(rule.windowSeconds) {
+                    window = Window(start: moment, count: 0)
+                }
+                windows.append((rule, key, window))
             }
-            let exceeded = window.count >= rule.limit
-            if !exceeded { window.count += 1 }
-            state.windows[key] = window
-            return RateLimitDecision(
-                limit: rule.limit, remaining: max(0, rule.limit - window.count),
-                resetEpochSeconds: Int(window.start.addingTimeInterval(length).timeIntervalSince1970.rounded(.up)),
-                exceeded: exceeded, ruleID: rule.id)
+            if let exhausted = windows.first(where: { $0.window.count >= $0.rule.limit }) {
+                return Self.decision(exhausted.rule, exhausted.window, exceeded: true)
+            }
+            for index in windows.indices {
+                windows[index].window.count += 1
+                state.windows[windows[index].key] = windows[index].window
+            }
+            let tightest = windows.min { $0.rule.limit - $0.window.count < $1.rule.limit - $1.window.count }
+            return tightest.map { Self.decision($0.rule, $0.window, exceeded: false) }
         }
     }
 
-    /// Adds a rule (tried after the existing ones) and returns it with its id.
+    private static func decision(_ rule: RateLimitRule, _ window: Window, exceeded: Bool) -> RateLimitDecision {
+        RateLimitDecision(
+            limit: rule.limit, remaining: max(0, rule.limit - window.count),
+            resetEpochSeconds: Int(window.start.addingTimeInterval(TimeInterval(rule.windowSeconds)).timeIntervalSince1970.rounded(.up)),
+            exceeded: exceeded, ruleID: rule.id)
+    }
+
+    /// Adds a rule and returns it with its `id`; it counts beside the existing rules.
     @discardableResult
     public func add(_ rule: RateLimitRule) -> RateLimitRule {
         state.withLock { state in

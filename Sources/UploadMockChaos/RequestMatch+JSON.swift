@@ -3,6 +3,7 @@ package import UploadMockJSON
 extension RequestMatch: JSONReadable, JSONWritable {
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
+        api = try reader.choice("api")
         method = try reader.string("method")
         path = try reader.string("path")
         command = try reader.choice("command")
@@ -12,6 +13,7 @@ extension RequestMatch: JSONReadable, JSONWritable {
 
     package var json: JSONValue {
         var object = JSONObject()
+        if let api { object["api"] = .string(api.rawValue) }
         if let method { object["method"] = .string(method) }
         if let path { object["path"] = .string(path) }
         if let command { object["command"] = .string(command.rawValue) }

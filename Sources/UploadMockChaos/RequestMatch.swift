@@ -2,6 +2,7 @@ public import UploadMockDomain
 
 /// The facts about a request that fault and rate-limit rules match on.
 package struct RequestFacts: Sendable {
+    package var api: UploadAPI
     package var method: String
     package var path: String
     package var command: UploadCommand?
@@ -9,8 +10,9 @@ package struct RequestFacts: Sendable {
     package var segmentIndex: Int?
     package var user: String?
 
-    package init(method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
+    package init(api: UploadAPI, method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
                  segmentIndex: Int? = nil, user: String? = nil) {
+        self.api = api
         self.method = method
         self.path = path
         self.command = command
@@ -26,6 +28,8 @@ package struct RequestFacts: Sendable {
 /// RequestMatch(command: .append, segmentIndex: 2)   // every APPEND of segment 2
 /// ```
 public struct RequestMatch: Sendable, Equatable {
+    /// Which API the request used; nil matches both.
+    public var api: UploadAPI?
     /// HTTP method, compared without regard to case.
     public var method: String?
     /// The exact request path, e.g. `/1.1/media/upload.json`.
@@ -35,7 +39,8 @@ public struct RequestMatch: Sendable, Equatable {
     public var segmentIndex: Int?
 
     public init(method: String? = nil, path: String? = nil, command: UploadCommand? = nil,
-                mediaID: UInt64? = nil, segmentIndex: Int? = nil) {
+                mediaID: UInt64? = nil, segmentIndex: Int? = nil, api: UploadAPI? = nil) {
+        self.api = api
         self.method = method
         self.path = path
         self.command = command
@@ -44,6 +49,7 @@ public struct RequestMatch: Sendable, Equatable {
     }
 
     package func matches(_ facts: RequestFacts) -> Bool {
+        if let api, api != facts.api { return false }
         if let method, method.uppercased() != facts.method.uppercased() { return false }
         if let path, path != facts.path { return false }
         if let command, command != facts.command { return false }

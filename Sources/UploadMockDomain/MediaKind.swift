@@ -1,23 +1,28 @@
-/// What kind of media a declared `media_type` is, which decides limits and processing.
+/// What kind of media a declared `media_type` is, which decides limits, processing and what
+/// FINALIZE reports (docs/api.md, Media types).
 package enum MediaKind: String, Sendable {
     case image
     case gif
     case video
     case subtitles
+    /// 3D models (`model/gltf-binary`, `model/vnd.usdz+zip`): in the v2 spec, never described.
+    case model
+
+    /// Every `media_type` the real service is known to take: the v2 spec's enum, plus what
+    /// v1.1 clients send (`text/plain` for SRT from node-twitter-api-v2, `image/jpg`,
+    /// `video/mpeg`, `application/x-subrip`). Compared without regard to case.
+    package static let byMediaType: [String: MediaKind] = [
+        "image/jpeg": .image, "image/jpg": .image, "image/pjpeg": .image, "image/png": .image, "image/webp": .image,
+        "image/bmp": .image, "image/tiff": .image,
+        "image/gif": .gif,
+        "video/mp4": .video, "video/quicktime": .video, "video/webm": .video, "video/mp2t": .video, "video/mpeg": .video,
+        "text/srt": .subtitles, "text/vtt": .subtitles, "text/plain": .subtitles, "application/x-subrip": .subtitles,
+        "model/gltf-binary": .model, "model/vnd.usdz+zip": .model,
+    ]
 
     package init?(mediaType: String) {
-        switch mediaType.lowercased() {
-        case "image/jpeg", "image/jpg", "image/png", "image/webp", "image/bmp", "image/pjpeg":
-            self = .image
-        case "image/gif":
-            self = .gif
-        case "video/mp4", "video/quicktime", "video/mpeg", "video/webm":
-            self = .video
-        case "text/srt", "application/x-subrip":
-            self = .subtitles
-        default:
-            return nil
-        }
+        guard let kind = Self.byMediaType[mediaType.lowercased()] else { return nil }
+        self = kind
     }
 
     /// Images and GIFs report their pixel size, read from the bytes.
@@ -35,12 +40,22 @@ package enum MediaCategory: String, Sendable, CaseIterable {
     case dmVideo = "dm_video"
     case subtitles
 
+    /// v1.1 reads a category in any case and with or without underscores: the docs spell
+    /// them `TweetImage`, node-twitter-api-v2 sends that, tweepy sends `tweet_image`, and the
+    /// developer tutorial `TWEET_IMAGE`.
+    package init?(lenient text: String) {
+        let folded = text.lowercased().filter { $0 != "_" }
+        guard let category = Self.allCases.first(where: { $0.rawValue.filter { $0 != "_" } == folded }) else { return nil }
+        self = category
+    }
+
     /// The prefix of `media_key` ids for media of this category.
     var mediaKeyPrefix: String {
         switch self {
         case .tweetImage, .dmImage: "3"
         case .tweetGIF, .dmGIF: "16"
-        case .tweetVideo, .amplifyVideo, .dmVideo: "7"
+        case .tweetVideo, .dmVideo: "7"
+        case .amplifyVideo: "13"
         case .subtitles: "21"
         }
     }

@@ -56,3 +56,18 @@ package struct MediaDeclaration: Sendable {
         self.category = category
     }
 }
+
+/// One subtitles file attached to a video.
+public struct SubtitleTrack: Sendable, Equatable {
+    /// The media id of the subtitles file (uploaded with `media_category` `subtitles`).
+    public var mediaID: UInt64
+    /// As sent, e.g. `EN`.
+    public var languageCode: String
+    public var displayName: String?
+
+    public init(mediaID: UInt64, languageCode: String, displayName: String? = nil) {
+        self.mediaID = mediaID
+        self.languageCode = languageCode
+        self.displayName = displayName
+    }
+}

@@ -20,6 +20,10 @@ package enum UploadFailure: Error, Sendable, Equatable {
     case oneShotTooLarge(limit: Int)
     /// The bytes could not be kept (a full disk under `--storage-dir`, say).
     case storageFailed(reason: String)
+    case altTextTooLong(length: Int, limit: Int)
+    case notVideo(UInt64)
+    case notSubtitles(UInt64)
+    case noSubtitles(UInt64, languageCode: String)
 
     package var message: String {
         switch self {
@@ -51,6 +55,14 @@ package enum UploadFailure: Error, Sendable, Equatable {
             "The media of a one-shot upload exceeds the \(limit)-byte limit for its kind."
         case .storageFailed(let reason):
             "The segment could not be stored: \(reason)"
+        case .altTextTooLong(let length, let limit):
+            "The alt text is \(length) characters long; it may have at most \(limit)."
+        case .notVideo(let id):
+            "Media id \(id) is not a video: subtitles attach to videos only."
+        case .notSubtitles(let id):
+            "Media id \(id) is not a subtitles file (INIT it with media_type text/srt, text/vtt or text/plain and media_category subtitles)."
+        case .noSubtitles(let id, let language):
+            "Media id \(id) has no subtitles in language \(language)."
         }
     }
 }

@@ -23,6 +23,12 @@ extension UploadReport: JSONWritable {
             object["sha256"] = .string(sha256)
             object["md5"] = .string(md5)
         }
+        object["alt_text"] = altText.map { .string($0) } ?? .null
+        object["subtitles"] = .array(subtitles.map { track in
+            .object(["media_id": .string(String(track.mediaID)), "language_code": .string(track.languageCode),
+                     "display_name": track.displayName.map { .string($0) } ?? .null])
+        })
+        if !otherMetadata.members.isEmpty { object["metadata"] = .object(otherMetadata) }
         return .object(object)
     }
 }

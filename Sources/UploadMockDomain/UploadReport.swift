@@ -1,4 +1,5 @@
 internal import Crypto
+package import UploadMockJSON
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -30,6 +31,16 @@ public struct UploadReport: Sendable, Equatable {
     /// Lowercase hex digests of the reassembled media, once the segments form the whole file.
     public var sha256: String?
     public var md5: String?
+    /// Set through the metadata endpoints.
+    public var altText: String?
+    /// Subtitles attached to this video, in the order they were attached.
+    public var subtitles: [SubtitleTrack]
+    /// Other v2 metadata fields as sent (`sensitive_media_warning`, …).
+    package var otherMetadata: JSONObject
+    /// `otherMetadata` serialized as JSON; nil when none were sent.
+    public var otherMetadataJSON: String? {
+        otherMetadata.members.isEmpty ? nil : JSONValue.object(otherMetadata).text
+    }
 
     init(_ session: UploadSession, at moment: Date, processing: ProcessingSimulation, withDigests: Bool) {
         mediaID = session.mediaID
@@ -40,6 +51,9 @@ public struct UploadReport: Sendable, Equatable {
         receivedBytes = session.receivedBytes
         segmentCount = session.segments.count
         owner = session.owner
+        altText = session.altText
+        subtitles = session.subtitles
+        otherMetadata = session.otherMetadata
         guard withDigests else { return }
         var whole = SHA256()
         var wholeMD5 = Insecure.MD5()

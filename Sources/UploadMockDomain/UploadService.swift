@@ -3,6 +3,7 @@ package import FoundationEssentials
 #else
 package import Foundation
 #endif
+package import UploadMockJSON
 
 /// The upload domain: applies the rules of docs/api.md to each operation and keeps the bytes.
 /// It knows nothing of HTTP, C or any API dialect: endpoints hand it typed requests and
@@ -27,7 +28,7 @@ package final class UploadService: Sendable {
         let limit = settings.limits.maximumBytes(for: kind, category: declaration.category)
         guard declaration.totalBytes <= limit else { throw .fileSizeExceeds(limit: limit) }
         let created = now()
-        let session = store.create { id in
+        let session = store.create(at: created) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
                           totalBytes: declaration.totalBytes, owner: owner, createdAt: created,
                           expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
@@ -131,7 +132,7 @@ package final class UploadService: Sendable {
         let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
         let moment = now()
-        let session = store.create { id in
+        let session = store.create(at: moment) { id in
             var session = UploadSession(mediaID: id, mediaType: header.mediaType, kind: kind, category: category,
                                         totalBytes: payload.bytes.count, owner: owner, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
@@ -141,6 +142,55 @@ package final class UploadService: Sendable {
             return session
         }
         return snapshot(session, at: moment)
+    }
+
+    // MARK: Metadata and subtitles
+
+    /// The longest alt text the real service takes (docs: "Must be <= 1000 chars").
+    package static let altTextLimit = 1000
+
+    /// Sets alt text (when given) and other metadata fields (merged over earlier ones).
+    package func setMetadata(mediaID: UInt64, altText: String?, other: JSONObject = [:],
+                             owner: String?) throws(UploadFailure) {
+        if let altText, altText.count > Self.altTextLimit {
+            throw .altTextTooLong(length: altText.count, limit: Self.altTextLimit)
+        }
+        let moment = now()
+        try store.update(mediaID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            if let altText { session.altText = altText }
+            for member in other.members { session.otherMetadata[member.key] = member.value }
+        }
+    }
+
+    /// Attaches a subtitles file to a video; a track in the same language is replaced.
+    package func addSubtitles(videoID: UInt64, track: SubtitleTrack, owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
+        let moment = now()
+        let subtitles = try store.update(track.mediaID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            return session.kind
+        }
+        guard subtitles == .subtitles else { throw .notSubtitles(track.mediaID) }
+        return try store.update(videoID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            guard session.kind == .video else { throw .notVideo(videoID) }
+            session.subtitles.removeAll { $0.languageCode == track.languageCode }
+            session.subtitles.append(track)
+            return session.subtitles
+        }
+    }
+
+    /// Removes a video's subtitles in one language.
+    package func removeSubtitles(videoID: UInt64, languageCode: String, owner: String?) throws(UploadFailure) {
+        let moment = now()
+        try store.update(videoID) { (session) throws(UploadFailure) in
+            try check(session, usableBy: owner, at: moment)
+            guard session.kind == .video else { throw .notVideo(videoID) }
+            guard session.subtitles.contains(where: { $0.languageCode == languageCode }) else {
+                throw .noSubtitles(videoID, languageCode: languageCode)
+            }
+            session.subtitles.removeAll { $0.languageCode == languageCode }
+        }
     }
 
     // MARK: Verification

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import UploadMockJSON
 
 /// Where an upload is in its life, as the admin API reports it.
 public enum UploadState: String, Sendable {
@@ -36,6 +37,11 @@ struct UploadSession: Sendable {
     var needsProcessing = false
     var statusPolls = 0
     var image: ImageHeader?
+    /// Set by metadata/create (v1.1) or `/2/media/metadata`.
+    var altText: String?
+    /// Other v2 metadata fields, as sent.
+    var otherMetadata = JSONObject()
+    var subtitles: [SubtitleTrack] = []
 
     var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
     var isFinalized: Bool { finalizedAt != nil }

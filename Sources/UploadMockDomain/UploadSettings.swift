@@ -8,7 +8,7 @@ public struct UploadLimits: Sendable, Equatable {
     public var imageBytes = 5 * 1024 * 1024
     /// `total_bytes` limit for GIFs sent with a GIF `media_category`. Default 15 MiB.
     public var gifBytes = 15 * 1024 * 1024
-    /// `total_bytes` limit for videos. Default 512 MiB.
+    /// `total_bytes` limit for videos (and 3D models). Default 512 MiB.
     public var videoBytes = 512 * 1024 * 1024
     /// The largest video the real service finalizes without a `media_category`. Default 15 MiB.
     public var syncVideoBytes = 15 * 1024 * 1024
@@ -19,7 +19,7 @@ public struct UploadLimits: Sendable, Equatable {
         switch kind {
         case .image, .subtitles: imageBytes
         case .gif: category?.allowsLargeGIF == true ? gifBytes : imageBytes
-        case .video: videoBytes
+        case .video, .model: videoBytes
         }
     }
 }

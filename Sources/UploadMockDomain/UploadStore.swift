@@ -11,24 +11,20 @@ final class UploadStore: Sendable {
     private struct Contents {
         var sessions: [UInt64: UploadSession] = [:]
         var order: [UInt64] = []
-        var generator: SeededGenerator
+        /// Kept across resets, so an id never repeats.
+        var ids: SnowflakeIDs
     }
 
     private let contents: Mutex<Contents>
-    private let seed: UInt64
 
     init(seed: UInt64) {
-        self.seed = seed
-        contents = Mutex(Contents(generator: SeededGenerator(seed: seed)))
+        contents = Mutex(Contents(ids: SnowflakeIDs(seed: seed)))
     }
 
-    /// Creates a session with a fresh 64-bit id in the range real ids occupy (19 digits).
-    func create(_ make: (UInt64) -> UploadSession) -> UploadSession {
+    /// Creates a session with a fresh id made at `moment`.
+    func create(at moment: Date, _ make: (UInt64) -> UploadSession) -> UploadSession {
         contents.withLock { contents in
-            var id: UInt64
-            repeat {
-                id = UInt64.random(in: 1_000_000_000_000_000_000...UInt64(Int64.max), using: &contents.generator)
-            } while contents.sessions[id] != nil
+            let id = contents.ids.next(at: moment)
             let session = make(id)
             contents.sessions[id] = session
             contents.order.append(id)
@@ -55,11 +51,13 @@ final class UploadStore: Sendable {
         contents.withLock { contents in contents.order.compactMap { contents.sessions[$0] } }
     }
 
-    /// Forgets every upload; spooled files go once nothing streams them any more. Ids start
-    /// again from the seed, so a reset run repeats exactly.
+    /// Forgets every upload; spooled files go once nothing streams them any more.
     func removeAll() {
         let removed = contents.withLock { contents in
-            defer { contents = Contents(generator: SeededGenerator(seed: seed)) }
+            defer {
+                contents.sessions = [:]
+                contents.order = []
+            }
             return contents.sessions
         }
         // Released after the lock: deleting spool files takes system calls.

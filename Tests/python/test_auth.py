@@ -57,7 +57,7 @@ def test_correct_signatures_upload_and_own_their_media(oauth_mock):
     ("wrong_consumer_secret", "signature mismatch"),
     ("wrong_token_secret", "signature mismatch"),
     ("unknown_consumer", "unknown oauth_consumer_key"),
-    ("no_header", "no 'Authorization: OAuth"),
+    ("no_header", "no Authorization header"),
 ])
 def test_bad_credentials_get_401_code_32_and_the_journal_says_why(oauth_mock, case, reason):
     auth = {
@@ -141,14 +141,18 @@ def test_rate_limits_count_per_user(start_mock):
     assert init(server, oauth(BOB)).status_code == 202
 
 
-def test_bearer_mode(start_mock):
-    server = start_mock({"auth": {"mode": "bearer", "users": [ALICE]}})
-    ok = requests.post(server.upload_url, headers={"Authorization": "Bearer bearer-alice"},
-                       data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"})
-    assert ok.status_code == 202
-    bad = requests.post(server.upload_url, headers={"Authorization": "Bearer wrong"},
-                        data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"})
-    assert bad.status_code == 401 and bad.json() == CODE_32
+@pytest.mark.parametrize("mode", ["none", "verify", "bearer"])
+def test_v11_refuses_a_users_bearer_token_with_403_whatever_the_mode(start_mock, mode):
+    """v1.1 upload is OAuth 1.0a user context only; the real service answers 403 to OAuth 2.0."""
+    server = start_mock({"auth": {"mode": mode, "users": [ALICE], "app_bearer_tokens": ["app-token"]}})
+    form = {"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"}
+    for token in ["bearer-alice", "app-token"]:
+        refused = requests.post(server.upload_url, headers={"Authorization": f"Bearer {token}"}, data=form)
+        assert refused.status_code == 403
+        assert refused.json() == {"errors": [{"code": 220, "message": "Your credentials do not allow access to this resource."}]}
+        assert last_error(server).startswith("authentication refused: ")
+    unknown = requests.post(server.upload_url, headers={"Authorization": "Bearer wrong"}, data=form)
+    assert unknown.status_code == (202 if mode == "none" else 401)
 
 
 def test_tweepy_with_oauth_over_self_signed_tls(start_mock, tmp_path):

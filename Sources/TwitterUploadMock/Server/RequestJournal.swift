@@ -4,14 +4,17 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import Synchronization
+public import UploadMockDomain
 package import UploadMockJSON
 
 /// One request as the journal remembers it (`GET /__admin/requests`, `UploadMockServer.requests()`).
 public struct JournalEntry: Sendable {
     public var time: Date
+    /// Which API the request used.
+    public var api: UploadAPI
     public var method: String
     public var path: String
-    /// `INIT`, `APPEND`, `FINALIZE`, `STATUS` or `UPLOAD`, once the request was read that far.
+    /// The `UploadCommand` name (`INIT`, `APPEND`, …), once the request was read that far.
     public var command: String?
     public var mediaID: UInt64?
     public var segmentIndex: Int?
@@ -26,8 +29,9 @@ public struct JournalEntry: Sendable {
     /// The rate limit that refused the request, described.
     public var rateLimit: String?
 
-    init(time: Date, method: String, path: String) {
+    init(time: Date, api: UploadAPI, method: String, path: String) {
         self.time = time
+        self.api = api
         self.method = method
         self.path = path
     }
@@ -37,6 +41,7 @@ extension JournalEntry: JSONWritable {
     package var json: JSONValue {
         var object: JSONObject = [
             "time": .string(time.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))),
+            "api": .string(api.rawValue),
             "method": .string(method),
             "path": .string(path),
         ]

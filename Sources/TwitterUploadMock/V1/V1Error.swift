@@ -61,7 +61,8 @@ extension V1Error {
         case .storageFailed:
             self = V1Error(status: 500, shape: .platform(code: 131, message: "Internal error"), explanation: failure.message)
         case .unknownMediaID, .expiredMediaID, .alreadyFinalized, .mediaTypeUnrecognized, .fileSizeExceeds,
-             .segmentIndexOutOfRange, .chunkTooLarge, .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous:
+             .segmentIndexOutOfRange, .chunkTooLarge, .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous,
+             .altTextTooLong, .notVideo, .notSubtitles, .noSubtitles:
             self = .request(failure.message)
         }
     }
@@ -80,6 +81,13 @@ extension V1Error {
     static func couldNotAuthenticate(because reason: String) -> V1Error {
         V1Error(status: 401, shape: .platform(code: 32, message: "Could not authenticate you."),
                 explanation: "authentication failed: \(reason)")
+    }
+
+    /// v1.1 upload takes OAuth 1.0a user context only; the real service answers 403 to other
+    /// kinds of credential. Its body was never recorded, so this one is the mock's own.
+    static func unsupportedAuthentication(because reason: String) -> V1Error {
+        V1Error(status: 403, shape: .platform(code: 220, message: "Your credentials do not allow access to this resource."),
+                explanation: "authentication refused: \(reason)")
     }
 
     static let pageDoesNotExist = V1Error(status: 404, shape: .platform(code: 34, message: "Sorry, that page does not exist."))

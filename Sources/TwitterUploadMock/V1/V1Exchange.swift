@@ -14,6 +14,9 @@ import UploadMockJSON
 /// answer and renders the answer as the real service does.
 final class V1Exchange: HTTPExchange {
     static let path = "/1.1/media/upload.json"
+    /// The hosts clients sign v1.1 requests for: tweepy and python-twitter still use
+    /// upload.twitter.com, node-twitter-api-v2 and X's docs upload.x.com.
+    static let realBaseURLs = ["https://upload.twitter.com", "https://upload.x.com"]
 
     private let head: HTTPRequestHead
     private let application: MockApplication
@@ -24,7 +27,7 @@ final class V1Exchange: HTTPExchange {
     init(head: HTTPRequestHead, application: MockApplication) {
         self.head = head
         self.application = application
-        entry = JournalEntry(time: Date(), method: head.method, path: head.path)
+        entry = JournalEntry(time: Date(), api: .v1, method: head.method, path: head.path)
     }
 
     func begin() -> HTTPReply? {
@@ -88,10 +91,11 @@ final class V1Exchange: HTTPExchange {
         if let failure = collector.failure { return reply(for: failure) }
         let parameters = collector.parameters
         let user: String?
-        do {
-            user = try application.authenticator.authenticate(head, bodyParameters: collector.signedBodyPairs ?? [])
-        } catch {
-            return reply(for: .couldNotAuthenticate(because: error.reason))
+        switch application.authenticator.authenticate(head, bodyParameters: collector.signedBodyPairs ?? [],
+                                                      accepts: .oauth1, realBaseURLs: Self.realBaseURLs) {
+        case .accepted(let accepted): user = accepted
+        case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
+        case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
         }
         let command: UploadCommand
         do {
@@ -99,7 +103,7 @@ final class V1Exchange: HTTPExchange {
         } catch {
             return reply(for: error)
         }
-        let facts = RequestFacts(method: head.method, path: head.path, command: command,
+        let facts = RequestFacts(api: .v1, method: head.method, path: head.path, command: command,
                                  mediaID: parameters["media_id"].flatMap { UInt64(decimal: $0) },
                                  segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
                                  user: user)

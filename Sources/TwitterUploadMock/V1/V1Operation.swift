@@ -61,6 +61,9 @@ struct V1Operation {
             let category = parameters["media_category"].flatMap { MediaCategory(rawValue: $0.lowercased()) }
             let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, owner: user) }
             return V1Answer(status: 200, body: .object(V1Rendering.media(media)), mediaID: media.mediaID)
+        case .metadata, .subtitlesCreate, .subtitlesDelete:
+            // Served by their own endpoints; `command=` never names them.
+            throw .unknownCommand(command.rawValue)
         }
     }
 

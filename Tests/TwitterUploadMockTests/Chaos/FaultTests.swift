@@ -7,7 +7,7 @@ import UploadMockJSON
 @Suite("Faults and rate limits")
 struct FaultTests {
     func facts(_ command: UploadCommand, segment: Int? = nil) -> RequestFacts {
-        RequestFacts(method: "POST", path: "/1.1/media/upload.json", command: command, mediaID: 1, segmentIndex: segment, user: nil)
+        RequestFacts(api: .v1, method: "POST", path: "/1.1/media/upload.json", command: command, mediaID: 1, segmentIndex: segment, user: nil)
     }
 
     @Test("skip, times and matching pick exactly the intended request")
@@ -71,5 +71,24 @@ struct FaultTests {
         #expect(limiter.admit(facts(.initialize)) == nil)
         clock.now += 10
         #expect(limiter.admit(facts(.append))?.exceeded == false)
+    }
+
+    @Test("every matching rule counts: a rule added later tightens the defaults, the tightest sets the headers")
+    func laterRulesTakeEffect() {
+        let limiter = RateLimiter(rules: RateLimitRule.realDefaults)
+        #expect(limiter.admit(facts(.append))?.limit == 20_000)
+        limiter.add(RateLimitRule(match: RequestMatch(command: .append), limit: 2, windowSeconds: 60))
+        let decisions = (0..<3).map { _ in limiter.admit(facts(.append)) }
+        #expect(decisions.map { $0?.limit } == [2, 2, 2])
+        #expect(decisions.map { $0?.exceeded } == [false, false, true])
+        #expect(limiter.admit(facts(.initialize))?.limit == 200, "other commands keep their own limits")
+    }
+
+    @Test("v2 requests count against per-user and per-app windows at once")
+    func v2Windows() {
+        let limiter = RateLimiter(rules: RateLimitRule.realDefaults)
+        let decision = limiter.admit(RequestFacts(api: .v2, method: "POST", path: "/2/media/upload", command: .simpleUpload))
+        #expect(decision?.limit == 500)
+        #expect(decision?.remaining == 499)
     }
 }

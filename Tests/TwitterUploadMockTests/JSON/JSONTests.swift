@@ -63,7 +63,7 @@ struct JSONTests {
         #expect(throws: ConfigurationError("port must be an integer from 0 to 65535")) {
             try MockConfiguration(json: Array(#"{"port":"x"}"#.utf8))
         }
-        #expect(throws: ConfigurationError("auth.mode must be one of none, oauth1, bearer, not 'basic'")) {
+        #expect(throws: ConfigurationError("auth.mode must be one of none, verify, oauth1, bearer, not 'basic'")) {
             try MockConfiguration(json: Array(#"{"auth":{"mode":"basic"}}"#.utf8))
         }
         let configuration = try MockConfiguration(json: Array(#"{"rate_limits":[{"match":{"command":"APPEND"},"limit":5,"window_secs":2,"per":"global"}]}"#.utf8))

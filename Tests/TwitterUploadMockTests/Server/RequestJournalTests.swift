@@ -8,7 +8,7 @@ struct RequestJournalTests {
     func wrapsAround() {
         let journal = RequestJournal()
         for index in 0..<(RequestJournal.capacity + 5) {
-            journal.record(JournalEntry(time: Date(), method: "POST", path: "/\(index)"))
+            journal.record(JournalEntry(time: Date(), api: .v1, method: "POST", path: "/\(index)"))
         }
         let paths = journal.all.map(\.path)
         #expect(paths.count == RequestJournal.capacity)

@@ -36,19 +36,55 @@ struct UploadServiceTests {
         }
     }
 
-    @Test("INIT gives a 19-digit id, its media key and the expiry")
+    @Test("INIT gives a snowflake id made now, its media key and the expiry")
     func initAnswers() throws {
         let media = try service.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: .tweetVideo), owner: nil)
         #expect(String(media.mediaID).count == 19)
+        #expect((media.mediaID >> 22) + 1_288_834_974_657 == 1_700_000_000_000)
+        #expect((media.mediaID >> 12) & 1023 == 7, "the seed picks the machine bits")
         #expect(media.mediaKey == "7_\(media.mediaID)")
         #expect(media.expiresAfterSeconds == 60)
     }
 
-    @Test("the same seed gives the same media ids")
-    func seededIDs() throws {
-        let other = UploadService(settings: UploadSettings(), seed: 7)
-        let id = try other.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
-        #expect(try id == initialize())
+    @Test("ids grow within one millisecond and never repeat, even after a reset")
+    func idsNeverRepeat() throws {
+        var previous: UInt64 = 0
+        for round in 0..<3 {
+            for _ in 0..<5_000 {
+                let id = try initialize()
+                #expect(id > previous, "round \(round)")
+                previous = id
+            }
+            service.reset()
+        }
+    }
+
+    @Test("media categories: v1.1 reads any case, with or without underscores", arguments: [
+        ("TweetImage", MediaCategory.tweetImage), ("tweet_image", .tweetImage), ("TWEET_IMAGE", .tweetImage),
+        ("AmplifyVideo", .amplifyVideo), ("DmGif", .dmGIF), ("Subtitles", .subtitles),
+    ])
+    func lenientCategories(_ text: String, _ category: MediaCategory) {
+        #expect(MediaCategory(lenient: text) == category)
+    }
+
+    @Test("alt text is limited to 1000 characters; subtitles attach to videos only")
+    func metadataAndSubtitles() throws {
+        let video = try initialize()
+        try service.setMetadata(mediaID: video, altText: String(repeating: "é", count: 1000), owner: nil)
+        #expect(throws: UploadFailure.altTextTooLong(length: 1001, limit: 1000)) {
+            try service.setMetadata(mediaID: video, altText: String(repeating: "a", count: 1001), owner: nil)
+        }
+        let srt = try initialize(total: 5, type: "text/srt", category: .subtitles)
+        let tracks = try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: srt, languageCode: "EN", displayName: "English"), owner: nil)
+        #expect(tracks.map(\.languageCode) == ["EN"])
+        #expect(throws: UploadFailure.notSubtitles(video)) {
+            try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: video, languageCode: "FR"), owner: nil)
+        }
+        #expect(service.report(video)?.altText?.count == 1000)
+        try service.removeSubtitles(videoID: video, languageCode: "EN", owner: nil)
+        #expect(throws: UploadFailure.noSubtitles(video, languageCode: "EN")) {
+            try service.removeSubtitles(videoID: video, languageCode: "EN", owner: nil)
+        }
     }
 
     @Test("INIT refuses unknown media types and sizes over the kind's limit")
