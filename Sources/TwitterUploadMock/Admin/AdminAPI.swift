@@ -148,6 +148,10 @@ struct AdminAPI: Sendable {
         json(400, .object(["error": .string(message)]))
     }
 
+    static func bodyTooLarge(limit: Int) -> HTTPReply {
+        json(413, .object(["error": .string("admin request bodies are limited to \(limit) bytes")]))
+    }
+
     static func methodNotAllowed(_ head: HTTPRequestHead, allowed: [String]) -> HTTPReply {
         var reply = json(405, .object(["error": .string("\(head.path) does not take \(head.method); it takes \(allowed.joined(separator: ", "))")]))
         reply.headers.append(("allow", allowed.joined(separator: ", ")))
@@ -185,35 +189,4 @@ struct SegmentsBody: HTTPBodySource {
         }
         return copied
     }
-}
-
-/// Reads a small body whole (admin calls are tiny), then answers it.
-final class BufferedExchange: HTTPExchange {
-    static let maximumBodyBytes = 1024 * 1024
-    private let head: HTTPRequestHead
-    private let respond: @Sendable (HTTPRequestHead, [UInt8]) -> HTTPReply
-    private var body: [UInt8] = []
-
-    init(head: HTTPRequestHead, respond: @escaping @Sendable (HTTPRequestHead, [UInt8]) -> HTTPReply) {
-        self.head = head
-        self.respond = respond
-    }
-
-    func begin() -> HTTPReply? {
-        if let length = head.contentLength, length > Self.maximumBodyBytes { return Self.tooLarge }
-        return nil
-    }
-
-    func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {
-        guard body.count + bytes.count <= Self.maximumBodyBytes else { return Self.tooLarge }
-        body.append(contentsOf: bytes)
-        return nil
-    }
-
-    func finish() -> HTTPReply { respond(head, body) }
-
-    func completed(_ completion: HTTPCompletion) {}
-
-    private static let tooLarge = AdminAPI.json(
-        413, .object(["error": .string("admin request bodies are limited to \(maximumBodyBytes) bytes")]))
 }
