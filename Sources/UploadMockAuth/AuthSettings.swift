@@ -29,18 +29,26 @@ public struct AuthSettings: Sendable, Equatable {
     /// Refuse an `oauth_nonce` seen before within the window, as the real service does. Default true.
     public var rejectsReplayedNonces = true
 
+    /// No verification, no users.
     public init() {}
 }
 
 /// One account: OAuth 1.0a consumer and access credentials, and/or a bearer token.
 public struct AuthUser: Sendable, Equatable {
+    /// Who owns the media this user uploads; named in reports and the journal.
     public var userID: String
+    /// OAuth 1.0a consumer (app) key.
     public var consumerKey: String?
+    /// OAuth 1.0a consumer (app) secret.
     public var consumerSecret: String?
+    /// OAuth 1.0a access token.
     public var token: String?
+    /// OAuth 1.0a access token secret.
     public var tokenSecret: String?
+    /// An OAuth 2.0 user access token (`Authorization: Bearer`), taken by v2 endpoints.
     public var bearerToken: String?
 
+    /// One account; give OAuth 1.0a credentials, a bearer token, or both.
     public init(userID: String, consumerKey: String? = nil, consumerSecret: String? = nil, token: String? = nil,
                 tokenSecret: String? = nil, bearerToken: String? = nil) {
         self.userID = userID

@@ -15,17 +15,20 @@ package import UploadMockDomain
 public struct FaultRule: Sendable, Equatable {
     /// Assigned when the rule is added; used to delete it.
     public internal(set) var id = ""
+    /// Which requests the rule applies to.
     public var match = RequestMatch()
     /// Matching requests to let through before the rule starts firing.
     public var skip = 0
     /// Chance that a matching request (after `skip`) fires the rule, drawn from the seeded generator.
     public var probability = 1.0
+    /// What happens to them.
     public var action = FaultAction()
     /// Store the request's effect (the segment) first, then fail: the lost-response case.
     public var afterCommit = false
     /// Firings before the rule retires; nil fires forever.
     public var times: Int?
 
+    /// A rule; `id` is assigned when it is added.
     public init(match: RequestMatch = RequestMatch(), skip: Int = 0, probability: Double = 1.0,
                 action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil) {
         self.match = match
@@ -57,13 +60,16 @@ public struct FaultAction: Sendable, Equatable {
     public var status: Int?
     /// The error message in that body; a sensible one per status when absent.
     public var error: String?
+    /// A transport failure, alone or after the status.
     public var failure: Failure?
     /// `truncate`: body bytes sent before the connection closes (default: half the body).
     public var truncateBytes: Int?
     /// `slow`: the response's pace.
     public var bytesPerSecond = 1024
+    /// Latency added before anything is sent.
     public var delay: Delay?
 
+    /// Any combination; at least one of status, failure or delay.
     public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,
                 truncateBytes: Int? = nil, bytesPerSecond: Int = 1024, delay: Delay? = nil) {
         self.status = status

@@ -23,11 +23,16 @@ public struct RateLimitRule: Sendable, Equatable {
 
     /// Assigned when the rule is added; used to delete it.
     public internal(set) var id = ""
+    /// Which requests count.
     public var match: RequestMatch
+    /// Requests allowed per window.
     public var limit: Int
+    /// The window's length; it restarts with the first request after it ends.
     public var windowSeconds: Int
+    /// Who shares a count. Default `.user`.
     public var per: Scope
 
+    /// A rule; `id` is assigned when it is added.
     public init(match: RequestMatch, limit: Int, windowSeconds: Int = 900, per: Scope = .user) {
         self.match = match
         self.limit = limit
@@ -161,5 +166,6 @@ public final class RateLimiter: Sendable {
         state.withLock { $0 = State() }
     }
 
+    /// The rules in force, oldest first.
     public var rules: [RateLimitRule] { state.withLock { $0.rules } }
 }

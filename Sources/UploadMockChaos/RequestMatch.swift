@@ -34,10 +34,14 @@ public struct RequestMatch: Sendable, Equatable {
     public var method: String?
     /// The exact request path, e.g. `/1.1/media/upload.json`.
     public var path: String?
+    /// The operation, whichever API the request used.
     public var command: UploadCommand?
+    /// The media id the request names.
     public var mediaID: UInt64?
+    /// An APPEND's `segment_index`.
     public var segmentIndex: Int?
 
+    /// Fields left nil match anything.
     public init(method: String? = nil, path: String? = nil, command: UploadCommand? = nil,
                 mediaID: UInt64? = nil, segmentIndex: Int? = nil, api: UploadAPI? = nil) {
         self.api = api

@@ -63,8 +63,10 @@ public struct SubtitleTrack: Sendable, Equatable {
     public var mediaID: UInt64
     /// As sent, e.g. `EN`.
     public var languageCode: String
+    /// As sent, e.g. `English`.
     public var displayName: String?
 
+    /// A track.
     public init(mediaID: UInt64, languageCode: String, displayName: String? = nil) {
         self.mediaID = mediaID
         self.languageCode = languageCode

@@ -11,18 +11,27 @@ import Foundation
 public struct UploadReport: Sendable, Equatable {
     /// One stored segment.
     public struct Segment: Sendable, Equatable {
+        /// `segment_index`.
         public var index: Int
+        /// The segment's length.
         public var bytes: Int
         /// Lowercase hex SHA-256 of the segment's bytes.
         public var sha256: String
     }
 
+    /// The media id (`media_id_string` on the wire).
     public var mediaID: UInt64
+    /// Where the upload is in its life.
     public var state: UploadState
+    /// `media_type` as declared (or read from the bytes of a one-shot upload).
     public var mediaType: String
+    /// `media_category`, snake_case, when one was sent.
     public var mediaCategory: String?
+    /// `total_bytes` as declared.
     public var totalBytes: Int
+    /// Bytes stored so far, over all segments.
     public var receivedBytes: Int
+    /// Segments stored so far.
     public var segmentCount: Int
     /// The user that made it, when authentication is on.
     public var owner: String?
@@ -30,6 +39,7 @@ public struct UploadReport: Sendable, Equatable {
     public var segments: [Segment]?
     /// Lowercase hex digests of the reassembled media, once the segments form the whole file.
     public var sha256: String?
+    /// Lowercase hex MD5 of the reassembled media, once whole.
     public var md5: String?
     /// Set through the metadata endpoints.
     public var altText: String?

@@ -13,6 +13,7 @@ public struct UploadLimits: Sendable, Equatable {
     /// The largest video the real service finalizes without a `media_category`. Default 15 MiB.
     public var syncVideoBytes = 15 * 1024 * 1024
 
+    /// The real service's limits.
     public init() {}
 
     func maximumBytes(for kind: MediaKind, category: MediaCategory?) -> Int {
@@ -42,15 +43,20 @@ public struct ProcessingSimulation: Sendable, Equatable {
     /// The `processing_info.error` object when `result` is `failed`.
     public var error = ProcessingError(code: 1, name: "InvalidMedia", message: "Unsupported video format")
 
+    /// Processing succeeds after two STATUS polls.
     public init() {}
 }
 
 /// The `processing_info.error` object of failed processing.
 public struct ProcessingError: Sendable, Equatable {
+    /// `code`, e.g. 1.
     public var code: Int
+    /// `name`, e.g. `InvalidMedia`.
     public var name: String
+    /// `message`, e.g. `Unsupported video format`.
     public var message: String
 
+    /// An error object.
     public init(code: Int, name: String, message: String) {
         self.code = code
         self.name = name
@@ -60,9 +66,11 @@ public struct ProcessingError: Sendable, Equatable {
 
 /// Everything the upload domain can be told at startup.
 public struct UploadSettings: Sendable, Equatable {
+    /// Byte limits.
     public var limits = UploadLimits()
     /// How long a media id stays usable after INIT (and after FINALIZE). Default 86400.
     public var expiresAfterSeconds = 86_400
+    /// How processing is simulated.
     public var processing = ProcessingSimulation()
     /// Spool segments to files here instead of keeping them in memory (`--storage-dir`).
     public var storageDirectory: String?

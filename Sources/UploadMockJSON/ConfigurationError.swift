@@ -5,6 +5,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     /// The whole explanation, as printed by the command line.
     public var message: String
 
+    /// An error with this explanation.
     public init(_ message: String) {
         self.message = message
     }

@@ -1,10 +1,18 @@
 import ArgumentParser
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
 import Logging
 import TwitterUploadMock
+
+// SIGINT and SIGTERM are blocked before any thread exists, so every thread inherits the mask
+// and a signal stays pending until the main thread takes it with sigwait below: one that
+// arrives right after the ready line, before anything else ran, still stops the server cleanly.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGINT)
+sigaddset(&stopSignals, SIGTERM)
+pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
 /// Bad flags and bad config files end here: one line on stderr, exit 2, no stack trace.
 func fail(_ message: String) -> Never {
@@ -34,20 +42,6 @@ do {
     fail("\(error)")
 }
 
-// Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0. Installed
-// before listening, so a signal that arrives right after the ready line is handled too.
-var signalSources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGINT, SIGTERM] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-    source.setEventHandler {
-        server.stop()
-        exit(0)
-    }
-    source.resume()
-    signalSources.append(source)
-}
-
 do {
     try server.start()
 } catch {
@@ -63,4 +57,8 @@ if let readyFile = command.readyFile {
         fail("\(error)")
     }
 }
-dispatchMain()
+// Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0.
+var received: Int32 = 0
+while sigwait(&stopSignals, &received) != 0 {}
+server.stop()
+exit(0)

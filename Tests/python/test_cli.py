@@ -18,6 +18,45 @@ def test_listening_line_and_ready_file(start_mock):
     assert logs[0]["message"] == "listening"
 
 
+def test_help_shows_defaults_and_choices_and_version_prints_one_line():
+    help_text = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=10).stdout
+    for expected in ["(default: 127.0.0.1)", "(default: 8080)", "(default: info)",
+                     "values: trace, debug, info, notice, warning, error", "values: none, verify, oauth1"]:
+        assert expected in " ".join(help_text.split()), expected
+    version = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)
+    assert version.returncode == 0 and version.stdout.strip().count(".") == 2
+
+
+def test_sigterm_right_after_the_ready_line_exits_0():
+    """The signal handlers are installed before listening, so an early SIGTERM is a clean stop."""
+    for _ in range(5):
+        process = subprocess.Popen([BINARY, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert process.stdout.readline().startswith("listening on ")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+
+
+def test_ready_file_is_not_written_through_a_planted_link(tmp_path):
+    """Links planted at the ready file's place and at the temporary name the first version used
+    (PATH.tmp-PID, predictable: the shell's PID survives exec) are never followed."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    ready = tmp_path / "ready"
+    ready.symlink_to(victim)
+    script = f'ln -s {victim} {ready}.tmp-$$ && exec {BINARY} --port 0 --ready-file {ready}'
+    process = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        deadline = time.time() + 5
+        while ready.is_symlink() and time.time() < deadline:
+            time.sleep(0.01)
+        assert not ready.is_symlink() and ready.read_text() == line.split()[-1]
+        assert victim.read_text() == "keep"
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--port", "abc"], "port"),
     (["--bogus"], "bogus"),

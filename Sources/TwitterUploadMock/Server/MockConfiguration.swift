@@ -21,26 +21,33 @@ public struct MockConfiguration: Sendable {
     public var logLevel: Logger.Level? = .info
     /// Idle seconds before a connection (or a hung request) is closed. Default 60.
     public var connectionTimeoutSeconds = 60
+    /// Limits, expiry, processing and spooling of uploads.
     public var upload = UploadSettings()
     /// Defaults to the real service's limits; empty disables rate limiting.
     public var rateLimits = RateLimitRule.realDefaults
+    /// Fault rules in force at startup (and after a reset).
     public var faults: [FaultRule] = []
     /// Serve HTTPS with these PEM files.
     public var tls: TLSFiles?
     /// Generate a key and certificate for localhost, 127.0.0.1 and upload.twitter.com, write
     /// the CA certificate to `DIR/ca.pem`, and serve HTTPS.
     public var tlsSelfSignedDirectory: String?
+    /// Who may use the upload endpoints. Default: anyone.
     public var auth = AuthSettings()
 
+    /// Every setting at its default.
     public init() {}
 
     var servesHTTPS: Bool { tls != nil || tlsSelfSignedDirectory != nil }
 
     /// PEM files for HTTPS.
     public struct TLSFiles: Sendable, Equatable {
+        /// A PEM certificate chain.
         public var certificatePath: String
+        /// The PEM private key of the certificate.
         public var keyPath: String
 
+        /// Both paths, relative to the working directory (or to the config file, when read from one).
         public init(certificatePath: String, keyPath: String) {
             self.certificatePath = certificatePath
             self.keyPath = keyPath

@@ -9,18 +9,25 @@ package import UploadMockJSON
 
 /// One request as the journal remembers it (`GET /__admin/requests`, `UploadMockServer.requests()`).
 public struct JournalEntry: Sendable {
+    /// When the request arrived.
     public var time: Date
     /// Which API the request used.
     public var api: UploadAPI
+    /// The HTTP method as sent.
     public var method: String
+    /// The path as sent, without the query.
     public var path: String
     /// The `UploadCommand` name (`INIT`, `APPEND`, …), once the request was read that far.
     public var command: String?
+    /// The media id the request named, or the one INIT made.
     public var mediaID: UInt64?
+    /// An APPEND's `segment_index`.
     public var segmentIndex: Int?
+    /// Body bytes read from the client.
     public var bytesReceived = 0
     /// Nil when the connection ended without a response (reset, close, hang).
     public var status: Int?
+    /// From arrival until the reply was handed over.
     public var durationMilliseconds = 0.0
     /// Why the request was refused, in the mock's words (more than the wire says).
     public var error: String?

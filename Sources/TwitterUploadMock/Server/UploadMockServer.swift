@@ -19,6 +19,7 @@ import UploadMockHTTP
 /// let report = mock.upload(mediaID)   // segments, SHA-256, MD5
 /// ```
 public final class UploadMockServer: Sendable {
+    /// The configuration it was made with.
     public let configuration: MockConfiguration
     /// The seed in use (the configured one, or the random one chosen at startup).
     public let seed: UInt64

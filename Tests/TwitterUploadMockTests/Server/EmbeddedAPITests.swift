@@ -3,6 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import InMemoryLogging
+import Logging
 import TwitterUploadMock  // the public API only, as a user's test suite sees it
 import XCTest
 
@@ -65,5 +67,30 @@ final class EmbeddedAPIXCTests: XCTestCase {
             XCTAssertEqual(mock.media(id), Array("hello".utf8))
             XCTAssertEqual(mock.upload(id)?.segmentCount, 3)
         }
+    }
+}
+
+/// Logging through the embedder's own `Logger`.
+@Suite("Embedded logging")
+struct EmbeddedLoggingTests {
+    @Test("a test suite's own logger receives refused requests and fired faults, with the rule id")
+    func ownLogger() async throws {
+        let handler = InMemoryLogHandler()
+        try await withUploadMock(logger: Logger(label: "test", factory: { _ in handler })) { mock in
+            let rule = mock.faults.add(FaultRule(match: RequestMatch(command: .initialize), action: FaultAction(status: 503), times: 1))
+            var request = URLRequest(url: URL(string: mock.baseURL + "/1.1/media/upload.json?command=INIT&total_bytes=1&media_type=video%2Fmp4")!)
+            request.httpMethod = "POST"
+            _ = try await URLSession.shared.data(for: request)
+            let fired = try #require(handler.entries.first { $0.message == "fault fired" })
+            #expect(fired.level == .info)
+            #expect(fired.metadata["rule"] == "\(rule.id)")
+            #expect(handler.entries.contains { $0.message == "request refused" && $0.metadata["status"]?.description == "503" })
+        }
+        #expect(handler.entries.contains { $0.message == "listening" })
+    }
+
+    @Test("the default logger discards everything, so an embedding suite's output stays clean")
+    func quietByDefault() {
+        #expect(UploadMockServer.quietLogger.handler is SwiftLogNoOpLogHandler)
     }
 }
