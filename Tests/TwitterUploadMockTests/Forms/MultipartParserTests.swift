@@ -47,15 +47,7 @@ struct MultipartParserTests {
                 open = false
             }
         }
-        try body.withUnsafeBytes { whole in
-            var offset = 0
-            var sizes = pieces[...]
-            while offset < whole.count {
-                let size = min(sizes.count > 1 ? sizes.removeFirst() : sizes.first ?? whole.count, whole.count - offset)
-                try parser.feed(UnsafeRawBufferPointer(rebasing: whole[offset..<offset + size]), collect)
-                offset += size
-            }
-        }
+        try feedInPieces(body, pieces: pieces) { try parser.feed($0, collect) }
         try parser.finish(collect)
         #expect(!open, "the body was accepted with a field still open")
         return fields
