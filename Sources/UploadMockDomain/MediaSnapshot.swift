@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
 /// Processing as FINALIZE and STATUS report it, before a dialect renders it.
 package enum ProcessingState: Sendable, Equatable {
     case pending(checkAfterSeconds: Int)
@@ -71,5 +77,27 @@ public struct SubtitleTrack: Sendable, Equatable {
         self.mediaID = mediaID
         self.languageCode = languageCode
         self.displayName = displayName
+    }
+}
+
+/// One APPEND of a segment, whatever became of it: stored, refused, faulted or cut off.
+public struct SegmentAttempt: Sendable, Equatable {
+    /// `segment_index` as sent.
+    public var segmentIndex: Int
+    /// When the request arrived.
+    public var time: Date
+    /// The status answered; nil when the connection ended without one (reset, close, hang).
+    public var status: Int?
+    /// Request body bytes received (the whole body, framing included).
+    public var bytesReceived: Int
+    /// The fault rule that fired, described (`rule 3, status 503`), if any.
+    public var fault: String?
+
+    public init(segmentIndex: Int, time: Date, status: Int?, bytesReceived: Int, fault: String? = nil) {
+        self.segmentIndex = segmentIndex
+        self.time = time
+        self.status = status
+        self.bytesReceived = bytesReceived
+        self.fault = fault
     }
 }

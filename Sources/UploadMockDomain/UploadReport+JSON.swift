@@ -23,6 +23,8 @@ extension UploadReport: JSONWritable {
             object["sha256"] = .string(sha256)
             object["md5"] = .string(md5)
         }
+        object["attempts"] = .array(attempts.map(\.json))
+        object["dropped_attempts"] = .int(Int64(droppedAttempts))
         object["alt_text"] = altText.map { .string($0) } ?? .null
         object["subtitles"] = .array(subtitles.map { track in
             .object(["media_id": .string(String(track.mediaID)), "language_code": .string(track.languageCode),
@@ -30,5 +32,17 @@ extension UploadReport: JSONWritable {
         })
         if !otherMetadata.members.isEmpty { object["metadata"] = .object(otherMetadata) }
         return .object(object)
+    }
+}
+
+extension SegmentAttempt: JSONWritable {
+    package var json: JSONValue {
+        .object([
+            "segment_index": .int(Int64(segmentIndex)),
+            "time": .string(JSONValue.timestamp(time)),
+            "status": status.map { .int(Int64($0)) } ?? .null,
+            "bytes_received": .int(Int64(bytesReceived)),
+            "fault": fault.map { .string($0) } ?? .null,
+        ])
     }
 }

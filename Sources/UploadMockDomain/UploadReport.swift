@@ -43,6 +43,12 @@ public struct UploadReport: Sendable, Equatable {
     public var md5: String?
     /// Set through the metadata endpoints.
     public var altText: String?
+    /// Every APPEND of this media id, oldest first, whatever became of it: "segment 3 was sent
+    /// twice: 503, then 204" is `attempts(forSegment: 3).map(\.status) == [503, 204]`. The
+    /// newest 4,096 are kept.
+    public var attempts: [SegmentAttempt]
+    /// Attempts beyond the newest 4,096, no longer listed.
+    public var droppedAttempts: Int
     /// Subtitles attached to this video, in the order they were attached.
     public var subtitles: [SubtitleTrack]
     /// Other v2 metadata fields as sent (`sensitive_media_warning`, …).
@@ -61,6 +67,8 @@ public struct UploadReport: Sendable, Equatable {
         receivedBytes = session.receivedBytes
         segmentCount = session.segments.count
         owner = session.owner
+        attempts = session.attempts
+        droppedAttempts = session.droppedAttempts
         altText = session.altText
         subtitles = session.subtitles
         otherMetadata = session.otherMetadata
@@ -80,6 +88,11 @@ public struct UploadReport: Sendable, Equatable {
             sha256 = Self.hex(whole.finalize())
             md5 = Self.hex(wholeMD5.finalize())
         }
+    }
+
+    /// The attempts to send segment `index`, oldest first.
+    public func attempts(forSegment index: Int) -> [SegmentAttempt] {
+        attempts.filter { $0.segmentIndex == index }
     }
 
     private static func hex(_ digest: some Digest) -> String {

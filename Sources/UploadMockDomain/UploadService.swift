@@ -195,6 +195,18 @@ package final class UploadService: Sendable {
 
     // MARK: Verification
 
+    /// Keeps one APPEND's outcome in the upload's history, whatever it was; an unknown media
+    /// id keeps nothing.
+    package func recordAttempt(mediaID: UInt64, _ attempt: SegmentAttempt) {
+        try? store.update(mediaID) { (session) throws(UploadFailure) in
+            if session.attempts.count >= UploadSession.attemptLimit {
+                session.attempts.removeFirst()
+                session.droppedAttempts += 1
+            }
+            session.attempts.append(attempt)
+        }
+    }
+
     /// Every upload, oldest first, without digests.
     package func reports() -> [UploadReport] {
         let moment = now()

@@ -42,6 +42,11 @@ struct UploadSession: Sendable {
     /// Other v2 metadata fields, as sent.
     var otherMetadata = JSONObject()
     var subtitles: [SubtitleTrack] = []
+    /// Every APPEND of this media id, oldest first, at most `attemptLimit` (the oldest go).
+    var attempts: [SegmentAttempt] = []
+    var droppedAttempts = 0
+
+    static let attemptLimit = 4096
 
     var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
     var isFinalized: Bool { finalizedAt != nil }

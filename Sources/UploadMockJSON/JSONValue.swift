@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
+
 /// A JSON document with object keys kept in the order they were written, serialized the
 /// way the real service does it (`/` escaped as `\/`), so responses match recordings.
 package enum JSONValue: Sendable, Equatable {
@@ -114,5 +120,13 @@ extension JSONValue {
     package var objectOrEmpty: JSONObject {
         if case .object(let object) = self { return object }
         return [:]
+    }
+}
+
+extension JSONValue {
+    /// How the admin API writes times: ISO 8601 in UTC with milliseconds,
+    /// `2026-11-30T06:18:50.123Z`.
+    package static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))
     }
 }

@@ -23,6 +23,7 @@ def test_multi_segment_upload_out_of_order_with_a_retry(mock):
     assert detail["md5"] == hashlib.md5(data).hexdigest()
     assert detail["segments"] == [{"index": i, "bytes": len(c), "sha256": hashlib.sha256(c).hexdigest()}
                                   for i, c in enumerate(chunks)]
+    assert [a["segment_index"] for a in detail["attempts"]] == order + [4]
     assert detail["state"] == "initialized"
     assert (detail["media_type"], detail["media_category"], detail["total_bytes"], detail["received_bytes"]) == \
         ("video/mp4", "tweet_video", len(data), len(data))
@@ -97,3 +98,49 @@ def test_storage_dir_spools_segments_to_disk(start_mock, tmp_path):
     assert finalize(server, media_id).status_code == 201
     server.admin("/reset", method="POST")
     assert list(spool.iterdir()) == []
+
+
+def test_attempt_history_shows_each_segment_retry_with_its_fault(mock):
+    """"Segment 1 was sent twice: 503, then 204", asserted in one line."""
+    mock.admin("/faults", method="POST", json={"match": {"command": "APPEND", "segment_index": 1},
+                                               "action": {"status": 503}, "times": 1})
+    media_id = init(mock, 6)
+    for index, chunk in [(0, b"ab"), (1, b"cd"), (1, b"cd"), (2, b"ef")]:
+        append(mock, media_id, index, chunk)
+    detail = mock.upload(media_id)
+    history = [(a["segment_index"], a["status"]) for a in detail["attempts"]]
+    assert history == [(0, 204), (1, 503), (1, 204), (2, 204)]
+    retried = [a for a in detail["attempts"] if a["segment_index"] == 1]
+    assert retried[0]["fault"].startswith("rule ") and retried[1]["fault"] is None
+    assert all(a["bytes_received"] > 2 and a["time"].endswith("Z") for a in retried)
+    assert detail["dropped_attempts"] == 0
+
+
+def test_journal_filters_and_count(mock):
+    mock.admin("/faults", method="POST", json={"match": {"command": "APPEND", "segment_index": 1},
+                                               "action": {"status": 503}, "times": 1})
+    first = init(mock, 4)
+    second = init(mock, 4)
+    append(mock, first, 0, b"ab")
+    append(mock, first, 1, b"cd")
+    append(mock, first, 1, b"cd")
+    append(mock, second, 0, b"ab")
+
+    def listed(**query):
+        return mock.admin("/requests", params=query).json()["requests"]
+
+    def count(**query):
+        return mock.admin("/requests/count", params=query).json()["count"]
+
+    assert [e["status"] for e in listed(command="APPEND", media_id=first, segment_index=1)] == [503, 204]
+    assert count(command="APPEND") == 4 and count(command="INIT") == 2
+    assert count(status=503) == 1 and count(fault="true") == 1 and count(fault="false") == 5
+    rule = listed(fault="true")[0]["fault_rule"]
+    assert count(fault=rule) == 1 and count(fault="999") == 0
+    assert count(media_id=second) == 2 and count(api="v1.1") == 6 and count(api="v2") == 0
+    assert count(status="none") == 0
+    since = listed(media_id=second)[-1]["time"]
+    assert count(since=since) >= 1 and count(since="4102444800") == 0
+    for bad in [{"command": "append"}, {"media_id": "x"}, {"since": "yesterday"}, {"colour": "blue"}]:
+        response = mock.admin("/requests", params=bad)
+        assert response.status_code == 400 and list(bad)[0] in response.json()["error"]

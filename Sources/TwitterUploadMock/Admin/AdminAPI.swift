@@ -1,24 +1,26 @@
 import UploadMockChaos
+import UploadMockForms
 import UploadMockDomain
 import UploadMockHTTP
 import UploadMockJSON
 
 /// The routes of `/__admin` (README, Verify what arrived; docs/faults.md).
-enum AdminRoute: Sendable {
+enum AdminRoute: Sendable, Equatable {
     case health
     case uploads
     case upload
     case media
     case requests
+    case requestCount
     case reset
     case rules(RuleKind, RuleAction)
 
-    enum RuleKind: Sendable {
+    enum RuleKind: Sendable, Equatable {
         case faults
         case rateLimits
     }
 
-    enum RuleAction: Sendable {
+    enum RuleAction: Sendable, Equatable {
         case list, add, removeAll, remove
     }
 
@@ -34,6 +36,7 @@ enum AdminRoute: Sendable {
         routes.add("GET", "\(prefix)/uploads/{id}", route(.upload))
         routes.add("GET", "\(prefix)/uploads/{id}/media", route(.media))
         routes.add("GET", "\(prefix)/requests", route(.requests))
+        routes.add("GET", "\(prefix)/requests/count", route(.requestCount))
         routes.add("POST", "\(prefix)/reset", route(.reset))
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
             routes.add("GET", "\(prefix)/\(path)", route(.rules(kind, .list)))
@@ -49,7 +52,7 @@ enum AdminRoute: Sendable {
 struct AdminAPI: Sendable {
     let application: MockApplication
 
-    func respond(to route: AdminRoute, parameters: [String: String], body: [UInt8]) -> HTTPReply {
+    func respond(to route: AdminRoute, head: HTTPRequestHead, parameters: [String: String], body: [UInt8]) -> HTTPReply {
         switch route {
         case .health:
             return Self.json(200, .object(["status": "ok"]))
@@ -66,13 +69,30 @@ struct AdminAPI: Sendable {
             }
             return HTTPReply(status: 200, headers: [("content-type", media.mediaType)],
                              body: .source(SegmentsBody(media.segments)))
-        case .requests:
-            return Self.json(200, .object(["requests": .array(application.journal.all.map(\.json))]))
+        case .requests, .requestCount:
+            let filter: RequestFilter
+            do {
+                filter = try RequestFilter(query: try Self.query(head))
+            } catch {
+                return Self.badRequest(error.message)
+            }
+            let entries = application.journal.entries(filter)
+            if route == .requestCount { return Self.json(200, .object(["count": .int(Int64(entries.count))])) }
+            return Self.json(200, .object(["requests": .array(entries.map(\.json))]))
         case .reset:
             application.reset()
             return Self.json(200, .object(["status": "reset"]))
         case .rules(let kind, let action):
             return rules(kind, action, id: parameters["id"], body: body)
+        }
+    }
+
+    /// The query string's pairs; a malformed one is a configuration error like any bad filter.
+    private static func query(_ head: HTTPRequestHead) throws(ConfigurationError) -> [(name: String, value: String)] {
+        do {
+            return try URLEncodedFormParser.parse(head.query)
+        } catch {
+            throw ConfigurationError("the query string cannot be decoded: \(error.reason)")
         }
     }
 

@@ -44,7 +44,7 @@ final class MockApplication: HTTPHandler {
             return V1Exchange(head: head, application: self)
         case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
-            return BufferedExchange(head: head) { _, body in admin.respond(to: route, parameters: parameters, body: body) }
+            return BufferedExchange(head: head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }
         case .methodNotAllowed(let allowed):
             let reply = AdminRoute.owns(head.path)
                 ? AdminAPI.methodNotAllowed(head, allowed: allowed)
@@ -58,9 +58,14 @@ final class MockApplication: HTTPHandler {
         }
     }
 
-    /// Journals an upload request and logs how it ended.
+    /// Journals an upload request, keeps an APPEND in its upload's attempt history, and logs
+    /// how it ended.
     func record(_ entry: JournalEntry) {
         journal.record(entry)
+        if entry.command == UploadCommand.append.rawValue, let mediaID = entry.mediaID, let index = entry.segmentIndex {
+            uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, status: entry.status,
+                                                                   bytesReceived: entry.bytesReceived, fault: entry.fault))
+        }
         if let status = entry.status, status >= 400 {
             logger.info("request refused", metadata: [
                 "method": "\(entry.method)", "path": "\(entry.path)", "status": .stringConvertible(status),

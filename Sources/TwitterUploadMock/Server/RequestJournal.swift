@@ -4,6 +4,8 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import Synchronization
+import UploadMockChaos
+import UploadMockHTTP
 public import UploadMockDomain
 package import UploadMockJSON
 
@@ -23,6 +25,8 @@ public struct JournalEntry: Sendable {
     public var mediaID: UInt64?
     /// An APPEND's `segment_index`.
     public var segmentIndex: Int?
+    /// The authenticated user, when authentication is on.
+    public var user: String?
     /// Body bytes read from the client.
     public var bytesReceived = 0
     /// Nil when the connection ended without a response (reset, close, hang).
@@ -31,8 +35,10 @@ public struct JournalEntry: Sendable {
     public var durationMilliseconds = 0.0
     /// Why the request was refused, in the mock's words (more than the wire says).
     public var error: String?
-    /// The fault rule that fired, described.
+    /// The fault rule that fired, described (`rule 3, status 503`).
     public var fault: String?
+    /// The id of the fault rule that fired.
+    public var faultRule: String?
     /// The rate limit that refused the request, described.
     public var rateLimit: String?
 
@@ -42,12 +48,32 @@ public struct JournalEntry: Sendable {
         self.method = method
         self.path = path
     }
+
+    /// What the request turned out to be.
+    mutating func describe(_ facts: RequestFacts) {
+        command = facts.command?.rawValue
+        mediaID = facts.mediaID
+        segmentIndex = facts.segmentIndex
+        user = facts.user
+    }
+
+    mutating func fired(_ fault: FiredFault) {
+        self.fault = fault.summary
+        faultRule = fault.rule.id
+    }
+
+    /// How the exchange ended.
+    mutating func complete(_ completion: HTTPCompletion) {
+        status = completion.status
+        bytesReceived = completion.bytesReceived
+        durationMilliseconds = completion.duration.timeInterval * 1000
+    }
 }
 
 extension JournalEntry: JSONWritable {
     package var json: JSONValue {
         var object: JSONObject = [
-            "time": .string(time.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))),
+            "time": .string(JSONValue.timestamp(time)),
             "api": .string(api.rawValue),
             "method": .string(method),
             "path": .string(path),
@@ -55,11 +81,13 @@ extension JournalEntry: JSONWritable {
         object["command"] = command.map { .string($0) } ?? .null
         object["media_id"] = mediaID.map { .string(String($0)) } ?? .null
         object["segment_index"] = segmentIndex.map { .int(Int64($0)) } ?? .null
+        object["user"] = user.map { .string($0) } ?? .null
         object["bytes_received"] = .int(Int64(bytesReceived))
         object["status"] = status.map { .int(Int64($0)) } ?? .null
         object["duration_ms"] = .double((durationMilliseconds * 1000).rounded() / 1000)
         object["error"] = error.map { .string($0) } ?? .null
         object["fault"] = fault.map { .string($0) } ?? .null
+        object["fault_rule"] = faultRule.map { .string($0) } ?? .null
         object["rate_limit"] = rateLimit.map { .string($0) } ?? .null
         return .object(object)
     }
@@ -91,6 +119,13 @@ final class RequestJournal: Sendable {
 
     var all: [JournalEntry] {
         ring.withLock { ring in Array(ring.entries[ring.oldest...] + ring.entries[..<ring.oldest]) }
+    }
+
+    /// The entries `filter` selects, oldest first.
+    func entries(_ filter: RequestFilter) -> [JournalEntry] {
+        ring.withLock { ring in
+            (ring.entries[ring.oldest...] + ring.entries[..<ring.oldest]).filter(filter.matches)
+        }
     }
 
     func removeAll() {

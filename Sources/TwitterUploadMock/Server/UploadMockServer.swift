@@ -110,9 +110,13 @@ public final class UploadMockServer: Sendable {
         }
     }
 
-    /// The request journal, oldest first.
-    public func requests() -> [JournalEntry] {
-        application.journal.all
+    /// The request journal, oldest first: every request, or those `filter` selects.
+    ///
+    /// ```swift
+    /// #expect(mock.requests(RequestFilter(command: .append, status: 503)).count == 1)
+    /// ```
+    public func requests(_ filter: RequestFilter = RequestFilter()) -> [JournalEntry] {
+        application.journal.entries(filter)
     }
 
     /// The port listened on (the chosen one when configured as 0).

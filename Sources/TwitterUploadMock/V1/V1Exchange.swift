@@ -107,9 +107,7 @@ final class V1Exchange: HTTPExchange {
                                  mediaID: parameters["media_id"].flatMap { UInt64(decimal: $0) },
                                  segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
                                  user: user)
-        entry.command = command.rawValue
-        entry.mediaID = facts.mediaID
-        entry.segmentIndex = facts.segmentIndex
+        entry.describe(facts)
 
         var headers: [(name: String, value: String)] = []
         if let decision = application.rateLimiter.admit(facts) {
@@ -128,7 +126,7 @@ final class V1Exchange: HTTPExchange {
         guard let fault = application.faults.fire(for: facts) else {
             return answer(command, parameters, user: user, headers: headers)
         }
-        entry.fault = fault.summary
+        entry.fired(fault)
         application.logFired(fault, method: head.method, path: head.path)
         return fault.reply(
             realAnswer: { answer(command, parameters, user: user, headers: headers) },
@@ -147,9 +145,7 @@ final class V1Exchange: HTTPExchange {
     }
 
     func completed(_ completion: HTTPCompletion) {
-        entry.status = completion.status
-        entry.bytesReceived = completion.bytesReceived
-        entry.durationMilliseconds = completion.duration.timeInterval * 1000
+        entry.complete(completion)
         application.record(entry)
     }
 

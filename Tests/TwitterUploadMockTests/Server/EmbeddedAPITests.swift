@@ -53,6 +53,10 @@ struct EmbeddedAPITests {
             #expect(report.sha256 == mock.uploads().first.flatMap { mock.upload($0.mediaID)?.sha256 })
             #expect(mock.media(id) == video)
             #expect(mock.requests().filter { $0.status == 503 }.count == 1)
+            #expect(report.attempts(forSegment: 1).map(\.status) == [503, 204], "segment 1 was sent twice: 503, then 204")
+            #expect(report.attempts(forSegment: 0).map(\.status) == [204])
+            #expect(mock.requests(RequestFilter(command: .append, segmentIndex: 1)).map(\.status) == [503, 204])
+            #expect(mock.requests(RequestFilter(faulted: true)).count == 1)
             mock.reset()
             #expect(mock.uploads().isEmpty && mock.faults.rules.isEmpty)
         }

@@ -1,0 +1,116 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+import UploadMockDomain
+import UploadMockJSON
+
+/// Which journal entries to list: `GET /__admin/requests?command=APPEND&status=503`,
+/// `UploadMockServer.requests(RequestFilter(command: .append, status: 503))`. Every field that is
+/// set must match.
+public struct RequestFilter: Sendable, Equatable {
+    public var api: UploadAPI?
+    public var command: UploadCommand?
+    public var mediaID: UInt64?
+    public var segmentIndex: Int?
+    /// The status answered.
+    public var status: Int?
+    /// True: only requests that got an answer; false: only those whose connection ended
+    /// without one (reset, close, hang).
+    public var answered: Bool?
+    /// True: only requests a fault rule fired on; false: only those none did.
+    public var faulted: Bool?
+    /// Only requests this fault rule (by id) fired on.
+    public var faultRule: String?
+    /// The authenticated user.
+    public var user: String?
+    /// Only requests that arrived at or after this time.
+    public var since: Date?
+
+    /// Fields left nil match anything.
+    public init(api: UploadAPI? = nil, command: UploadCommand? = nil, mediaID: UInt64? = nil, segmentIndex: Int? = nil,
+                status: Int? = nil, answered: Bool? = nil, faulted: Bool? = nil, faultRule: String? = nil,
+                user: String? = nil, since: Date? = nil) {
+        self.api = api
+        self.command = command
+        self.mediaID = mediaID
+        self.segmentIndex = segmentIndex
+        self.status = status
+        self.answered = answered
+        self.faulted = faulted
+        self.faultRule = faultRule
+        self.user = user
+        self.since = since
+    }
+
+    func matches(_ entry: JournalEntry) -> Bool {
+        if let api, entry.api != api { return false }
+        if let command, entry.command != command.rawValue { return false }
+        if let mediaID, entry.mediaID != mediaID { return false }
+        if let segmentIndex, entry.segmentIndex != segmentIndex { return false }
+        if let status, entry.status != status { return false }
+        if let answered, (entry.status != nil) != answered { return false }
+        if let faulted, (entry.faultRule != nil) != faulted { return false }
+        if let faultRule, entry.faultRule != faultRule { return false }
+        if let user, entry.user != user { return false }
+        if let since, entry.time < since { return false }
+        return true
+    }
+}
+
+extension RequestFilter {
+    /// Reads the admin API's query parameters; an unknown name or a bad value is an error that
+    /// names it.
+    init(query: [(name: String, value: String)]) throws(ConfigurationError) {
+        self.init()
+        for (name, value) in query {
+            func invalid(_ expected: String) -> ConfigurationError {
+                ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
+            }
+            switch name {
+            case "api":
+                guard let parsed = UploadAPI(rawValue: value) else { throw invalid("v1.1 or v2") }
+                api = parsed
+            case "command":
+                guard let parsed = UploadCommand(rawValue: value) else {
+                    throw invalid(UploadCommand.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                command = parsed
+            case "media_id":
+                guard let parsed = UInt64(decimal: value) else { throw invalid("a decimal media id") }
+                mediaID = parsed
+            case "segment_index":
+                guard let parsed = Int(decimal: value) else { throw invalid("a decimal segment index") }
+                segmentIndex = parsed
+            case "status":
+                if value == "none" {
+                    answered = false
+                } else {
+                    guard let parsed = Int(decimal: value) else { throw invalid("a status code, or none") }
+                    status = parsed
+                }
+            case "fault":
+                switch value {
+                case "true": faulted = true
+                case "false": faulted = false
+                default: faultRule = value
+                }
+            case "user":
+                user = value
+            case "since":
+                guard let parsed = Self.time(value) else {
+                    throw invalid("an ISO 8601 time (2026-11-30T06:18:50Z) or seconds since 1970")
+                }
+                since = parsed
+            default:
+                throw ConfigurationError("unknown query parameter '\(name)': expected api, command, media_id, segment_index, status, fault, user or since")
+            }
+        }
+    }
+
+    private static func time(_ text: String) -> Date? {
+        if let seconds = Double(text), seconds.isFinite { return Date(timeIntervalSince1970: seconds) }
+        return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: .iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true)))
+    }
+}
