@@ -6,6 +6,7 @@ extension AuthSettings: JSONReadable {
         mode = try reader.choice("mode") ?? mode
         timestampWindowSeconds = try reader.int("timestamp_window_secs", in: 1...Int(Int32.max)) ?? timestampWindowSeconds
         rejectsReplayedNonces = try reader.bool("reject_replayed_nonces") ?? rejectsReplayedNonces
+        maxRememberedNonces = try reader.int("max_remembered_nonces", in: 1...100_000_000) ?? maxRememberedNonces
         users = try reader.decodeArray("users") ?? []
         for (index, token) in (try reader.array("app_bearer_tokens") ?? []).enumerated() {
             guard case .string(let text) = token else {

@@ -28,6 +28,8 @@ public struct AuthSettings: Sendable, Equatable {
     public var timestampWindowSeconds = 300
     /// Refuse an `oauth_nonce` seen before within the window, as the real service does. Default true.
     public var rejectsReplayedNonces = true
+    /// Nonces remembered at most (the oldest are forgotten first). Default 1,000,000.
+    public var maxRememberedNonces = 1_000_000
 
     /// No verification, no users.
     public init() {}

@@ -36,7 +36,8 @@ package final class Authenticator: Sendable {
         self.settings = settings
         self.scheme = scheme
         oauth = OAuth1Verifier(users: settings.users, windowSeconds: settings.timestampWindowSeconds,
-                               rejectsReplayedNonces: settings.rejectsReplayedNonces)
+                               rejectsReplayedNonces: settings.rejectsReplayedNonces,
+                               maximumNonces: settings.maxRememberedNonces)
     }
 
     /// Whether urlencoded body parameters must be kept as text for signature checks.

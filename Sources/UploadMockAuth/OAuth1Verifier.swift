@@ -29,9 +29,10 @@ final class OAuth1Verifier: Sendable {
     private let users: [AuthUser]
     private let windowSeconds: Int
     private let rejectsReplayedNonces: Bool
-    private let seenNonces = Mutex<[String: Date]>([:])
+    private let seenNonces: Mutex<NonceMemory>
 
-    init(users: [AuthUser], windowSeconds: Int, rejectsReplayedNonces: Bool = true) {
+    init(users: [AuthUser], windowSeconds: Int, rejectsReplayedNonces: Bool = true, maximumNonces: Int = 1_000_000) {
+        seenNonces = Mutex(NonceMemory(capacity: maximumNonces))
         self.users = users
         self.windowSeconds = windowSeconds
         self.rejectsReplayedNonces = rejectsReplayedNonces
@@ -85,13 +86,10 @@ final class OAuth1Verifier: Sendable {
     }
 
     private func remember(nonce: String, now: Date) throws(AuthFailure) {
+        // A nonce is remembered for twice the timestamp window: any request older than that is
+        // refused for its timestamp anyway.
         let horizon = now.addingTimeInterval(-TimeInterval(2 * windowSeconds))
-        let replayed = seenNonces.withLock { seen in
-            if seen.count > 10_000 { seen = seen.filter { $0.value > horizon } }
-            if let earlier = seen[nonce], earlier > horizon { return true }
-            seen[nonce] = now
-            return false
-        }
+        let replayed = seenNonces.withLock { $0.insert(nonce, at: now, forgettingBefore: horizon) == false }
         if replayed { throw AuthFailure(reason: "oauth_nonce was already used (a replayed request)") }
     }
 
@@ -141,5 +139,39 @@ final class OAuth1Verifier: Sendable {
             }
         }
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// The nonces seen within the replay horizon. Insertion order is arrival order, so expired
+/// nonces are dropped from the front: O(1) amortized per request however many are kept. Past
+/// `capacity` the oldest are forgotten early (a replay of one of them would then pass).
+struct NonceMemory {
+    private var seen: [String: Date] = [:]
+    private var arrivals: [(nonce: String, time: Date)] = []
+    /// Where the oldest live arrival is; the prefix before it is compacted away in bulk.
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    var count: Int { seen.count }
+
+    /// Remembers `nonce`; false when it was already seen since `horizon`.
+    mutating func insert(_ nonce: String, at now: Date, forgettingBefore horizon: Date) -> Bool {
+        while head < arrivals.count, arrivals[head].time <= horizon || seen.count >= capacity {
+            let oldest = arrivals[head]
+            if seen[oldest.nonce] == oldest.time { seen[oldest.nonce] = nil }
+            head += 1
+        }
+        if head > 1024, head * 2 > arrivals.count {
+            arrivals.removeFirst(head)
+            head = 0
+        }
+        if let earlier = seen[nonce], earlier > horizon { return false }
+        seen[nonce] = now
+        arrivals.append((nonce, now))
+        return true
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import UploadMockJSON
 
 /// Where a segment's bytes live: in memory, or spooled to a file under `--storage-dir` so a
 /// 512 MB video does not sit in RAM.
@@ -121,5 +122,50 @@ package struct SegmentStorage: Sendable {
 
     private static func describe(_ code: Int32, writing path: String) -> String {
         "cannot write \(path): \(String(cString: strerror(code))) (errno \(code))"
+    }
+}
+
+/// The directory one server spools into: `DIR/spool-PID`, 0700, inside the `--storage-dir` the
+/// user named (which may be shared, like /tmp, so it is never changed itself). Directories of
+/// servers that are no longer running are removed at start; the server's own at stop.
+package enum SpoolDirectory {
+    private static let prefix = "spool-"
+
+    /// Creates this process's spool directory under `parent` (and `parent` itself, 0700, if it
+    /// does not exist) after removing those of dead processes; returns its path.
+    package static func prepare(under parent: String) throws(UploadFailure) -> String {
+        if mkdir(parent, 0o700) != 0, errno != EEXIST {
+            throw .storageFailed(reason: "cannot create \(parent): \(String(cString: strerror(errno)))")
+        }
+        removeStale(under: parent)
+        let own = "\(parent)/\(prefix)\(getpid())"
+        remove(own)  // a directory left by an earlier process with this pid
+        guard mkdir(own, 0o700) == 0, chmod(own, 0o700) == 0 else {
+            throw .storageFailed(reason: "cannot create \(own): \(String(cString: strerror(errno)))")
+        }
+        return own
+    }
+
+    /// Removes a spool directory and the files in it.
+    package static func remove(_ directory: String) {
+        guard let stream = opendir(directory) else { return }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { unlink("\(directory)/\(name)") }
+        }
+        closedir(stream)
+        rmdir(directory)
+    }
+
+    private static func removeStale(under parent: String) {
+        guard let stream = opendir(parent) else { return }
+        var stale: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(decimal: name.dropFirst(prefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { stale.append("\(parent)/\(name)") }
+        }
+        closedir(stream)
+        stale.forEach(remove)
     }
 }

@@ -20,6 +20,8 @@ package enum UploadFailure: Error, Sendable, Equatable {
     case oneShotTooLarge(limit: Int)
     /// The bytes could not be kept (a full disk under `--storage-dir`, say).
     case storageFailed(reason: String)
+    /// A bound of docs/configuration.md was reached; the reason names it.
+    case overCapacity(String)
     case altTextTooLong(length: Int, limit: Int)
     case notVideo(UInt64)
     case notSubtitles(UInt64)
@@ -55,6 +57,8 @@ package enum UploadFailure: Error, Sendable, Equatable {
             "The media of a one-shot upload exceeds the \(limit)-byte limit for its kind."
         case .storageFailed(let reason):
             "The segment could not be stored: \(reason)"
+        case .overCapacity(let reason):
+            "The mock is over capacity: \(reason)."
         case .altTextTooLong(let length, let limit):
             "The alt text is \(length) characters long; it may have at most \(limit)."
         case .notVideo(let id):

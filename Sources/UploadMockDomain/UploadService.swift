@@ -16,7 +16,8 @@ package final class UploadService: Sendable {
 
     package init(settings: UploadSettings, seed: UInt64, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
-        store = UploadStore(seed: seed)
+        store = UploadStore(seed: seed, maximumSessions: settings.limits.maxSessions,
+                            maximumMemoryBytes: settings.limits.maxMemoryBytes)
         storage = SegmentStorage(directory: settings.storageDirectory)
         self.now = now
     }
@@ -28,7 +29,7 @@ package final class UploadService: Sendable {
         let limit = settings.limits.maximumBytes(for: kind, category: declaration.category)
         guard declaration.totalBytes <= limit else { throw .fileSizeExceeds(limit: limit) }
         let created = now()
-        let session = store.create(at: created) { id in
+        let session = try store.create(at: created) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
                           totalBytes: declaration.totalBytes, owner: owner, createdAt: created,
                           expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
@@ -132,7 +133,7 @@ package final class UploadService: Sendable {
         let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
         let moment = now()
-        let session = store.create(at: moment) { id in
+        let session = try store.create(at: moment) { id in
             var session = UploadSession(mediaID: id, mediaType: header.mediaType, kind: kind, category: category,
                                         totalBytes: payload.bytes.count, owner: owner, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))

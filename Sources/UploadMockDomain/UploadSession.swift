@@ -49,6 +49,13 @@ struct UploadSession: Sendable {
     static let attemptLimit = 4096
 
     var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
+    /// Bytes of segments held in memory (spooled ones live on disk).
+    var memoryBytes: Int {
+        segments.values.reduce(0) { total, segment in
+            if case .memory(let bytes) = segment { return total + bytes.count }
+            return total
+        }
+    }
     var isFinalized: Bool { finalizedAt != nil }
 
     func isExpired(at now: Date) -> Bool { now >= expiresAt }

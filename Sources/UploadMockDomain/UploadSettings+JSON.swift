@@ -14,6 +14,8 @@ extension UploadLimits: JSONReadable {
         gifBytes = try reader.int("gif_bytes", in: 1...Self.chunkCeiling) ?? gifBytes
         videoBytes = try reader.int("video_bytes", in: 1...Self.ceiling) ?? videoBytes
         syncVideoBytes = try reader.int("sync_video_bytes", in: 1...Self.ceiling) ?? syncVideoBytes
+        maxSessions = try reader.int("max_sessions", in: 1...10_000_000) ?? maxSessions
+        maxMemoryBytes = try reader.int("max_memory_bytes", in: 1...Int(Int64(1) << 40)) ?? maxMemoryBytes
     }
 }
 

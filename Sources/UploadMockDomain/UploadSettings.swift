@@ -12,6 +12,11 @@ public struct UploadLimits: Sendable, Equatable {
     public var videoBytes = 512 * 1024 * 1024
     /// The largest video the real service finalizes without a `media_category`. Default 15 MiB.
     public var syncVideoBytes = 15 * 1024 * 1024
+    /// Uploads kept at once; INIT past it is refused (expired ones are evicted first). Default 100,000.
+    public var maxSessions = 100_000
+    /// Media held in memory over all uploads; an APPEND past it is refused, never the process
+    /// killed. Spooled segments (`--storage-dir`) do not count. Default 4 GiB.
+    public var maxMemoryBytes = 4 * 1024 * 1024 * 1024
 
     /// The real service's limits.
     public init() {}

@@ -7,27 +7,55 @@ import Synchronization
 
 /// All upload sessions, shared by every server thread. Each operation is one short critical
 /// section; bytes are copied in (and read out) outside the lock.
+///
+/// Bounded (docs/configuration.md, Bounds): at most `maximumSessions` live sessions and
+/// `maximumMemoryBytes` of media held in memory. Reaching either refuses the operation that
+/// would pass it and keeps everything already stored. Expired sessions are evicted by a sweep
+/// that runs whenever the number of sessions has doubled since the last one, so the cost per
+/// operation stays constant.
 final class UploadStore: Sendable {
     private struct Contents {
         var sessions: [UInt64: UploadSession] = [:]
+        /// Creation order, for listings; ids of evicted sessions are dropped at the next sweep.
         var order: [UInt64] = []
         /// Kept across resets, so an id never repeats.
         var ids: SnowflakeIDs
+        /// Bytes of segments held in memory, over all sessions.
+        var memoryBytes = 0
+        /// Sessions after the last sweep; the next one runs at twice as many.
+        var sweptCount = 0
     }
 
     private let contents: Mutex<Contents>
+    private let maximumSessions: Int
+    private let maximumMemoryBytes: Int
 
-    init(seed: UInt64) {
+    init(seed: UInt64, maximumSessions: Int, maximumMemoryBytes: Int) {
         contents = Mutex(Contents(ids: SnowflakeIDs(seed: seed)))
+        self.maximumSessions = maximumSessions
+        self.maximumMemoryBytes = maximumMemoryBytes
     }
 
     /// Creates a session with a fresh id made at `moment`.
-    func create(at moment: Date, _ make: (UInt64) -> UploadSession) -> UploadSession {
-        contents.withLock { contents in
-            let id = contents.ids.next(at: moment)
-            let session = make(id)
-            contents.sessions[id] = session
-            contents.order.append(id)
+    func create(at moment: Date, _ make: (UInt64) -> UploadSession) throws(UploadFailure) -> UploadSession {
+        // Expired sessions swept out of the store are released after the lock.
+        var evicted: [UploadSession] = []
+        defer { withExtendedLifetime(evicted) {} }
+        return try contents.withLock { (contents) throws(UploadFailure) -> UploadSession in
+            if contents.sessions.count >= max(64, 2 * contents.sweptCount) || contents.sessions.count >= maximumSessions {
+                evicted = Self.sweep(&contents, at: moment)
+            }
+            guard contents.sessions.count < maximumSessions else {
+                throw .overCapacity("\(maximumSessions) uploads are live (limits.max_sessions); reset, or let some expire")
+            }
+            let session = make(contents.ids.next(at: moment))
+            let bytes = session.memoryBytes
+            guard contents.memoryBytes + bytes <= maximumMemoryBytes else {
+                throw .overCapacity(Self.memoryFull(holding: contents.memoryBytes, adding: bytes, limit: maximumMemoryBytes))
+            }
+            contents.memoryBytes += bytes
+            contents.sessions[session.mediaID] = session
+            contents.order.append(session.mediaID)
             return session
         }
     }
@@ -36,11 +64,18 @@ final class UploadStore: Sendable {
         contents.withLock { $0.sessions[id] }
     }
 
-    /// Runs `change` on the session under the lock; nothing is stored when it throws.
+    /// Runs `change` on the session under the lock; nothing is stored when it throws, or when
+    /// the change would hold more media in memory than allowed.
     func update<Result>(_ id: UInt64, _ change: (inout UploadSession) throws(UploadFailure) -> Result) throws(UploadFailure) -> Result {
         try contents.withLock { (contents) throws(UploadFailure) -> Result in
             guard var session = contents.sessions[id] else { throw UploadFailure.unknownMediaID(id) }
+            let before = session.memoryBytes
             let result = try change(&session)
+            let after = session.memoryBytes
+            if after > before, contents.memoryBytes - before + after > maximumMemoryBytes {
+                throw .overCapacity(Self.memoryFull(holding: contents.memoryBytes, adding: after - before, limit: maximumMemoryBytes))
+            }
+            contents.memoryBytes += after - before
             contents.sessions[id] = session
             return result
         }
@@ -57,10 +92,29 @@ final class UploadStore: Sendable {
             defer {
                 contents.sessions = [:]
                 contents.order = []
+                contents.memoryBytes = 0
+                contents.sweptCount = 0
             }
             return contents.sessions
         }
         // Released after the lock: deleting spool files takes system calls.
         withExtendedLifetime(removed) {}
+    }
+
+    /// Removes expired sessions; returns them so they are released outside the lock.
+    private static func sweep(_ contents: inout Contents, at moment: Date) -> [UploadSession] {
+        var evicted: [UploadSession] = []
+        for (id, session) in contents.sessions where session.isExpired(at: moment) {
+            evicted.append(session)
+            contents.sessions[id] = nil
+            contents.memoryBytes -= session.memoryBytes
+        }
+        if !evicted.isEmpty { contents.order.removeAll { contents.sessions[$0] == nil } }
+        contents.sweptCount = contents.sessions.count
+        return evicted
+    }
+
+    private static func memoryFull(holding: Int, adding: Int, limit: Int) -> String {
+        "\(holding) bytes of media are held in memory and \(adding) more would pass limits.max_memory_bytes (\(limit)); reset, or spool to disk with --storage-dir"
     }
 }

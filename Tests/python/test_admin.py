@@ -83,8 +83,15 @@ def test_admin_requests_do_not_count_against_rate_limits(start_mock):
 
 
 def test_storage_dir_spools_segments_to_disk(start_mock, tmp_path):
-    spool = tmp_path / "spool"
-    server = start_mock(args=["--storage-dir", str(spool)])
+    parent = tmp_path / "spool"
+    parent.mkdir()
+    stale = parent / "spool-999999999"  # left by a server that is gone
+    stale.mkdir()
+    (stale / "1-0-x").write_bytes(b"old")
+    server = start_mock(args=["--storage-dir", str(parent)])
+    assert not stale.exists()
+    spool = parent / f"spool-{server.process.pid}"
+    assert oct(spool.stat().st_mode & 0o777) == "0o700"
     data = (FIXTURES / "media" / "clip.mp4").read_bytes()
     media_id = init(server, len(data))
     for index, start in enumerate(range(0, len(data), 500_000)):
@@ -93,11 +100,15 @@ def test_storage_dir_spools_segments_to_disk(start_mock, tmp_path):
     assert append(server, media_id, 5, b"x" * 10).status_code == 400  # refused: no file left behind
     files = sorted(spool.iterdir())
     assert len(files) == 3 and sum(f.stat().st_size for f in files) == len(data)
+    assert {oct(f.stat().st_mode & 0o777) for f in files} == {"0o600"}
     assert server.upload(media_id)["sha256"] == hashlib.sha256(data).hexdigest()
     assert requests.get(server.url(f"/__admin/uploads/{media_id}/media")).content == data
     assert finalize(server, media_id).status_code == 201
     server.admin("/reset", method="POST")
     assert list(spool.iterdir()) == []
+    append(server, init(server, 3), 0, b"abc")
+    server.stop()
+    assert not spool.exists(), "a stopped server leaves no spooled bytes behind"
 
 
 def test_attempt_history_shows_each_segment_retry_with_its_fault(mock):

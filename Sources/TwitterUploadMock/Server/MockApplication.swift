@@ -18,7 +18,7 @@ final class MockApplication: HTTPHandler {
     let rateLimiter: RateLimiter
     let faults: FaultInjector
     let authenticator: Authenticator
-    let journal = RequestJournal()
+    let journal: RequestJournal
     let logger: Logger
     private let routes: HTTPRoutes<Route>
 
@@ -30,6 +30,7 @@ final class MockApplication: HTTPHandler {
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
         self.logger = logger
+        journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
         authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
         var routes = HTTPRoutes<Route>()
         routes.add("POST", V1Exchange.path, .v1Upload)

@@ -63,6 +63,10 @@ extension MockConfiguration: JSONReadable {
             tlsSelfSignedDirectory = tls.selfSignedDirectory
         }
         auth = try reader.decode("auth") ?? auth
+        if let journal: JournalSetting = try reader.decode("journal") {
+            maxJournalEntries = journal.maxEntries ?? maxJournalEntries
+            maxJournalBytes = journal.maxBytes ?? maxJournalBytes
+        }
     }
 }
 
@@ -89,5 +93,16 @@ private struct TLSSetting: JSONReadable {
         } else if certificate != nil || key != nil || selfSignedDirectory == nil {
             throw ConfigurationError("\(reader.path) needs cert and key (PEM file paths), or self_signed_dir")
         }
+    }
+}
+
+/// The `journal` object: its bounds.
+private struct JournalSetting: JSONReadable {
+    var maxEntries: Int?
+    var maxBytes: Int?
+
+    init(json reader: inout JSONReader) throws(ConfigurationError) {
+        maxEntries = try reader.int("max_entries", in: 1...10_000_000)
+        maxBytes = try reader.int("max_bytes", in: 4096...Int(Int64(1) << 36))
     }
 }

@@ -27,6 +27,10 @@ public struct MockConfiguration: Sendable {
     public var rateLimits = RateLimitRule.realDefaults
     /// Fault rules in force at startup (and after a reset).
     public var faults: [FaultRule] = []
+    /// Journal entries kept; the oldest go first. Default 10,000.
+    public var maxJournalEntries = 10_000
+    /// Journal bytes kept (estimated); the oldest entries go first. Default 32 MiB.
+    public var maxJournalBytes = 32 * 1024 * 1024
     /// Serve HTTPS with these PEM files.
     public var tls: TLSFiles?
     /// Generate a key and certificate for localhost, 127.0.0.1 and upload.twitter.com, write

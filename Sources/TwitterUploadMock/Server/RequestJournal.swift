@@ -93,42 +93,68 @@ extension JournalEntry: JSONWritable {
     }
 }
 
-/// The most recent requests, oldest first, bounded so a long run cannot grow without limit.
-/// A ring buffer: recording is O(1) even when the journal is full.
+/// The most recent requests, oldest first, bounded in count and in bytes so a long run (or a
+/// hostile one, with huge values quoted in error messages) cannot grow without limit: past
+/// either bound the oldest entries go. Recording is O(1) amortized.
 final class RequestJournal: Sendable {
-    static let capacity = 10_000
+    /// The longest `error` kept; the rest is cut, saying how much.
+    static let maximumErrorBytes = 2048
 
-    private struct Ring {
+    private struct Entries {
         var entries: [JournalEntry] = []
-        /// Where the oldest entry is once the ring is full.
-        var oldest = 0
+        /// Where the oldest kept entry is; the dropped prefix is compacted away in bulk.
+        var head = 0
+        var bytes = 0
     }
 
-    private let ring = Mutex(Ring())
+    private let state = Mutex(Entries())
+    let maximumEntries: Int
+    let maximumBytes: Int
+
+    init(maximumEntries: Int = 10_000, maximumBytes: Int = 32 * 1024 * 1024) {
+        self.maximumEntries = maximumEntries
+        self.maximumBytes = maximumBytes
+    }
 
     func record(_ entry: JournalEntry) {
-        ring.withLock { ring in
-            if ring.entries.count < Self.capacity {
-                ring.entries.append(entry)
-            } else {
-                ring.entries[ring.oldest] = entry
-                ring.oldest = (ring.oldest + 1) % Self.capacity
+        var entry = entry
+        if let error = entry.error, error.utf8.count > Self.maximumErrorBytes {
+            let kept = String(decoding: error.utf8.prefix(Self.maximumErrorBytes), as: UTF8.self)
+            entry.error = kept + "… (\(error.utf8.count - Self.maximumErrorBytes) more bytes)"
+        }
+        let size = entry.estimatedBytes
+        state.withLock { state in
+            state.entries.append(entry)
+            state.bytes += size
+            while state.entries.count - state.head > maximumEntries || (state.bytes > maximumBytes && state.entries.count - state.head > 1) {
+                state.bytes -= state.entries[state.head].estimatedBytes
+                state.head += 1
+            }
+            if state.head > 1024, state.head * 2 > state.entries.count {
+                state.entries.removeFirst(state.head)
+                state.head = 0
             }
         }
     }
 
     var all: [JournalEntry] {
-        ring.withLock { ring in Array(ring.entries[ring.oldest...] + ring.entries[..<ring.oldest]) }
+        state.withLock { Array($0.entries[$0.head...]) }
     }
 
     /// The entries `filter` selects, oldest first.
     func entries(_ filter: RequestFilter) -> [JournalEntry] {
-        ring.withLock { ring in
-            (ring.entries[ring.oldest...] + ring.entries[..<ring.oldest]).filter(filter.matches)
-        }
+        state.withLock { $0.entries[$0.head...].filter(filter.matches) }
     }
 
     func removeAll() {
-        ring.withLock { $0 = Ring() }
+        state.withLock { $0 = Entries() }
+    }
+}
+
+extension JournalEntry {
+    /// Roughly what the entry costs in memory, for the journal's byte bound.
+    var estimatedBytes: Int {
+        256 + path.utf8.count + (error?.utf8.count ?? 0) + (fault?.utf8.count ?? 0) + (rateLimit?.utf8.count ?? 0)
+            + (user?.utf8.count ?? 0)
     }
 }

@@ -25,6 +25,8 @@ public final class UploadMockServer: Sendable {
     public let seed: UInt64
     private let application: MockApplication
     private let http: HTTPServer
+    /// This server's own spool directory under `--storage-dir`, removed at stop.
+    private let spoolDirectory: String?
 
     /// Prepares a server; nothing listens until `start()`.
     ///
@@ -33,14 +35,16 @@ public final class UploadMockServer: Sendable {
     public init(configuration: MockConfiguration, logger: Logger = UploadMockServer.quietLogger) throws(UploadMockError) {
         self.configuration = configuration
         seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
+        var running = configuration
         if let directory = configuration.upload.storageDirectory {
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                running.upload.storageDirectory = try SpoolDirectory.prepare(under: directory)
             } catch {
-                throw UploadMockError("--storage-dir \(directory) cannot be created: \(error)")
+                throw UploadMockError("--storage-dir \(directory): \(error.message)")
             }
         }
-        application = MockApplication(configuration: configuration, seed: seed, logger: logger)
+        spoolDirectory = running.upload.storageDirectory
+        application = MockApplication(configuration: running, seed: seed, logger: logger)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
@@ -75,10 +79,11 @@ public final class UploadMockServer: Sendable {
         application.logger.info("listening", metadata: ["url": "\(baseURL)", "seed": "\(seed)"])
     }
 
-    /// Releases delayed and hung requests, closes every connection and stops listening.
-    /// Idempotent.
+    /// Releases delayed and hung requests, closes every connection and stops listening; with
+    /// `--storage-dir`, removes the spooled segments (reports stay, the bytes go). Idempotent.
     public func stop() {
         http.stop()
+        if let spoolDirectory { SpoolDirectory.remove(spoolDirectory) }
     }
 
     /// Fault rules, live: `mock.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.

@@ -60,6 +60,8 @@ extension V1Error {
             self = V1Error(status: 413, shape: .empty, explanation: failure.message)
         case .storageFailed:
             self = V1Error(status: 500, shape: .platform(code: 131, message: "Internal error"), explanation: failure.message)
+        case .overCapacity:
+            self = V1Error(status: 503, shape: .platform(code: 130, message: "Over capacity"), explanation: failure.message)
         case .unknownMediaID, .expiredMediaID, .alreadyFinalized, .mediaTypeUnrecognized, .fileSizeExceeds,
              .segmentIndexOutOfRange, .chunkTooLarge, .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous,
              .altTextTooLong, .notVideo, .notSubtitles, .noSubtitles:

@@ -61,4 +61,20 @@ struct OAuth1VerifierTests {
         let request = SignedRequest(method: "POST", baseURLs: ["http://127.0.0.1:1/x"], parameters: [], authorization: header)
         #expect(throws: AuthFailure.self) { try verifier.verify(request, now: Date(timeIntervalSince1970: 1_700_000_000)) }
     }
+
+    @Test("nonces expire from the front in constant time, and their number is bounded")
+    func nonceMemory() {
+        var memory = NonceMemory(capacity: 1_000)
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let first = memory.insert("a", at: start, forgettingBefore: start - 600)
+        let replay = memory.insert("a", at: start + 1, forgettingBefore: start - 599)
+        #expect(first && !replay, "a replay within the horizon is caught")
+        for second in 0..<200_000 {
+            let now = start + Double(second) / 100
+            _ = memory.insert("n\(second)", at: now, forgettingBefore: now - 600)
+        }
+        #expect(memory.count <= 1_000)
+        let later = memory.insert("a", at: start + 2_000, forgettingBefore: start + 1_400)
+        #expect(later, "forgotten once past the horizon")
+    }
 }

@@ -201,4 +201,43 @@ struct UploadServiceTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + (try FileManager.default.contentsOfDirectory(atPath: directory).first ?? ""))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
+
+    @Test("live uploads are bounded; expired ones are evicted to make room, nothing live is lost")
+    func sessionBound() throws {
+        var settings = UploadSettings()
+        settings.limits.maxSessions = 100
+        settings.expiresAfterSeconds = 60
+        let clock = self.clock
+        let bounded = UploadService(settings: settings, seed: 1, now: { clock.now })
+        let old = try (0..<100).map { _ in
+            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        }
+        #expect(throws: UploadFailure.self) {
+            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil)
+        }
+        #expect(bounded.reports().count == 100, "the refusal dropped nothing")
+        clock.now += 61
+        let fresh = try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        #expect(bounded.reports().map(\.mediaID) == [fresh])
+        #expect(bounded.report(old[0]) == nil)
+    }
+
+    @Test("media held in memory is bounded: an APPEND past it is refused and nothing is lost")
+    func memoryBound() throws {
+        var settings = UploadSettings()
+        settings.limits.maxMemoryBytes = 10
+        let bounded = UploadService(settings: settings, seed: 1)
+        let id = try bounded.initialize(MediaDeclaration(totalBytes: 20, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        func put(_ index: Int, _ count: Int) throws(UploadFailure) {
+            _ = try bounded.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: Array(repeating: 1, count: count), parameter: "media", sentBytes: count), owner: nil)
+        }
+        try put(0, 8)
+        #expect(throws: UploadFailure.self) { try put(1, 3) }
+        try put(0, 10)  // a retry that replaces 8 bytes with 10 fits
+        #expect(bounded.report(id)?.receivedBytes == 10)
+        bounded.reset()
+        try? put(0, 10)  // the id is gone, but the memory is free again
+        let next = try bounded.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        _ = try bounded.append(mediaID: next, segmentIndex: 0, payload: MediaPayload(bytes: Array(repeating: 1, count: 10), parameter: "media", sentBytes: 10), owner: nil)
+    }
 }
