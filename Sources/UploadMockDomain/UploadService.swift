@@ -100,15 +100,25 @@ package final class UploadService: Sendable {
         }
     }
 
-    /// Reads only the first 64 KiB, the most any supported header needs.
+    /// Reads the first 64 KiB, enough for every supported header but a TIFF whose directory
+    /// lies further in; that one is read up to its directory (at most the whole image, which
+    /// the image limit bounds).
     private static func readImageHeader(_ session: UploadSession) throws(UploadFailure) -> ImageHeader {
-        let limit = 64 * 1024
+        let prefix = Self.prefix(of: session, bytes: 64 * 1024)
+        if let header = ImageHeader.read(prefix) { return header }
+        guard let needed = ImageHeader.bytesNeeded(after: prefix), prefix.count < session.totalBytes,
+              let header = ImageHeader.read(Self.prefix(of: session, bytes: min(needed, session.totalBytes))) else {
+            throw .mediaTypeUnrecognized
+        }
+        return header
+    }
+
+    private static func prefix(of session: UploadSession, bytes limit: Int) -> [UInt8] {
         var prefix: [UInt8] = []
         for entry in session.orderedSegments where prefix.count < limit {
             prefix += entry.segment.prefix(limit - prefix.count)
         }
-        guard let header = ImageHeader.read(prefix) else { throw .mediaTypeUnrecognized }
-        return header
+        return prefix
     }
 
     // MARK: STATUS
@@ -127,7 +137,7 @@ package final class UploadService: Sendable {
     // MARK: One-shot upload
 
     package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, owner: String?) throws(UploadFailure) -> MediaSnapshot {
-        guard let header = ImageHeader.read(Array(payload.bytes.prefix(64 * 1024))) else { throw .mediaTypeUnrecognized }
+        guard let header = ImageHeader.read(payload.bytes) else { throw .mediaTypeUnrecognized }
         let kind: MediaKind = header.mediaType == "image/gif" ? .gif : .image
         let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
