@@ -59,6 +59,7 @@ struct LiveServerTests {
             }
             let finalized = try await send("POST", url + "?command=FINALIZE&media_id=\(id)")
             #expect(finalized.status == 201)
+            #expect(finalized.headers["x-mediaid"] == id, "a synchronous FINALIZE names the media id, as recorded")
             let detail = try await send("GET", server.baseURL + "/__admin/uploads/\(id)")
             let digest = try #require(JSONParser.parse(detail.body).objectValue?["sha256"]?.stringValue)
             #expect(digest == sha256Hex(media))
