@@ -175,31 +175,47 @@ package final class UploadService: Sendable {
 
     /// Attaches a subtitles file to a video; a track in the same language is replaced.
     package func addSubtitles(videoID: UInt64, track: SubtitleTrack, owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
+        try addSubtitles(videoID: videoID, tracks: [track], owner: owner)
+    }
+
+    /// Attaches several subtitles files at once (v1.1 takes a list): all of them, or, when one
+    /// is refused, none.
+    package func addSubtitles(videoID: UInt64, tracks: [SubtitleTrack], owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
         let moment = now()
-        let subtitles = try store.update(track.mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
-            return session.kind
+        for track in tracks {
+            let kind = try store.update(track.mediaID) { (session) throws(UploadFailure) in
+                try check(session, usableBy: owner, at: moment)
+                return session.kind
+            }
+            guard kind == .subtitles else { throw .notSubtitles(track.mediaID) }
         }
-        guard subtitles == .subtitles else { throw .notSubtitles(track.mediaID) }
         return try store.update(videoID) { (session) throws(UploadFailure) in
             try check(session, usableBy: owner, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
-            session.subtitles.removeAll { $0.languageCode == track.languageCode }
-            session.subtitles.append(track)
+            for track in tracks {
+                session.subtitles.removeAll { $0.languageCode == track.languageCode }
+                session.subtitles.append(track)
+            }
             return session.subtitles
         }
     }
 
     /// Removes a video's subtitles in one language.
     package func removeSubtitles(videoID: UInt64, languageCode: String, owner: String?) throws(UploadFailure) {
+        try removeSubtitles(videoID: videoID, languageCodes: [languageCode], owner: owner)
+    }
+
+    /// Removes a video's subtitles in several languages: all of them, or, when one is
+    /// missing, none.
+    package func removeSubtitles(videoID: UInt64, languageCodes: [String], owner: String?) throws(UploadFailure) {
         let moment = now()
         try store.update(videoID) { (session) throws(UploadFailure) in
             try check(session, usableBy: owner, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
-            guard session.subtitles.contains(where: { $0.languageCode == languageCode }) else {
-                throw .noSubtitles(videoID, languageCode: languageCode)
+            for language in languageCodes where !session.subtitles.contains(where: { $0.languageCode == language }) {
+                throw .noSubtitles(videoID, languageCode: language)
             }
-            session.subtitles.removeAll { $0.languageCode == languageCode }
+            session.subtitles.removeAll { languageCodes.contains($0.languageCode) }
         }
     }
 

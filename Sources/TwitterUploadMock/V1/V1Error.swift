@@ -170,3 +170,17 @@ extension V1Error {
         .request("media_data is not valid base64: \(reason)")
     }
 }
+
+// MARK: JSON endpoints (metadata, subtitles)
+
+extension V1Error {
+    /// The real service's answer to a body it cannot read as the JSON it expects (recorded for
+    /// malformed and form-encoded bodies); the journal says what was wrong.
+    static func invalidJSONPayload(because reason: String) -> V1Error {
+        V1Error(status: 400, shape: .request("Invalid json payload."), explanation: "Invalid json payload: \(reason)")
+    }
+
+    static func jsonBodyTooLarge(limit: Int) -> V1Error {
+        .request("Request body exceeds the \(limit)-byte limit for this endpoint.", status: 413)
+    }
+}

@@ -164,6 +164,24 @@ struct UploadServiceTests {
         #expect(media.processing == nil)
     }
 
+    @Test("subtitles attach and detach all at once, or not at all")
+    func subtitlesAllOrNothing() throws {
+        let video = try initialize()
+        let english = try initialize(total: 5, type: "text/srt", category: .subtitles)
+        let french = try initialize(total: 5, type: "text/vtt", category: .subtitles)
+        let tracks = [SubtitleTrack(mediaID: english, languageCode: "EN"), SubtitleTrack(mediaID: video, languageCode: "DE")]
+        #expect(throws: UploadFailure.notSubtitles(video)) { try service.addSubtitles(videoID: video, tracks: tracks, owner: nil) }
+        #expect(service.report(video)?.subtitles == [])
+        _ = try service.addSubtitles(videoID: video, tracks: [SubtitleTrack(mediaID: english, languageCode: "EN"),
+                                                              SubtitleTrack(mediaID: french, languageCode: "FR")], owner: nil)
+        #expect(throws: UploadFailure.noSubtitles(video, languageCode: "DE")) {
+            try service.removeSubtitles(videoID: video, languageCodes: ["EN", "DE"], owner: nil)
+        }
+        #expect(service.report(video)?.subtitles.map(\.languageCode) == ["EN", "FR"])
+        try service.removeSubtitles(videoID: video, languageCodes: ["FR", "EN"], owner: nil)
+        #expect(service.report(video)?.subtitles == [])
+    }
+
     @Test("processing walks pending, in_progress, succeeded")
     func processing() throws {
         let id = try initialize(total: 2, category: .tweetVideo)
