@@ -31,6 +31,12 @@ static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
     return info ? info->connect_fd : -1;
 }
 
+/// Lets a reply set Content-Length itself (libmicrohttpd refuses the header by default and
+/// leaves it off a 204, where some real services send `content-length: 0`).
+static inline enum MHD_Result cmhd_allow_content_length_header(struct MHD_Response *response) {
+    return MHD_set_response_options(response, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
+}
+
 static inline struct MHD_OptionItem cmhd_option_value(enum MHD_OPTION option, intptr_t value) {
     struct MHD_OptionItem item = { option, value, NULL };
     return item;

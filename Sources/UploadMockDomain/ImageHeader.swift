@@ -5,10 +5,20 @@ package struct ImageHeader: Equatable, Sendable {
     package var width: Int
     package var height: Int
 
-    /// Reads PNG, GIF, JPEG or WebP; nil for anything else, truncated or malformed.
+    /// Reads PNG, GIF, JPEG, WebP, BMP or TIFF; nil for anything else, truncated or malformed.
     package static func read(_ bytes: [UInt8]) -> ImageHeader? {
         let reader = ByteReader(bytes)
-        return png(reader) ?? gif(reader) ?? jpeg(reader) ?? webp(reader)
+        return png(reader) ?? gif(reader) ?? jpeg(reader) ?? webp(reader) ?? bmp(reader) ?? tiff(reader)
+    }
+
+    /// How many bytes from the start `read` needs for this image, when a prefix of it is not
+    /// enough: TIFF writers may put the directory that holds the size anywhere, often after
+    /// the pixels. Nil when the prefix is not such a TIFF.
+    package static func bytesNeeded(after prefix: [UInt8]) -> Int? {
+        let reader = ByteReader(prefix)
+        guard let order = TIFFByteOrder(reader), let directory = reader.uint32(at: 4, bigEndian: order.bigEndian),
+              Int(directory) + tiffDirectoryBytes > prefix.count else { return nil }
+        return Int(directory) + tiffDirectoryBytes
     }
 
     private static func png(_ bytes: ByteReader) -> ImageHeader? {
@@ -75,6 +85,68 @@ package struct ImageHeader: Equatable, Sendable {
     }
 }
 
+// MARK: BMP and TIFF
+
+extension ImageHeader {
+    /// A BMP file header, then the DIB header: OS/2's 12-byte core header holds 16-bit sizes,
+    /// every later version signed 32-bit ones (a negative height means top-down rows).
+    private static func bmp(_ bytes: ByteReader) -> ImageHeader? {
+        guard bytes.matches(Array("BM".utf8), at: 0), let dibSize = bytes.uint32LE(at: 14) else { return nil }
+        let width: Int, height: Int
+        if dibSize == 12 {
+            guard let w = bytes.uint16LE(at: 18), let h = bytes.uint16LE(at: 20) else { return nil }
+            (width, height) = (Int(w), Int(h))
+        } else {
+            guard dibSize >= 40, let w = bytes.uint32LE(at: 18), let h = bytes.uint32LE(at: 22) else { return nil }
+            (width, height) = (Int(Int32(bitPattern: w)), abs(Int(Int32(bitPattern: h))))
+        }
+        guard width > 0, height > 0 else { return nil }
+        return ImageHeader(mediaType: "image/bmp", width: width, height: height)
+    }
+
+    /// Room read after a TIFF directory's offset: its entry count and the first 16 entries.
+    /// Entries are sorted by tag, so ImageWidth (256) and ImageLength (257) come within the
+    /// first four.
+    fileprivate static let tiffDirectoryBytes = 2 + 16 * 12
+
+    /// The first image file directory's ImageWidth and ImageLength, SHORT or LONG.
+    private static func tiff(_ bytes: ByteReader) -> ImageHeader? {
+        guard let order = TIFFByteOrder(bytes), let offset = bytes.uint32(at: 4, bigEndian: order.bigEndian),
+              let count = bytes.uint16(at: Int(offset), bigEndian: order.bigEndian) else { return nil }
+        var width: UInt32?, height: UInt32?
+        for index in 0..<min(Int(count), 16) {
+            let entry = Int(offset) + 2 + index * 12
+            guard let tag = bytes.uint16(at: entry, bigEndian: order.bigEndian),
+                  let type = bytes.uint16(at: entry + 2, bigEndian: order.bigEndian) else { return nil }
+            // A SHORT value sits in the first two bytes of the value field, a LONG fills it.
+            let value: UInt32? = switch type {
+            case 3: bytes.uint16(at: entry + 8, bigEndian: order.bigEndian).map(UInt32.init)
+            case 4: bytes.uint32(at: entry + 8, bigEndian: order.bigEndian)
+            default: nil
+            }
+            if tag == 256 { width = value }
+            if tag == 257 { height = value }
+        }
+        guard let width, let height, width > 0, height > 0 else { return nil }
+        return ImageHeader(mediaType: "image/tiff", width: Int(width), height: Int(height))
+    }
+}
+
+/// `II*\0` (little-endian) or `MM\0*` (big-endian).
+private struct TIFFByteOrder {
+    let bigEndian: Bool
+
+    init?(_ bytes: ByteReader) {
+        if bytes.matches([0x49, 0x49, 0x2A, 0x00], at: 0) {
+            bigEndian = false
+        } else if bytes.matches([0x4D, 0x4D, 0x00, 0x2A], at: 0) {
+            bigEndian = true
+        } else {
+            return nil
+        }
+    }
+}
+
 /// Bounds-checked reads: every accessor answers nil past the end instead of trapping.
 private struct ByteReader {
     let bytes: [UInt8]
@@ -103,4 +175,6 @@ private struct ByteReader {
     func uint24LE(at offset: Int) -> UInt32? { value(at: offset, count: 3, bigEndian: false) }
     func uint32BE(at offset: Int) -> UInt32? { value(at: offset, count: 4, bigEndian: true) }
     func uint32LE(at offset: Int) -> UInt32? { value(at: offset, count: 4, bigEndian: false) }
+    func uint16(at offset: Int, bigEndian: Bool) -> UInt16? { value(at: offset, count: 2, bigEndian: bigEndian).map { UInt16($0) } }
+    func uint32(at offset: Int, bigEndian: Bool) -> UInt32? { value(at: offset, count: 4, bigEndian: bigEndian) }
 }

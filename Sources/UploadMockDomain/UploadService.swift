@@ -101,15 +101,25 @@ package final class UploadService: Sendable {
         }
     }
 
-    /// Reads only the first 64 KiB, the most any supported header needs.
+    /// Reads the first 64 KiB, enough for every supported header but a TIFF whose directory
+    /// lies further in; that one is read up to its directory (at most the whole image, which
+    /// the image limit bounds).
     private static func readImageHeader(_ session: UploadSession) throws(UploadFailure) -> ImageHeader {
-        let limit = 64 * 1024
+        let prefix = Self.prefix(of: session, bytes: 64 * 1024)
+        if let header = ImageHeader.read(prefix) { return header }
+        guard let needed = ImageHeader.bytesNeeded(after: prefix), prefix.count < session.totalBytes,
+              let header = ImageHeader.read(Self.prefix(of: session, bytes: min(needed, session.totalBytes))) else {
+            throw .mediaTypeUnrecognized
+        }
+        return header
+    }
+
+    private static func prefix(of session: UploadSession, bytes limit: Int) -> [UInt8] {
         var prefix: [UInt8] = []
         for entry in session.orderedSegments where prefix.count < limit {
             prefix += entry.segment.prefix(limit - prefix.count)
         }
-        guard let header = ImageHeader.read(prefix) else { throw .mediaTypeUnrecognized }
-        return header
+        return prefix
     }
 
     // MARK: STATUS
@@ -128,7 +138,7 @@ package final class UploadService: Sendable {
     // MARK: One-shot upload
 
     package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, owner: String?) throws(UploadFailure) -> MediaSnapshot {
-        guard let header = ImageHeader.read(Array(payload.bytes.prefix(64 * 1024))) else { throw .mediaTypeUnrecognized }
+        guard let header = ImageHeader.read(payload.bytes) else { throw .mediaTypeUnrecognized }
         let kind: MediaKind = header.mediaType == "image/gif" ? .gif : .image
         let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
@@ -166,31 +176,47 @@ package final class UploadService: Sendable {
 
     /// Attaches a subtitles file to a video; a track in the same language is replaced.
     package func addSubtitles(videoID: UInt64, track: SubtitleTrack, owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
+        try addSubtitles(videoID: videoID, tracks: [track], owner: owner)
+    }
+
+    /// Attaches several subtitles files at once (v1.1 takes a list): all of them, or, when one
+    /// is refused, none.
+    package func addSubtitles(videoID: UInt64, tracks: [SubtitleTrack], owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
         let moment = now()
-        let subtitles = try store.update(track.mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
-            return session.kind
+        for track in tracks {
+            let kind = try store.update(track.mediaID) { (session) throws(UploadFailure) in
+                try check(session, usableBy: owner, at: moment)
+                return session.kind
+            }
+            guard kind == .subtitles else { throw .notSubtitles(track.mediaID) }
         }
-        guard subtitles == .subtitles else { throw .notSubtitles(track.mediaID) }
         return try store.update(videoID) { (session) throws(UploadFailure) in
             try check(session, usableBy: owner, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
-            session.subtitles.removeAll { $0.languageCode == track.languageCode }
-            session.subtitles.append(track)
+            for track in tracks {
+                session.subtitles.removeAll { $0.languageCode == track.languageCode }
+                session.subtitles.append(track)
+            }
             return session.subtitles
         }
     }
 
     /// Removes a video's subtitles in one language.
     package func removeSubtitles(videoID: UInt64, languageCode: String, owner: String?) throws(UploadFailure) {
+        try removeSubtitles(videoID: videoID, languageCodes: [languageCode], owner: owner)
+    }
+
+    /// Removes a video's subtitles in several languages: all of them, or, when one is
+    /// missing, none.
+    package func removeSubtitles(videoID: UInt64, languageCodes: [String], owner: String?) throws(UploadFailure) {
         let moment = now()
         try store.update(videoID) { (session) throws(UploadFailure) in
             try check(session, usableBy: owner, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
-            guard session.subtitles.contains(where: { $0.languageCode == languageCode }) else {
-                throw .noSubtitles(videoID, languageCode: languageCode)
+            for language in languageCodes where !session.subtitles.contains(where: { $0.languageCode == language }) {
+                throw .noSubtitles(videoID, languageCode: language)
             }
-            session.subtitles.removeAll { $0.languageCode == languageCode }
+            session.subtitles.removeAll { languageCodes.contains($0.languageCode) }
         }
     }
 

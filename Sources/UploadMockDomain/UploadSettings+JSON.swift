@@ -26,18 +26,23 @@ extension ProcessingSimulation: JSONReadable {
         pollsUntilDone = try reader.int("polls_until_done", in: 0...Int(Int32.max)) ?? pollsUntilDone
         result = try reader.choice("result") ?? result
         error = try reader.decode("error") ?? error
+        errorState = try reader.choice("error_state") ?? errorState
+        errorProgressPercent = try reader.int("error_progress_percent", in: 0...100) ?? errorProgressPercent
     }
 }
 
 extension ProcessingError: JSONReadable, JSONWritable {
+    /// `code` and `name` default to the default error's; a `message` left out stays out.
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         let defaults = ProcessingSimulation().error
         self.init(code: try reader.int("code", in: Int(Int32.min)...Int(Int32.max)) ?? defaults.code,
                   name: try reader.string("name") ?? defaults.name,
-                  message: try reader.string("message") ?? defaults.message)
+                  message: try reader.string("message"))
     }
 
     package var json: JSONValue {
-        .object(["code": .int(Int64(code)), "name": .string(name), "message": .string(message)])
+        var object: JSONObject = ["code": .int(Int64(code)), "name": .string(name)]
+        if let message { object["message"] = .string(message) }
+        return .object(object)
     }
 }

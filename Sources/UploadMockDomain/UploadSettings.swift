@@ -47,6 +47,20 @@ public struct ProcessingSimulation: Sendable, Equatable {
     public var result = Result.succeeded
     /// The `processing_info.error` object when `result` is `failed`.
     public var error = ProcessingError(code: 1, name: "InvalidMedia", message: "Unsupported video format")
+    /// The `state` reported beside the error: the real service has been recorded answering
+    /// both `failed` and, indefinitely, `in_progress` with an `error` attached.
+    public var errorState = ErrorState.failed
+    /// `progress_percent` once processing failed (recorded: 12, 99 and 100). Default 100.
+    public var errorProgressPercent = 100
+
+    /// Which `state` STATUS reports once processing failed.
+    public enum ErrorState: String, Sendable, Equatable, CaseIterable {
+        /// `failed`, as the STATUS reference documents.
+        case failed
+        /// `in_progress` with the `error` object, forever: only clients that check `error`
+        /// stop polling.
+        case inProgress = "in_progress"
+    }
 
     /// Processing succeeds after two STATUS polls.
     public init() {}
@@ -58,11 +72,12 @@ public struct ProcessingError: Sendable, Equatable {
     public var code: Int
     /// `name`, e.g. `InvalidMedia`.
     public var name: String
-    /// `message`, e.g. `Unsupported video format`.
-    public var message: String
+    /// `message`, e.g. `Unsupported video format`; nil leaves it out, as the real service
+    /// sometimes does.
+    public var message: String?
 
     /// An error object.
-    public init(code: Int, name: String, message: String) {
+    public init(code: Int, name: String, message: String? = nil) {
         self.code = code
         self.name = name
         self.message = message

@@ -167,6 +167,10 @@ extension HTTPServer {
     private func queue(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
         defer { MHD_destroy_response(response) }
+        // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
+        if reply.body.count == 0, reply.headers.contains(where: { $0.name.lowercased() == "content-length" }) {
+            cmhd_allow_content_length_header(response)
+        }
         for header in reply.headers {
             MHD_add_response_header(response, header.name, header.value)
         }

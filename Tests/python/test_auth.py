@@ -1,5 +1,7 @@
 """README, Authentication: OAuth 1.0a and bearer authentication, media ownership, self-signed TLS."""
 import hashlib
+import socket
+import ssl
 import time
 
 import pytest
@@ -39,7 +41,7 @@ def last_error(server):
 
 
 def test_correct_signatures_upload_and_own_their_media(oauth_mock):
-    response = init(oauth_mock, oauth(ALICE))
+    response = init(oauth_mock, oauth(ALICE), media_category="tweet_video")
     assert response.status_code == 202, (response.text, last_error(oauth_mock))
     media_id = response.json()["media_id_string"]
     # Multipart APPEND: only the query string and oauth parameters are signed.
@@ -47,7 +49,7 @@ def test_correct_signatures_upload_and_own_their_media(oauth_mock):
                              files={"media_id": (None, media_id), "segment_index": (None, "0"), "media": ("m", b"abcd")})
     assert appended.status_code == 204, last_error(oauth_mock)
     finalized = requests.post(oauth_mock.upload_url, auth=oauth(ALICE), data={"command": "FINALIZE", "media_id": media_id})
-    assert finalized.status_code == 201
+    assert finalized.status_code == 200
     status = requests.get(oauth_mock.upload_url, auth=oauth(ALICE), params={"command": "STATUS", "media_id": media_id})
     assert status.status_code == 200
     assert oauth_mock.upload(media_id)["owner"] == "1"
@@ -178,3 +180,86 @@ def test_tweepy_with_oauth_over_self_signed_tls(start_mock, tmp_path):
     wrong.session.verify = str(trust / "ca.pem")
     with pytest.raises(tweepy.Unauthorized):
         wrong.simple_upload(str(FIXTURES / "media" / "pixel.png"))
+
+
+# --- upload.x.com, X's current v1.1 host ---
+
+def test_a_signature_made_for_upload_x_com_is_accepted(oauth_mock):
+    """node-twitter-api-v2 (>= 1.18) and X's docs sign for https://upload.x.com/1.1/media/upload.json."""
+    client = Client(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"], ALICE["token_secret"])
+    body = "command=INIT&total_bytes=4&media_type=video%2Fmp4&media_category=TweetVideo"
+    _, headers, _ = client.sign("https://upload.x.com" + UPLOAD_PATH, "POST", body=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = requests.post(oauth_mock.upload_url, data=body, headers=headers)
+    assert response.status_code == 202, last_error(oauth_mock)
+    # The same signature does not pass for another host.
+    _, headers, _ = client.sign("https://upload.example.com" + UPLOAD_PATH, "POST", body=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    refused = requests.post(oauth_mock.upload_url, data=body, headers=headers)
+    assert refused.status_code == 401 and "signature mismatch" in last_error(oauth_mock)
+
+
+class ToMock(requests.adapters.HTTPAdapter):
+    """Sends requests made (and signed) for https://upload.x.com to the mock instead."""
+
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url
+
+    def send(self, request, **kwargs):
+        request.url = request.url.replace("https://upload.x.com", self.base_url, 1)
+        return super().send(request, **kwargs)
+
+
+def test_tweepy_signing_for_upload_x_com_uploads_and_sets_alt_text(oauth_mock):
+    api = tweepy.API(tweepy.OAuth1UserHandler(ALICE["consumer_key"], ALICE["consumer_secret"], ALICE["token"],
+                                              ALICE["token_secret"]), upload_host="upload.x.com")
+    api.session.mount("https://upload.x.com", ToMock(oauth_mock.base_url))
+    clip = FIXTURES / "media" / "clip.mp4"
+    media = api.media_upload(str(clip), chunked=True, media_category="TweetVideo")
+    assert media.processing_info["state"] == "succeeded"
+    image = api.simple_upload(str(FIXTURES / "media" / "pixel.png"))
+    api.create_media_metadata(image.media_id_string, "signed for upload.x.com")
+    assert oauth_mock.upload(image.media_id_string)["alt_text"] == "signed for upload.x.com"
+    assert oauth_mock.upload(media.media_id_string)["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
+    assert {e["status"] for e in oauth_mock.admin("/requests").json()["requests"]} <= {200, 201, 202, 204}
+
+
+def test_json_endpoints_verify_oauth_without_signing_the_body(oauth_mock):
+    media_id = init(oauth_mock, oauth(ALICE), total_bytes=4, media_type="image/png").json()["media_id_string"]
+    body = '{"media_id":"%s","alt_text":{"text":"signed"}}' % media_id
+    headers = {"Content-Type": "application/json;charset=UTF-8"}
+    url = oauth_mock.url("/1.1/media/metadata/create.json")
+    assert requests.post(url, data=body, headers=headers, auth=oauth(ALICE)).status_code == 200, last_error(oauth_mock)
+    wrong = requests.post(url, data=body, headers=headers, auth=oauth(ALICE, client_secret="nope"))
+    assert wrong.status_code == 401 and wrong.json() == CODE_32
+    assert "signature mismatch" in last_error(oauth_mock)
+    other = requests.post(url, data=body, headers=headers, auth=oauth(BOB))
+    assert other.status_code == 403 and "belongs to another user" in other.json()["error"]
+    assert oauth_mock.upload(media_id)["alt_text"] == "signed"
+
+
+@pytest.mark.parametrize("mode", ["none", "verify"])
+@pytest.mark.parametrize("path", ["/1.1/media/metadata/create.json", "/1.1/media/subtitles/create.json",
+                                  "/1.1/media/subtitles/delete.json"])
+def test_json_endpoints_refuse_bearer_tokens_with_403(start_mock, mode, path):
+    server = start_mock({"auth": {"mode": mode, "users": [ALICE], "app_bearer_tokens": ["app-token"]}})
+    for token in ["bearer-alice", "app-token"]:
+        response = requests.post(server.url(path), data="{}", headers={"Authorization": f"Bearer {token}",
+                                                                       "Content-Type": "application/json"})
+        assert response.status_code == 403
+        assert response.json() == {"errors": [{"code": 220, "message": "Your credentials do not allow access to this resource."}]}
+        assert last_error(server).startswith("authentication refused: ")
+
+
+def test_self_signed_certificate_names_the_x_hosts(start_mock, tmp_path):
+    trust = tmp_path / "trust"
+    server = start_mock(args=["--tls-self-signed", str(trust)])
+    context = ssl.create_default_context(cafile=str(trust / "ca.pem"))
+    for name in ["upload.x.com", "api.x.com", "api.twitter.com", "upload.twitter.com", "localhost"]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=name) as tls:
+                assert tls.version()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            context.wrap_socket(raw, server_hostname="example.com")

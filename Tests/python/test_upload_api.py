@@ -61,15 +61,21 @@ def test_gif_over_five_megabytes_needs_tweet_gif(mock):
     init(mock, 6_000_000, "image/gif", media_category="tweet_gif")
 
 
-def test_append_answers_204_with_segment_headers(mock):
+def test_append_answers_204_with_the_recorded_headers(mock):
+    """Recorded: content-length 0 and x-segmentcount / x-totalbytes 0; progress is in the admin API."""
     media_id = init(mock, 10)
-    response = append(mock, media_id, 0, b"hello")
-    assert response.status_code == 204
-    assert response.content == b""
-    assert response.headers["x-segmentcount"] == "1"
-    assert response.headers["x-totalbytes"] == "5"
-    assert response.headers["x-mediaid"] == media_id
-    assert response.headers["x-rate-limit-limit"] == "20000"
+    for index, chunk in enumerate([b"hello", b"abc"]):
+        response = append(mock, media_id, index, chunk)
+        assert response.status_code == 204
+        assert response.content == b""
+        assert response.headers["content-length"] == "0"
+        assert response.headers["content-type"] == "text/html;charset=utf-8"
+        assert (response.headers["x-segmentcount"], response.headers["x-totalbytes"]) == ("0", "0")
+        assert response.headers["x-mediaid"] == media_id
+        assert response.headers["x-rate-limit-limit"] == "20000"
+        assert "content-disposition" not in response.headers
+    detail = mock.upload(media_id)
+    assert (detail["segment_count"], detail["received_bytes"]) == (2, 8)
 
 
 def stored(mock, media_id):

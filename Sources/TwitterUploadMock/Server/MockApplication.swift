@@ -10,6 +10,7 @@ final class MockApplication: HTTPHandler {
     /// What serves a matched route.
     enum Route: Sendable {
         case v1Upload
+        case v1JSON(V1JSONEndpoint)
         case admin(AdminRoute)
     }
 
@@ -35,6 +36,7 @@ final class MockApplication: HTTPHandler {
         var routes = HTTPRoutes<Route>()
         routes.add("POST", V1Exchange.path, .v1Upload)
         routes.add("GET", V1Exchange.path, .v1Upload)
+        V1JSONEndpoint.allCases.forEach { routes.add("POST", $0.path, .v1JSON($0)) }
         AdminRoute.register(in: &routes) { .admin($0) }
         self.routes = routes
     }
@@ -43,6 +45,8 @@ final class MockApplication: HTTPHandler {
         switch routes.match(method: head.method, path: head.path) {
         case .found(.v1Upload, _):
             return V1Exchange(head: head, application: self)
+        case .found(.v1JSON(let endpoint), _):
+            return endpoint.exchange(for: head, application: self)
         case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
             return BufferedExchange(head: head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }

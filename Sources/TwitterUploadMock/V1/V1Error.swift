@@ -12,6 +12,9 @@ struct V1Error: Error, Sendable {
         case request(String)
         /// `{"errors":[{"code":N,"message":"…"}]}`: platform problems.
         case platform(code: Int, message: String)
+        /// `{"errors":[{"message":"…","code":N}]}`: the same, message first, as the upload
+        /// host has been quoted writing it.
+        case platformMessageFirst(code: Int, message: String)
         /// No body at all, as the real service answers an oversize one-shot upload.
         case empty
     }
@@ -25,7 +28,7 @@ struct V1Error: Error, Sendable {
     var description: String {
         if let explanation { return explanation }
         switch shape {
-        case .request(let message), .platform(_, let message): return message
+        case .request(let message), .platform(_, let message), .platformMessageFirst(_, let message): return message
         case .empty: return "HTTP \(status)"
         }
     }
@@ -37,6 +40,8 @@ struct V1Error: Error, Sendable {
             .object(["request": .string(requestPath), "error": .string(message)])
         case .platform(let code, let message):
             .object(["errors": .array([.object(["code": .int(Int64(code)), "message": .string(message)])])])
+        case .platformMessageFirst(let code, let message):
+            .object(["errors": .array([.object(["message": .string(message), "code": .int(Int64(code))])])])
         case .empty:
             nil
         }
@@ -94,6 +99,14 @@ extension V1Error {
 
     static let pageDoesNotExist = V1Error(status: 404, shape: .platform(code: 34, message: "Sorry, that page does not exist."))
 
+    /// STATUS of media that needs no processing (an image, a video finalized synchronously):
+    /// the upload host's 404 as quoted (message first, no final period).
+    static func noProcessingStatus(_ mediaID: UInt64) -> V1Error {
+        V1Error(status: 404, shape: .platformMessageFirst(code: 34, message: "Sorry, that page does not exist"),
+                explanation: "Media id \(mediaID) needs no processing (an image, or media finalized synchronously): "
+                    + "the real service answers STATUS only for media whose FINALIZE returned processing_info.")
+    }
+
     /// An error a fault rule asked for, in the shape the real service uses for that status.
     static func injected(status: Int, message: String?) -> V1Error {
         switch status {
@@ -145,7 +158,7 @@ extension V1Error {
 
     static func invalidMediaCategory(_ value: String) -> V1Error {
         let known = MediaCategory.allCases.map(\.rawValue).joined(separator: ", ")
-        return .request("Invalid media_category '\(value)': expected one of \(known).")
+        return .request("Invalid media_category '\(value)': expected one of \(known), in any case, with or without underscores (TweetVideo).")
     }
 
     static func segmentIndexNotInteger(_ value: String) -> V1Error {
@@ -157,5 +170,19 @@ extension V1Error {
 
     static func invalidBase64(_ reason: String) -> V1Error {
         .request("media_data is not valid base64: \(reason)")
+    }
+}
+
+// MARK: JSON endpoints (metadata, subtitles)
+
+extension V1Error {
+    /// The real service's answer to a body it cannot read as the JSON it expects (recorded for
+    /// malformed and form-encoded bodies); the journal says what was wrong.
+    static func invalidJSONPayload(because reason: String) -> V1Error {
+        V1Error(status: 400, shape: .request("Invalid json payload."), explanation: "Invalid json payload: \(reason)")
+    }
+
+    static func jsonBodyTooLarge(limit: Int) -> V1Error {
+        .request("Request body exceeds the \(limit)-byte limit for this endpoint.", status: 413)
     }
 }

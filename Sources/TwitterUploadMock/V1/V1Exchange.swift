@@ -151,7 +151,7 @@ final class V1Exchange: HTTPExchange {
 
     private func reply(for answer: V1Answer, headers: [(name: String, value: String)]) -> HTTPReply {
         var all = headers
-        if let id = answer.mediaID { all.append(("x-mediaid", String(id))) }
+        if let id = answer.mediaID, answer.sendsMediaIDHeader { all.append(("x-mediaid", String(id))) }
         all += answer.headers
         guard let json = answer.body else { return HTTPReply(status: answer.status, headers: all) }
         all += Self.jsonHeaders

@@ -23,7 +23,10 @@ extension UploadCommand {
 struct V1Answer: Sendable {
     var status: Int
     var body: JSONValue?
+    /// For the journal, and for `x-mediaid` unless `sendsMediaIDHeader` is false.
     var mediaID: UInt64?
+    /// The recordings carry `x-mediaid` on INIT, APPEND and a synchronous FINALIZE only.
+    var sendsMediaIDHeader = true
     var headers: [(name: String, value: String)] = []
 }
 
@@ -44,27 +47,43 @@ struct V1Operation {
             guard let indexText = parameters["segment_index"] else { throw .missingParameter("segment_index") }
             let index = try Self.segmentIndex(indexText)
             let payload = try payload()
-            let receipt = try domain { () throws(UploadFailure) in
+            _ = try domain { () throws(UploadFailure) in
                 try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
             }
-            return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appended(receipt))
+            return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appendedHeaders)
         case .finalize:
             let mediaID = try mediaID()
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
-            return V1Answer(status: 201, body: .object(V1Rendering.media(media)), mediaID: media.mediaID)
+            // Recorded: a synchronous FINALIZE is 201 with x-mediaid, one that starts
+            // processing 200 without it.
+            let processing = media.processing != nil
+            return V1Answer(status: processing ? 200 : 201, body: .object(render(media, uploads)), mediaID: media.mediaID,
+                            sendsMediaIDHeader: !processing)
         case .status:
             let mediaID = try mediaID()
             let media = try domain { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, owner: user) }
-            return V1Answer(status: 200, body: .object(V1Rendering.status(media)), mediaID: media.mediaID)
+            guard media.processing != nil else { throw .noProcessingStatus(mediaID) }
+            return V1Answer(status: 200, body: .object(render(media, uploads)), mediaID: media.mediaID)
         case .simpleUpload:
             let payload = try payload()
-            let category = parameters["media_category"].flatMap { MediaCategory(rawValue: $0.lowercased()) }
+            let category = try parameters["media_category"].map { (text) throws(V1Error) in try Self.category(text) }
             let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, owner: user) }
-            return V1Answer(status: 200, body: .object(V1Rendering.media(media)), mediaID: media.mediaID)
+            return V1Answer(status: 200, body: .object(render(media, uploads)), mediaID: media.mediaID, sendsMediaIDHeader: false)
         case .metadata, .subtitlesCreate, .subtitlesDelete:
             // Served by their own endpoints; `command=` never names them.
             throw .unknownCommand(command.rawValue)
         }
+    }
+
+    private func render(_ media: MediaSnapshot, _ uploads: UploadService) -> JSONObject {
+        V1Rendering.media(media, processing: uploads.settings.processing)
+    }
+
+    /// `media_category` in any spelling clients use: `TweetVideo` (the v1.1 docs,
+    /// node-twitter-api-v2), `tweet_video`, `TWEET_VIDEO`.
+    static func category(_ text: String) throws(V1Error) -> MediaCategory {
+        guard let category = MediaCategory(lenient: text) else { throw .invalidMediaCategory(text) }
+        return category
     }
 
     /// Runs a domain operation, its refusal rendered as v1.1 renders it.
@@ -80,11 +99,7 @@ struct V1Operation {
         guard let totalText = parameters["total_bytes"] else { throw .missingParameter("total_bytes") }
         guard let totalBytes = Int(decimal: totalText), totalBytes > 0 else { throw .invalidTotalBytes(totalText) }
         guard let mediaType = parameters["media_type"] else { throw .missingParameter("media_type") }
-        var category: MediaCategory?
-        if let value = parameters["media_category"] {
-            guard let known = MediaCategory(rawValue: value.lowercased()) else { throw .invalidMediaCategory(value) }
-            category = known
-        }
+        let category = try parameters["media_category"].map { (text) throws(V1Error) in try Self.category(text) }
         return MediaDeclaration(totalBytes: totalBytes, mediaType: mediaType, category: category)
     }
 

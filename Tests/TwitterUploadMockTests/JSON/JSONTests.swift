@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TwitterUploadMock
+import UploadMockDomain
 @testable import UploadMockJSON
 
 @Suite("JSON")
@@ -68,6 +69,21 @@ struct JSONTests {
         }
         let configuration = try MockConfiguration(json: Array(#"{"rate_limits":[{"match":{"command":"APPEND"},"limit":5,"window_secs":2,"per":"global"}]}"#.utf8))
         #expect(configuration.rateLimits == [RateLimitRule(match: RequestMatch(command: .append), limit: 5, windowSeconds: 2, per: .global)])
+    }
+
+    @Test("a processing error keeps exactly the fields given; its state and percent are configurable")
+    func processingErrorShapes() throws {
+        let configured = try MockConfiguration(json: Array(#"{"processing":{"result":"failed","error":{"code":3},"error_state":"in_progress","error_progress_percent":99}}"#.utf8))
+        #expect(configured.upload.processing.error == ProcessingError(code: 3, name: "InvalidMedia"))
+        #expect(configured.upload.processing.error.json.text == #"{"code":3,"name":"InvalidMedia"}"#)
+        #expect(configured.upload.processing.errorState == .inProgress)
+        #expect(configured.upload.processing.errorProgressPercent == 99)
+        let defaults = try MockConfiguration(json: Array("{}".utf8)).upload.processing
+        #expect(defaults.error.message == "Unsupported video format")
+        #expect(defaults.errorState == .failed && defaults.errorProgressPercent == 100)
+        #expect(throws: ConfigurationError("processing.error_state must be one of failed, in_progress, not 'stuck'")) {
+            try MockConfiguration(json: Array(#"{"processing":{"error_state":"stuck"}}"#.utf8))
+        }
     }
 
     @Test("limits that would overflow a body size are refused")

@@ -59,12 +59,43 @@ struct LiveServerTests {
             }
             let finalized = try await send("POST", url + "?command=FINALIZE&media_id=\(id)")
             #expect(finalized.status == 201)
+            #expect(finalized.headers["x-mediaid"] == id, "a synchronous FINALIZE names the media id, as recorded")
             let detail = try await send("GET", server.baseURL + "/__admin/uploads/\(id)")
             let digest = try #require(JSONParser.parse(detail.body).objectValue?["sha256"]?.stringValue)
             #expect(digest == sha256Hex(media))
             let downloaded = try await send("GET", server.baseURL + "/__admin/uploads/\(id)/media")
             #expect(downloaded.body == media)
             #expect(downloaded.headers["content-type"] == "video/mp4")
+        }
+    }
+
+    @Test("alt text and subtitles set over HTTP show in the Swift report")
+    func metadataInTheReport() async throws {
+        try await withLiveMock { server in
+            let upload = server.baseURL + "/1.1/media/upload.json"
+            func uploaded(_ type: String, _ category: String, _ bytes: [UInt8]) async throws -> String {
+                let initialized = try await send("POST", upload + "?command=INIT&total_bytes=\(bytes.count)&media_type=\(type)&media_category=\(category)")
+                let id = try #require(JSONParser.parse(initialized.body).objectValue?["media_id_string"]?.stringValue)
+                _ = try await send("POST", upload, contentType: "multipart/form-data; boundary=xYzZy", body: multipart([
+                    ("command", Array("APPEND".utf8)), ("media_id", Array(id.utf8)), ("segment_index", Array("0".utf8)), ("media", bytes),
+                ]))
+                _ = try await send("POST", upload + "?command=FINALIZE&media_id=\(id)")
+                return id
+            }
+            let video = try await uploaded("video/mp4", "TweetVideo", [1, 2, 3])
+            let captions = try await uploaded("text/plain", "Subtitles", Array("1\n00:00:00,000 --> 00:00:01,000\nHi\n".utf8))
+            let json = "application/json;charset=UTF-8"
+            let described = try await send("POST", server.baseURL + "/1.1/media/metadata/create.json", contentType: json,
+                                           body: Array(#"{"media_id":"\#(video)","alt_text":{"text":"a cat, dancing"}}"#.utf8))
+            #expect(described.status == 200 && described.body.isEmpty)
+            let subtitled = try await send("POST", server.baseURL + "/1.1/media/subtitles/create.json", contentType: json, body: Array(
+                #"{"media_id":"\#(video)","media_category":"TweetVideo","subtitle_info":{"subtitles":[{"media_id":"\#(captions)","language_code":"EN","display_name":"English"}]}}"#.utf8))
+            #expect(subtitled.status == 200 && subtitled.body.isEmpty)
+            let videoID = try #require(UInt64(video)), captionsID = try #require(UInt64(captions))
+            let report = try #require(server.upload(videoID))
+            #expect(report.altText == "a cat, dancing")
+            #expect(report.subtitles == [SubtitleTrack(mediaID: captionsID, languageCode: "EN", displayName: "English")])
+            #expect(server.requests().suffix(2).map(\.command) == ["METADATA", "SUBTITLES_CREATE"])
         }
     }
 

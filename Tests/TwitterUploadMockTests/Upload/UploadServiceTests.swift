@@ -146,6 +146,42 @@ struct UploadServiceTests {
         #expect(throws: UploadFailure.mediaTypeUnrecognized) { try service.finalize(mediaID: fake, owner: nil) }
     }
 
+    @Test("FINALIZE reads a BMP's and a TIFF's size, even with the TIFF directory at the end", arguments: [
+        ("bitmap.bmp", "image/bmp", 120, 90), ("big-endian.tiff", "image/tiff", 256, 100),
+    ])
+    func finalizeBMPAndTIFF(_ name: String, _ type: String, _ width: Int, _ height: Int) throws {
+        var settings = UploadSettings()
+        settings.limits.chunkBytes = 10_000
+        let service = UploadService(settings: settings, seed: 1)
+        let bytes = try ImageHeaderTests.fixture(name)
+        let id = try service.initialize(MediaDeclaration(totalBytes: bytes.count, mediaType: type, category: .tweetImage), owner: nil).mediaID
+        for (index, start) in stride(from: 0, to: bytes.count, by: 10_000).enumerated() {
+            let chunk = Array(bytes[start..<min(start + 10_000, bytes.count)])
+            _ = try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: chunk, parameter: "media", sentBytes: chunk.count), owner: nil)
+        }
+        let media = try service.finalize(mediaID: id, owner: nil)
+        #expect(media.image == ImageHeader(mediaType: type, width: width, height: height))
+        #expect(media.processing == nil)
+    }
+
+    @Test("subtitles attach and detach all at once, or not at all")
+    func subtitlesAllOrNothing() throws {
+        let video = try initialize()
+        let english = try initialize(total: 5, type: "text/srt", category: .subtitles)
+        let french = try initialize(total: 5, type: "text/vtt", category: .subtitles)
+        let tracks = [SubtitleTrack(mediaID: english, languageCode: "EN"), SubtitleTrack(mediaID: video, languageCode: "DE")]
+        #expect(throws: UploadFailure.notSubtitles(video)) { try service.addSubtitles(videoID: video, tracks: tracks, owner: nil) }
+        #expect(service.report(video)?.subtitles == [])
+        _ = try service.addSubtitles(videoID: video, tracks: [SubtitleTrack(mediaID: english, languageCode: "EN"),
+                                                              SubtitleTrack(mediaID: french, languageCode: "FR")], owner: nil)
+        #expect(throws: UploadFailure.noSubtitles(video, languageCode: "DE")) {
+            try service.removeSubtitles(videoID: video, languageCodes: ["EN", "DE"], owner: nil)
+        }
+        #expect(service.report(video)?.subtitles.map(\.languageCode) == ["EN", "FR"])
+        try service.removeSubtitles(videoID: video, languageCodes: ["FR", "EN"], owner: nil)
+        #expect(service.report(video)?.subtitles == [])
+    }
+
     @Test("processing walks pending, in_progress, succeeded")
     func processing() throws {
         let id = try initialize(total: 2, category: .tweetVideo)
