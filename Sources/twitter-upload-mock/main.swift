@@ -2,7 +2,6 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -16,6 +15,15 @@ func fail(_ message: String) -> Never {
     _ = write(STDERR_FILENO, line, line.count)
     exit(2)
 }
+
+// SIGINT and SIGTERM stay blocked in every thread (threads inherit the mask) until the main
+// thread takes them with sigwait below: one that arrives during startup waits there instead of
+// killing the process or being dropped, so a launcher that stops the server at once gets exit 0.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGINT)
+sigaddset(&stopSignals, SIGTERM)
+pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
 let command: MockCommand
 do {
@@ -46,15 +54,7 @@ if let readyFile = command.readyFile {
 }
 
 // Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0.
-var signalSources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGINT, SIGTERM] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-    source.setEventHandler {
-        server.stop()
-        exit(0)
-    }
-    source.resume()
-    signalSources.append(source)
-}
-dispatchMain()
+var received: Int32 = 0
+sigwait(&stopSignals, &received)
+server.stop()
+exit(0)

@@ -73,6 +73,32 @@ def test_signal_stops_within_two_seconds_with_requests_in_flight(start_mock, sig
     slow.close()
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_at_the_moment_of_readiness_exits_0(tmp_path, sig):
+    # Launchers stop a server as soon as its ready file appears; the signal must never kill it
+    # (exit -15) nor be lost (a hung stop), however early it comes.
+    for attempt in range(15):
+        ready = tmp_path / f"ready-{attempt}"
+        process = subprocess.Popen([BINARY, "--port", "0", "--ready-file", str(ready)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        process.send_signal(sig)
+        try:
+            assert process.wait(timeout=5) == 0
+        finally:
+            process.kill()
+
+
+def test_all_interfaces_host(start_mock):
+    # What the Docker image runs: --host 0.0.0.0, reachable on loopback.
+    server = start_mock(args=["--host", "0.0.0.0"])
+    assert server.base_url.startswith("http://0.0.0.0:")
+    import requests
+    assert requests.get(f"http://127.0.0.1:{server.port}/__admin/health").json() == {"status": "ok"}
+
+
 def test_ipv6_host(start_mock):
     server = start_mock(args=["--host", "::1"])
     assert server.base_url.startswith("http://[::1]:")
