@@ -1,0 +1,15 @@
+"""Drive twitter-upload-mock from Python: start it, point a client at it, assert what arrived.
+
+>>> from twitter_upload_mock import MockServer
+>>> with MockServer() as mock:
+...     mock.health()
+'ok'
+"""
+from .client import UPLOAD_PATH, AdminClient, AdminError, filter_journal_locally
+from .models import FaultRule, JournalEntry, RateLimitRule, Segment, UploadReport
+from .server import BinaryNotFound, MockServer, ServerError, find_binary
+
+__all__ = [
+    "UPLOAD_PATH", "AdminClient", "AdminError", "BinaryNotFound", "FaultRule", "JournalEntry", "MockServer",
+    "RateLimitRule", "Segment", "ServerError", "UploadReport", "filter_journal_locally", "find_binary",
+]
