@@ -92,7 +92,7 @@ def test_user_filter(upload_mock):
     if "user" in upload_mock.requests()[0].raw:
         assert [e.user for e in upload_mock.requests(user="1")] == ["1", "1"]
     else:  # a server whose journal has no users cannot be filtered by user here: say so, never guess
-        with pytest.raises(AdminError, match="does not record users"):
+        with pytest.raises(ValueError, match="does not record users"):
             upload_mock.requests(user="1")
 
 

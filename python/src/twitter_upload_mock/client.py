@@ -88,9 +88,10 @@ class AdminClient:
 
         ``command`` (``"APPEND"``), ``media_id``, ``segment_index`` and ``status`` must equal the
         entry's; ``fault=True`` keeps requests on which a fault fired, ``False`` the others;
-        ``user`` keeps one user's requests; ``since`` (a datetime, naive means UTC, or ISO 8601
-        text) keeps requests at or after that time. The filters are sent as query parameters
-        and applied again here, so a server that ignores them gives the same answer.
+        ``user`` keeps one user's requests (``ValueError`` if the journal records no users);
+        ``since`` (a datetime, naive means UTC, or ISO 8601 text) keeps requests at or after
+        that time. The filters are sent as query parameters and applied again here, so a
+        server that ignores them gives the same answer.
         """
         since_time = _utc(since) if since is not None else None
         query: Dict[str, str] = {}
@@ -193,8 +194,7 @@ def filter_journal_locally(entries: Iterable[JournalEntry], *, command: Optional
     kept = []
     for entry in entries:
         if user is not None and "user" not in entry.raw:
-            raise AdminError(400, "this server's journal does not record users, so user= cannot filter it",
-                             "/__admin/requests")
+            raise ValueError("this server's journal does not record users, so user= cannot filter it")
         if ((command is None or entry.command == command)
                 and (media_id is None or entry.media_id == int(media_id))
                 and (segment_index is None or entry.segment_index == segment_index)
