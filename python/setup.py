@@ -1,0 +1,26 @@
+"""A wheel that bundles the server binary is tied to the platform, not to a Python version."""
+from pathlib import Path
+
+from setuptools import Distribution, setup
+from setuptools.command.bdist_wheel import bdist_wheel
+
+BUNDLED_BINARY = Path(__file__).parent / "src" / "twitter_upload_mock" / "bin" / "twitter-upload-mock"
+
+
+class BinaryWhenBundled(Distribution):
+    """Platform-specific when bin/ holds the binary: its files then go to platlib, where
+    auditwheel looks for binaries to repair."""
+
+    def has_ext_modules(self) -> bool:
+        return BUNDLED_BINARY.exists()
+
+
+class AnyPythonWheel(bdist_wheel):
+    """py3-none-<platform>: the binary does not depend on the Python version or ABI."""
+
+    def get_tag(self) -> tuple:
+        python, abi, platform = super().get_tag()
+        return (python, abi, platform) if self.root_is_pure else ("py3", "none", platform)
+
+
+setup(distclass=BinaryWhenBundled, cmdclass={"bdist_wheel": AnyPythonWheel})

@@ -1,0 +1,15 @@
+"""Drive twitter-upload-mock from Python: start it, point a client at it, assert what arrived.
+
+>>> from twitter_upload_mock import MockServer
+>>> with MockServer() as mock:
+...     mock.health()
+'ok'
+"""
+from .client import UPLOAD_PATH, AdminClient, AdminError
+from .models import Attempt, FaultRule, JournalEntry, RateLimitRule, Segment, UploadReport
+from .server import BinaryNotFound, MockServer, ServerError, find_binary
+
+__all__ = [
+    "UPLOAD_PATH", "AdminClient", "AdminError", "Attempt", "BinaryNotFound", "FaultRule", "JournalEntry", "MockServer",
+    "RateLimitRule", "Segment", "ServerError", "UploadReport", "find_binary",
+]

@@ -1,0 +1,73 @@
+"""pytest fixtures that bring their own server (registered through the ``pytest11`` entry point).
+
+- ``upload_mock``: a fresh server for one test, stopped after it. Configure it with the marker
+  ``@pytest.mark.upload_mock(config={...}, tls=True, args=[...], seed=1)`` or by overriding
+  the ``upload_mock_config`` fixture (a dict, or None for the defaults).
+- ``upload_mock_session``: one server for the whole session (``upload_mock_session_config``
+  configures it); ``upload_mock_shared`` is that server, reset before each test.
+
+A server that exits on its own during a test fails that test with the server's log.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+from .server import MockServer
+
+MARKER = "upload_mock"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARKER}(config=None, tls=False, args=(), seed=None): how the upload_mock fixture starts the server")
+
+
+def _stop_checked(server: MockServer) -> None:
+    crashed = server.crashed
+    status = server.stop()
+    if crashed or status != 0:
+        pytest.fail(f"twitter-upload-mock exited with status {status} during the test; its log:\n{server.stderr}")
+
+
+@pytest.fixture
+def upload_mock_config() -> Optional[Dict[str, Any]]:
+    """The configuration every ``upload_mock`` in scope starts with; override it to change that."""
+    return None
+
+
+@pytest.fixture
+def upload_mock(request: pytest.FixtureRequest, upload_mock_config: Optional[Dict[str, Any]]) -> Iterator[MockServer]:
+    """A server started for this test on a free port, stopped after it."""
+    marker = request.node.get_closest_marker(MARKER)
+    options = dict(marker.kwargs) if marker else {}
+    options.setdefault("config", upload_mock_config)
+    server = MockServer(**options).start()
+    try:
+        yield server
+    finally:
+        _stop_checked(server)
+
+
+@pytest.fixture(scope="session")
+def upload_mock_session_config() -> Optional[Dict[str, Any]]:
+    """The configuration of the session-wide server; override it in a conftest.py."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def upload_mock_session(upload_mock_session_config: Optional[Dict[str, Any]]) -> Iterator[MockServer]:
+    """One server for the whole test session (use ``upload_mock_shared`` to get it reset)."""
+    server = MockServer(upload_mock_session_config).start()
+    try:
+        yield server
+    finally:
+        _stop_checked(server)
+
+
+@pytest.fixture
+def upload_mock_shared(upload_mock_session: MockServer) -> MockServer:
+    """The session-wide server, reset first: no uploads, empty journal, startup rules."""
+    upload_mock_session.reset()
+    return upload_mock_session

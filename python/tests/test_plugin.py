@@ -1,0 +1,85 @@
+"""The pytest fixtures, run in an inner pytest session exactly as a user's suite would use them."""
+
+PLUGIN = ("-p", "twitter_upload_mock.plugin")
+
+
+def test_per_test_server_marker_and_config_override(pytester):
+    pytester.makepyfile(test_inner="""
+        import pytest, urllib.request
+
+        def test_fresh_server_per_test(upload_mock, request):
+            assert upload_mock.health() == "ok" and upload_mock.uploads() == []
+            request.config.cache.set("first_port", upload_mock.port)
+
+        def test_another_fresh_server(upload_mock, request):
+            assert upload_mock.port != request.config.cache.get("first_port", None)
+
+        @pytest.mark.upload_mock(config={"rate_limits": []}, seed=5)
+        def test_marker_config(upload_mock):
+            assert upload_mock.rate_limits() == [] and "--seed" in upload_mock.process.args
+
+        @pytest.mark.upload_mock(tls=True)
+        def test_marker_tls(upload_mock):
+            assert upload_mock.base_url.startswith("https://") and upload_mock.health() == "ok"
+
+        class TestOverride:
+            @pytest.fixture
+            def upload_mock_config(self):
+                return {"rate_limits": [{"match": {"command": "INIT"}, "limit": 1}]}
+
+            def test_override(self, upload_mock):
+                assert [r.limit for r in upload_mock.rate_limits()] == [1]
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=5)
+
+
+def test_session_server_is_shared_and_reset_between_tests(pytester):
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def upload_mock_session_config():
+            return {"rate_limits": []}
+        """)
+    pytester.makepyfile(test_inner="""
+        import urllib.request
+        PORTS = set()
+
+        def init(mock):
+            request = urllib.request.Request(mock.upload_url, method="POST",
+                                             data=b"command=INIT&total_bytes=1&media_type=video/mp4")
+            urllib.request.urlopen(request).read()
+
+        def test_first(upload_mock_shared):
+            PORTS.add(upload_mock_shared.port)
+            init(upload_mock_shared)
+            upload_mock_shared.add_fault({"command": "APPEND"}, {"status": 500})
+            assert len(upload_mock_shared.uploads()) == 1
+
+        def test_second_sees_a_clean_server(upload_mock_shared):
+            PORTS.add(upload_mock_shared.port)
+            assert upload_mock_shared.uploads() == [] and upload_mock_shared.requests() == []
+            assert upload_mock_shared.faults() == [] and upload_mock_shared.rate_limits() == []
+            assert len(PORTS) == 1
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=2)
+
+
+def test_a_server_that_dies_during_a_test_fails_it(pytester):
+    pytester.makepyfile(test_inner="""
+        import os, signal
+
+        def test_kills_its_server(upload_mock):
+            os.kill(upload_mock.process.pid, signal.SIGKILL)
+            upload_mock.process.wait()
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*twitter-upload-mock exited with status -9 during the test*"])
+
+
+def test_marker_is_registered(pytester):
+    result = pytester.runpytest(*PLUGIN, "--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.upload_mock(config=None, tls=False, args=(), seed=None)*"])
