@@ -94,6 +94,10 @@ package struct JSONReader {
         switch value {
         case .int(let int) where int >= 0: return UInt64(int)
         case .uint(let uint): return uint
+        // Integral, as `int(_:in:)` takes it (`5.0`); past 2^53 a double has already lost digits,
+        // which is why JavaScript clients send ids as strings.
+        case .double(let double):
+            if let id = UInt64(exactly: double) { return id }
         case .string(let text):
             if let id = UInt64(decimal: text) { return id }
         default: break

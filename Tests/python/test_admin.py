@@ -152,6 +152,7 @@ def test_journal_filters_and_count(mock):
     assert count(status="none") == 0
     since = listed(media_id=second)[-1]["time"]
     assert count(since=since) >= 1 and count(since="4102444800") == 0
+    assert count(since="2000-01-01t00:00:00.5+05:30") == 6 and count(since="2100-01-01T00:00:00z") == 0  # RFC 3339's t and z
     for bad in [{"command": "append"}, {"media_id": "x"}, {"since": "yesterday"}, {"colour": "blue"}]:
         response = mock.admin("/requests", params=bad)
         assert response.status_code == 400 and list(bad)[0] in response.json()["error"]

@@ -206,6 +206,20 @@ def test_fault_admin_api_lists_deletes_and_reset_restores_startup(start_mock):
     assert [f["action"] for f in server.admin("/faults").json()["faults"]] == [{"status": 500}]
     bad = server.admin("/faults", method="POST", json={"match": {"command": "append"}, "action": {"status": 503}})
     assert bad.status_code == 400 and "rule.match.command" in bad.json()["error"]
+    bad = server.admin("/faults", method="POST", json=[{"match": {"command": "append"}, "action": {"status": 503}}])
+    assert bad.status_code == 400 and bad.json()["error"].startswith("rules[0].match.command")  # an array, even of one
+
+
+@pytest.mark.parametrize("kind, rule", [("faults", {"match": {"path": "/nowhere"}, "action": {"delay_ms": 0}}),
+                                        ("rate-limits", {"match": {"path": "/nowhere"}, "limit": 1})])
+def test_at_most_10000_rules_of_a_kind(mock, kind, rule):
+    key = kind.replace("-", "_")
+    in_force = len(mock.admin(f"/{kind}").json()[key])
+    assert mock.admin(f"/{kind}", method="POST", json=[rule] * (10_000 - in_force)).status_code == 201
+    refused = mock.admin(f"/{kind}", method="POST", json=[rule, rule])
+    assert refused.status_code == 409
+    assert refused.json()["error"].endswith(" may be in force: 10000 are, and this request adds 2")
+    assert len(mock.admin(f"/{kind}").json()[key]) == 10_000
 
 
 def test_rate_limit_refuses_past_the_limit_and_resets_with_the_window(start_mock):

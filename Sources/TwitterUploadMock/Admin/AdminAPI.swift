@@ -128,31 +128,35 @@ struct AdminAPI: Sendable {
         }
     }
 
+    /// The most rules of each kind the admin API lets be in force: more than any test needs,
+    /// and a bound on the memory a runaway script takes and on what every upload request scans.
+    static let maximumRules = 10_000
+
     /// Adds one rule (answering it) or an array of rules (answering them all): all or nothing.
     private func add(_ kind: AdminRoute.RuleKind, body: [UInt8], listKey: String) throws(ConfigurationError) -> HTTPReply {
         let document = try JSONParser.parse(body)
-        let values: [JSONValue] = if case .array(let many) = document { many } else { [document] }
-        var added: [JSONValue] = []
-        switch kind {
-        case .faults:
-            var rules: [FaultRule] = []
-            for (index, value) in values.enumerated() {
-                rules.append(try JSONReader.decode(FaultRule.self, from: value, path: Self.rulePath(index, of: values)))
-            }
-            added = rules.map { application.faults.add($0).json }
-        case .rateLimits:
-            var rules: [RateLimitRule] = []
-            for (index, value) in values.enumerated() {
-                rules.append(try JSONReader.decode(RateLimitRule.self, from: value, path: Self.rulePath(index, of: values)))
-            }
-            added = rules.map { application.rateLimiter.add($0).json }
+        let values: [JSONValue], paths: (Int) -> String
+        if case .array(let many) = document {
+            (values, paths) = (many, { "rules[\($0)]" })
+        } else {
+            (values, paths) = ([document], { _ in "rule" })
         }
+        var faultRules: [FaultRule] = [], rateLimitRules: [RateLimitRule] = []
+        for (index, value) in values.enumerated() {
+            switch kind {
+            case .faults: faultRules.append(try JSONReader.decode(FaultRule.self, from: value, path: paths(index)))
+            case .rateLimits: rateLimitRules.append(try JSONReader.decode(RateLimitRule.self, from: value, path: paths(index)))
+            }
+        }
+        let inForce = kind == .faults ? application.faults.rules.count : application.rateLimiter.rules.count
+        guard inForce + values.count <= Self.maximumRules else {
+            let name = kind == .faults ? "fault rules" : "rate limits"
+            return Self.json(409, .object(["error": .string(
+                "at most \(Self.maximumRules) \(name) may be in force: \(inForce) are, and this request adds \(values.count)")]))
+        }
+        let added = faultRules.map { application.faults.add($0).json } + rateLimitRules.map { application.rateLimiter.add($0).json }
         if case .array = document { return Self.json(201, .object([listKey: .array(added)])) }
         return Self.json(201, added.first ?? .null)
-    }
-
-    private static func rulePath(_ index: Int, of values: [JSONValue]) -> String {
-        values.count == 1 ? "rule" : "rules[\(index)]"
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPReply {

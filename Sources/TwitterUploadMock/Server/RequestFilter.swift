@@ -111,6 +111,8 @@ extension RequestFilter {
 
     private static func time(_ text: String) -> Date? {
         if let seconds = Double(text), seconds.isFinite { return Date(timeIntervalSince1970: seconds) }
+        // RFC 3339 allows a lowercase t and z; Foundation does not.
+        let text = text.uppercased()
         return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: .iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true)))
     }
 }

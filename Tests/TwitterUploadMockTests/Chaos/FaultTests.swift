@@ -48,6 +48,21 @@ struct FaultTests {
         }
     }
 
+    @Test("a media id is an integer however it is written: 5, 5.0, 5e0 or \"5\"; never 5.5 or -5")
+    func mediaIDSpellings() throws {
+        func mediaID(_ written: String) throws -> UInt64? {
+            let text = #"{"match":{"media_id":"# + written + #"},"action":{"status":503}}"#
+            return try JSONReader.decode(FaultRule.self, from: JSONParser.parse(Array(text.utf8)), path: "rule").match.mediaID
+        }
+        for written in ["5", "5.0", "5e0", #""5""#] { #expect(try mediaID(written) == 5) }
+        #expect(try mediaID("18446744073709551615") == .max)
+        for written in ["5.5", "-5", "18446744073709551616", "1e20", #""-5""#] {
+            #expect(throws: ConfigurationError("rule.match.media_id must be a non-negative integer or a decimal string")) {
+                try mediaID(written)
+            }
+        }
+    }
+
     @Test("every delay draw stays within 0 and one hour, even from the widest lognormal rule")
     func delayDrawsAreClamped() {
         var generator = SeededGenerator(seed: 3)
