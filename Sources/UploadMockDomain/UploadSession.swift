@@ -6,7 +6,7 @@ import Foundation
 import UploadMockJSON
 
 /// Where an upload is in its life, as the admin API reports it.
-public enum UploadState: String, Sendable {
+public enum UploadState: String, Sendable, CaseIterable {
     /// INIT was accepted; segments may arrive.
     case initialized
     /// FINALIZE was accepted and the media needs no processing.

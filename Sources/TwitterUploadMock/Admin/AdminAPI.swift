@@ -14,6 +14,7 @@ enum AdminRoute: Sendable, Equatable {
     case requestCount
     case reset
     case rules(RuleKind, RuleAction)
+    case openAPI
 
     enum RuleKind: Sendable, Equatable {
         case faults
@@ -30,20 +31,32 @@ enum AdminRoute: Sendable, Equatable {
         path == prefix || path.hasPrefix(prefix + "/")
     }
 
-    static func register<Route>(in routes: inout HTTPRoutes<Route>, as route: (AdminRoute) -> Route) {
-        routes.add("GET", "\(prefix)/health", route(.health))
-        routes.add("GET", "\(prefix)/uploads", route(.uploads))
-        routes.add("GET", "\(prefix)/uploads/{id}", route(.upload))
-        routes.add("GET", "\(prefix)/uploads/{id}/media", route(.media))
-        routes.add("GET", "\(prefix)/requests", route(.requests))
-        routes.add("GET", "\(prefix)/requests/count", route(.requestCount))
-        routes.add("POST", "\(prefix)/reset", route(.reset))
+    /// Every admin route: the one list that both the server and the test holding
+    /// docs/admin-openapi.json to it read.
+    static let table: [(method: String, path: String, route: AdminRoute)] = {
+        var table: [(method: String, path: String, route: AdminRoute)] = [
+            ("GET", "\(prefix)/health", .health),
+            ("GET", "\(prefix)/uploads", .uploads),
+            ("GET", "\(prefix)/uploads/{id}", .upload),
+            ("GET", "\(prefix)/uploads/{id}/media", .media),
+            ("GET", "\(prefix)/requests", .requests),
+            ("GET", "\(prefix)/requests/count", .requestCount),
+            ("POST", "\(prefix)/reset", .reset),
+            ("GET", "\(prefix)/openapi.json", .openAPI),
+        ]
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
-            routes.add("GET", "\(prefix)/\(path)", route(.rules(kind, .list)))
-            routes.add("POST", "\(prefix)/\(path)", route(.rules(kind, .add)))
-            routes.add("DELETE", "\(prefix)/\(path)", route(.rules(kind, .removeAll)))
-            routes.add("DELETE", "\(prefix)/\(path)/{id}", route(.rules(kind, .remove)))
+            table += [
+                ("GET", "\(prefix)/\(path)", .rules(kind, .list)),
+                ("POST", "\(prefix)/\(path)", .rules(kind, .add)),
+                ("DELETE", "\(prefix)/\(path)", .rules(kind, .removeAll)),
+                ("DELETE", "\(prefix)/\(path)/{id}", .rules(kind, .remove)),
+            ]
         }
+        return table
+    }()
+
+    static func register<Route>(in routes: inout HTTPRoutes<Route>, as route: (AdminRoute) -> Route) {
+        for entry in table { routes.add(entry.method, entry.path, route(entry.route)) }
     }
 }
 
@@ -84,8 +97,14 @@ struct AdminAPI: Sendable {
             return Self.json(200, .object(["status": "reset"]))
         case .rules(let kind, let action):
             return rules(kind, action, id: parameters["id"], body: body)
+        case .openAPI:
+            return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
+                             body: .bytes(Self.openAPIDocumentBytes))
         }
     }
+
+    /// docs/admin-openapi.json as served, encoded once.
+    private static let openAPIDocumentBytes = Array(openAPIDocument.utf8)
 
     /// The query string's pairs; a malformed one is a configuration error like any bad filter.
     private static func query(_ head: HTTPRequestHead) throws(ConfigurationError) -> [(name: String, value: String)] {

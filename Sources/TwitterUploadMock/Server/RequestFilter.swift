@@ -60,6 +60,9 @@ public struct RequestFilter: Sendable, Equatable {
 }
 
 extension RequestFilter {
+    /// The query parameters `GET /__admin/requests` takes, in the order docs list them.
+    static let queryNames = ["api", "command", "media_id", "segment_index", "status", "fault", "user", "since"]
+
     /// Reads the admin API's query parameters; an unknown name or a bad value is an error that
     /// names it.
     init(query: [(name: String, value: String)]) throws(ConfigurationError) {
@@ -104,7 +107,7 @@ extension RequestFilter {
                 }
                 since = parsed
             default:
-                throw ConfigurationError("unknown query parameter '\(name)': expected api, command, media_id, segment_index, status, fault, user or since")
+                throw ConfigurationError("unknown query parameter '\(name)': expected one of \(Self.queryNames.joined(separator: ", "))")
             }
         }
     }
