@@ -60,10 +60,12 @@ final class OAuth1Verifier: Sendable {
         let token = try required("oauth_token")
         let nonce = try required("oauth_nonce")
         let timestampText = try required("oauth_timestamp")
-        guard let user = users.first(where: { $0.consumerKey == consumerKey }) else {
-            throw AuthFailure(reason: "unknown oauth_consumer_key \(consumerKey)")
+        // One app (consumer key) usually has many users: the token picks the user.
+        let appUsers = users.filter { $0.consumerKey == consumerKey }
+        guard !appUsers.isEmpty else { throw AuthFailure(reason: "unknown oauth_consumer_key \(consumerKey)") }
+        guard let user = appUsers.first(where: { $0.token == token }) else {
+            throw AuthFailure(reason: "unknown oauth_token \(token) for consumer \(consumerKey)")
         }
-        guard user.token == token else { throw AuthFailure(reason: "unknown oauth_token \(token) for consumer \(consumerKey)") }
         // Digits only, so no value a client sends can overflow the arithmetic below.
         guard let timestamp = Int64(decimal: timestampText), timestamp < Int64(Int32.max) * 4 else {
             throw AuthFailure(reason: "oauth_timestamp \(timestampText) is not a plausible count of seconds since 1970")
