@@ -53,6 +53,11 @@ FAULT_KINDS = [
     ("hang after commit", {"fault": "hang"}, True, 0.1),
 ]
 FAULTED_COMMANDS = ["INIT", "APPEND", "FINALIZE"]
+# POST /__admin/reset restarts the fault generator from the seed, so every epoch would replay
+# the same decisions. This rule matches only the coordinator's STATUS of a media id no upload
+# has; each such request uses one draw, and after the n-th reset the coordinator sends n.
+OFFSET_MEDIA_ID = "1"
+OFFSET_KIND = "epoch offset"
 DELAYS = [
     ("delay uniform", {"delay": {"distribution": "uniform", "min_ms": 1, "max_ms": 100}}),
     ("delay lognormal", {"delay": {"distribution": "lognormal", "median_ms": 15, "sigma": 0.8}}),
@@ -66,7 +71,9 @@ def fault_rules(fault_rate, delay_rate):
     conditional on the earlier ones not firing; that makes each kind's share of a command's
     requests exactly fault_rate * weight / total weight, and delays delay_rate.
     """
-    rules, kinds = [], []
+    rules = [{"match": {"command": "STATUS", "media_id": OFFSET_MEDIA_ID, "probability": 0.5},
+              "action": {"status": 503}}]
+    kinds = [OFFSET_KIND]
     total_weight = sum(kind[3] for kind in FAULT_KINDS)
     for command in FAULTED_COMMANDS:
         remaining = 1.0
@@ -177,6 +184,18 @@ class Admin:
                 if attempt == 2:
                     raise
                 time.sleep(0.1)
+
+    def offset_draw(self):
+        """One STATUS that only the epoch offset rule matches: 503 when it fires, else 400."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.request("GET", f"{UPLOAD_PATH}?command=STATUS&media_id={OFFSET_MEDIA_ID}")
+            response = connection.getresponse()
+            response.read()
+            if response.status not in (400, 503):
+                raise RequestFailed(f"the epoch offset STATUS answered {response.status}")
+        finally:
+            connection.close()
 
     def json(self, method, path, timeout=60):
         status, body = self.request(method, path, timeout)
@@ -377,7 +396,8 @@ class Client(threading.Thread):
                     break
                 self.uploads += 1
         except Abandoned:
-            self.stats.bump("abandoned")
+            if not self.abort.is_set():
+                self.stats.bump("abandoned")
         except RequestFailed as failure:
             self.stats.error(f"client {self.number}: {failure}")
         except Exception as failure:  # a bug in the soak itself must fail the run, not hang it
@@ -463,9 +483,7 @@ class Client(threading.Thread):
         attempt = 0
         while True:
             attempt += 1
-            if self.abort.is_set():
-                raise RequestFailed("run aborted")
-            if self.epochs.stopping:
+            if self.epochs.stopping or self.abort.is_set():
                 raise Abandoned()
             path, headers, body, chunked = self.build(method, fields, payload, rng)
             self.stats.add("requests", command)
@@ -662,14 +680,17 @@ class JournalReader:
                                         f" without a fault: {entry.get('error')}")
 
 
-class MemoryWatch(threading.Thread):
-    """Samples the server's VmRSS every 50 ms and reads its journal every second; notices
-    when the process dies."""
+class Watch(threading.Thread):
+    """Samples the server's VmRSS every 50 ms; every second reads its journal and asks
+    GET /__admin/health on a new connection, which must answer within 5 s however many
+    connections the faults leave hanging. Aborts the run when the server dies or stops answering."""
 
     def __init__(self, server, abort, journal):
         super().__init__(name="watch", daemon=True)
         self.server, self.abort, self.journal = server, abort, journal
-        self.journal_error = None
+        self.problem = None
+        self.health_probes = 0
+        self.slowest_health = 0.0
         self.peak_rss = 0
         self.peak_hwm = 0
         self.samples = 0
@@ -689,12 +710,35 @@ class MemoryWatch(threading.Thread):
                 self.peak_hwm = max(self.peak_hwm, memory[1])
                 self.samples += 1
             if time.monotonic() >= next_read:
+                self.probe_health()
                 try:
                     self.journal.read()
                 except (OSError, http.client.HTTPException, ValueError) as error:
-                    self.journal_error = f"reading GET /__admin/requests failed: {error!r}"
+                    self.fail(f"reading GET /__admin/requests failed: {error!r}")
                 next_read = time.monotonic() + 1
             self.done.wait(0.05)
+
+    def probe_health(self):
+        started = time.monotonic()
+        connection = http.client.HTTPConnection(self.server.host, self.server.port, timeout=5)
+        try:
+            connection.request("GET", "/__admin/health")
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                self.fail(f"GET /__admin/health answered {response.status} {body[:200]!r}")
+        except (OSError, http.client.HTTPException) as error:
+            if self.server.process.poll() is None:
+                self.fail(f"GET /__admin/health on a new connection failed: {error!r}")
+        finally:
+            connection.close()
+        self.health_probes += 1
+        self.slowest_health = max(self.slowest_health, time.monotonic() - started)
+
+    def fail(self, problem):
+        if self.problem is None:
+            self.problem = problem
+        self.abort.set()
 
 
 def mib(value):
@@ -743,7 +787,7 @@ def main():
 
     abort = threading.Event()
     journal = JournalReader(admin, kinds)
-    watch = MemoryWatch(server, abort, journal)
+    watch = Watch(server, abort, journal)
     watch.start()
     stats = Stats()
     epochs = Epochs(keep_bytes, args.clients)
@@ -759,7 +803,7 @@ def main():
     rss_after_reset = []
     checkpoints = 0
 
-    def checkpoint():
+    def checkpoint(epoch_follows=True):
         nonlocal verified
         finished = epochs.take_finished()
         problems = verify(admin, finished)
@@ -768,13 +812,19 @@ def main():
         status = journal.read_and_reset()
         if status != 200:
             failures.append(f"POST /__admin/reset answered {status}")
+        for _ in range(checkpoints if epoch_follows else 0):
+            admin.offset_draw()
         memory = server.memory()
         if memory:
             rss_after_reset.append(memory[0])
 
     while epochs.wait_for_checkpoint(deadline, abort) == "checkpoint":
         checkpoints += 1
-        checkpoint()
+        try:
+            checkpoint()
+        except (OSError, http.client.HTTPException, ValueError, RequestFailed) as error:
+            failures.append(f"checkpoint {checkpoints}: the admin API failed: {error!r}")
+            abort.set()
         epochs.start_next()
     load_seconds = time.monotonic() - started
     epochs.stop()
@@ -786,20 +836,20 @@ def main():
     elapsed = time.monotonic() - started
 
     alive = server.process.poll() is None
-    if alive:
-        checkpoint()
+    if alive and not abort.is_set():
         try:
+            checkpoint(epoch_follows=False)
             status, health = admin.json("GET", "/health", timeout=10)
             if status != 200 or health != {"status": "ok"}:
                 failures.append(f"GET /__admin/health answered {status} {health}")
-        except (OSError, http.client.HTTPException) as error:
-            failures.append(f"GET /__admin/health failed: {error}")
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            failures.append(f"the last checkpoint: the admin API failed: {error!r}")
     watch.done.set()
     watch.join()
     memory = server.memory()
     peak_hwm = max(watch.peak_hwm, memory[1] if memory else 0)
     peak_rss = max(watch.peak_rss, peak_hwm)
-    server_cpu = read_cpu_seconds(server.process.pid)
+    server_cpu = read_cpu_seconds(server.process.pid) or 0.0
     exit_status = server.stop()
     if trace:
         trace.close()
@@ -811,13 +861,13 @@ def main():
                         f" stderr:\n{server.stderr_tail()}")
     failures.extend(stats.errors)
     failures.extend(journal.unexplained[:20])
-    if watch.journal_error:
-        failures.append(watch.journal_error)
+    if watch.problem:
+        failures.append(watch.problem)
     if peak_rss > bound:
         failures.append(f"peak RSS {mib(peak_rss)} exceeds the bound {mib(bound)}")
 
     symptoms = dict(sorted(stats.symptoms.items(), key=lambda item: -item[1]))
-    fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds) if kind in journal.fired}
+    fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds) if kind in journal.fired and kind != OFFSET_KIND}
     requests = sum(stats.requests.values())
     summary = {
         "seed": args.seed, "clients": args.clients, "seconds": round(elapsed, 1),
@@ -826,7 +876,8 @@ def main():
         "requests": requests, "requests_by_command": stats.requests, "retries": stats.retries,
         "client_symptoms": symptoms, "faults_fired": fired, "journal_examined": journal.examined,
         "journal_gaps": journal.gaps, "unanswered_without_fault": journal.unanswered,
-        "server_cpu_seconds": server_cpu, "client_cpu_seconds": round(sum(os.times()[:2]), 1), "media_bytes": stats.media_bytes, "body_bytes": stats.body_bytes,
+        "server_cpu_seconds": server_cpu, "health_probes": watch.health_probes,
+        "slowest_health_ms": round(watch.slowest_health * 1000, 1), "client_cpu_seconds": round(sum(os.times()[:2]), 1), "media_bytes": stats.media_bytes, "body_bytes": stats.body_bytes,
         "out_of_order_uploads": stats.out_of_order, "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
         "idle_rss": idle_rss, "peak_rss": peak_rss, "peak_hwm": peak_hwm, "rss_bound": bound,
         "rss_after_reset": rss_after_reset, "rss_samples": watch.samples,
@@ -862,6 +913,8 @@ def print_summary(s, server):
     print(f"  server RSS        idle {mib(s['idle_rss'])}, peak {mib(s['peak_rss'])} (VmHWM {mib(s['peak_hwm'])},"
           f" {s['rss_samples']} samples), bound {mib(s['rss_bound'])}"
           + (f"; after resets {mib(after[0])} first, {mib(max(after))} max, {mib(after[-1])} last" if after else ""))
+    print(f"  liveness          {s['health_probes']} health probes on new connections, slowest"
+          f" {s['slowest_health_ms']} ms")
     if s["failures"]:
         print(f"FAIL: {len(s['failures'])} problem(s)")
         for failure in s["failures"][:50]:
