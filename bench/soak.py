@@ -235,6 +235,7 @@ class Stats:
         self.abandoned = 0        # uploads dropped unfinished when the time was up
         self.out_of_order = 0
         self.errors = []          # unexplained answers, one line each
+        self.durations = []       # (seconds, segments, requests) of each finished upload
 
     def add(self, name, key, amount=1):
         with self.lock:
@@ -264,6 +265,10 @@ class Epochs:
         self.stopping = False
         self.number = 0
         self.finished = []  # Finished uploads of the current epoch
+        self.wanted_at = None
+        self.draining = 0.0  # seconds from a checkpoint's request until every client parked
+        self.pausing = 0.0   # seconds from then until the next epoch started (verify, reset)
+        self.all_parked_at = None
 
     def reserve(self, size):
         """Blocks through checkpoints; False once the run is over."""
@@ -274,7 +279,9 @@ class Epochs:
                 if not self.checkpoint_wanted and (self.reserved == 0 or self.reserved + size <= self.keep_bytes):
                     self.reserved += size
                     return True
-                self.checkpoint_wanted = True
+                if not self.checkpoint_wanted:
+                    self.checkpoint_wanted = True
+                    self.wanted_at = time.monotonic()
                 self.parked += 1
                 self.condition.notify_all()
                 epoch = self.number
@@ -299,6 +306,8 @@ class Epochs:
                 if self.clients == 0:
                     return "done"
                 if self.checkpoint_wanted and self.parked == self.clients:
+                    self.all_parked_at = time.monotonic()
+                    self.draining += self.all_parked_at - self.wanted_at
                     return "checkpoint"
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or abort.is_set():
@@ -312,6 +321,7 @@ class Epochs:
 
     def start_next(self):
         with self.condition:
+            self.pausing += time.monotonic() - self.all_parked_at
             self.number += 1
             self.reserved = 0
             self.checkpoint_wanted = False
@@ -386,6 +396,7 @@ class Client(threading.Thread):
         self.rng = random.Random(f"{args.seed}/{number}")
         self.connection = None
         self.uploads = 0
+        self.requests_sent = 0
 
     def run(self):
         try:
@@ -414,6 +425,7 @@ class Client(threading.Thread):
         size = log_uniform_int(rng, max(1, len(header)), self.args.max_media_bytes)
         if not self.epochs.reserve(size):
             return False
+        began, requests_before = time.monotonic(), self.requests_sent
         media = header + rng.randbytes(size - len(header))
         digest = hashlib.sha256(media).hexdigest()
         lengths = plan_segments(rng, size)
@@ -457,6 +469,8 @@ class Client(threading.Thread):
         self.epochs.record(Finished(media_id, digest, size, len(lengths), self.number))
         self.stats.bump("uploads")
         self.stats.bump("media_bytes", size)
+        with self.stats.lock:
+            self.stats.durations.append((time.monotonic() - began, len(lengths), self.requests_sent - requests_before))
         return True
 
     def check_media_object(self, command, answer, media_id, size, dimensions):
@@ -487,6 +501,7 @@ class Client(threading.Thread):
                 raise Abandoned()
             path, headers, body, chunked = self.build(method, fields, payload, rng)
             self.stats.add("requests", command)
+            self.requests_sent += 1
             if attempt > 1:
                 self.stats.bump("retries")
             outcome, status, answer = self.exchange(method, path, headers, body, chunked)
@@ -755,10 +770,10 @@ def main():
                         help="share of INIT/APPEND/FINALIZE requests that fail (0.08)")
     parser.add_argument("--delay-rate", type=float, default=0.1, help="share of requests delayed 1-100+ ms (0.1)")
     parser.add_argument("--max-media-mb", type=float, default=4, help="largest upload, MiB (4)")
-    parser.add_argument("--keep-mb", type=float, default=128,
-                        help="media the server holds before a checkpoint verifies and resets it, MiB (128)")
+    parser.add_argument("--keep-mb", type=float, default=256,
+                        help="media the server holds before a checkpoint verifies and resets it, MiB (256)")
     parser.add_argument("--max-rss-mb", type=float, default=None,
-                        help="bound on the server's peak RSS, MiB (default: idle + 2 x keep + 16 per client + 64)")
+                        help="bound on the server's peak RSS, MiB (default: idle + 1.5 x keep + 4 per client + 64)")
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="socket timeout per request, s: a hung request is abandoned after it (2)")
     parser.add_argument("--max-attempts", type=int, default=40, help="attempts per request before the run fails (40)")
@@ -783,7 +798,12 @@ def main():
     status, health = admin.json("GET", "/health")
     time.sleep(0.2)
     idle_rss = server.memory()[0]
-    bound = args.max_rss_mb * MIB if args.max_rss_mb else idle_rss + 2 * keep_bytes + args.clients * 16 * MIB + 64 * MIB
+    # The default bound (docs/reliability.md): the idle process, the media kept plus half again
+    # (spare array capacity and allocator fragmentation across resets), the request each client
+    # has in flight (segments are at most 3 MiB), and 64 MiB for the journal, its JSON and
+    # requests held by hang faults.
+    bound = (args.max_rss_mb * MIB if args.max_rss_mb
+             else idle_rss + 1.5 * keep_bytes + args.clients * 4 * MIB + 64 * MIB)
 
     abort = threading.Event()
     journal = JournalReader(admin, kinds)
@@ -869,15 +889,19 @@ def main():
     symptoms = dict(sorted(stats.symptoms.items(), key=lambda item: -item[1]))
     fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds) if kind in journal.fired and kind != OFFSET_KIND}
     requests = sum(stats.requests.values())
+    durations = sorted(seconds for seconds, _, _ in stats.durations) or [0.0]
     summary = {
         "seed": args.seed, "clients": args.clients, "seconds": round(elapsed, 1),
         "load_seconds": round(load_seconds, 1), "fault_rate": args.fault_rate, "delay_rate": args.delay_rate,
         "uploads": stats.uploads, "verified": verified, "epochs": checkpoints + 1,
+        "checkpoint_drain_seconds": round(epochs.draining, 1), "checkpoint_pause_seconds": round(epochs.pausing, 1),
         "requests": requests, "requests_by_command": stats.requests, "retries": stats.retries,
         "client_symptoms": symptoms, "faults_fired": fired, "journal_examined": journal.examined,
         "journal_gaps": journal.gaps, "unanswered_without_fault": journal.unanswered,
         "server_cpu_seconds": server_cpu, "health_probes": watch.health_probes,
         "slowest_health_ms": round(watch.slowest_health * 1000, 1), "client_cpu_seconds": round(sum(os.times()[:2]), 1), "media_bytes": stats.media_bytes, "body_bytes": stats.body_bytes,
+        "upload_seconds_p50_p99_max": [round(durations[len(durations) // 2], 2),
+                                       round(durations[int(len(durations) * 0.99)], 2), round(durations[-1], 2)],
         "out_of_order_uploads": stats.out_of_order, "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
         "idle_rss": idle_rss, "peak_rss": peak_rss, "peak_hwm": peak_hwm, "rss_bound": bound,
         "rss_after_reset": rss_after_reset, "rss_samples": watch.samples,
@@ -899,6 +923,10 @@ def print_summary(s, server):
     print(f"  uploads finished  {s['uploads']} (sha256 verified: {s['verified']}; {s['out_of_order_uploads']}"
           f" out of order, {s['duplicate_appends']} segments sent twice) in {s['epochs']} epochs;"
           f" {s['abandoned']} abandoned unfinished at the deadline")
+    p50, p99, longest = s["upload_seconds_p50_p99_max"]
+    print(f"  upload time       median {p50} s, 99th percentile {p99} s, longest {longest} s")
+    print(f"  checkpoints       {s['epochs'] - 1} during the run: {s['checkpoint_drain_seconds']} s waiting for"
+          f" uploads in progress, {s['checkpoint_pause_seconds']} s verifying and resetting")
     print(f"  requests sent     {s['requests']} ({by_command}); retries {s['retries']}")
     print(f"  client saw        " + (", ".join(f"{k} {v}" for k, v in s["client_symptoms"].items()) or "no failures"))
     coverage = "every request" if not s["journal_gaps"] else f"{s['journal_gaps']} reads missed requests"
