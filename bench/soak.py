@@ -5,9 +5,9 @@ server's resident memory against a bound. Run it through scripts/soak; docs/reli
 explains what it does and what it measured. Standard library only.
 
 The server keeps every upload in memory until POST /__admin/reset, so the run is cut into
-epochs: once the uploads started in an epoch would pass --keep-mb, the clients finish what
-they are doing and wait, every upload of the epoch is verified, the server's journal is
-counted, and a reset frees the media before the next epoch starts.
+epochs: once the uploads started in an epoch would pass --keep-mb, the clients finish the
+uploads they are making and wait, every upload of the epoch is verified, and a reset frees
+the media before the next epoch starts.
 """
 import argparse
 import base64
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,8 +55,9 @@ FAULT_KINDS = [
 ]
 FAULTED_COMMANDS = ["INIT", "APPEND", "FINALIZE"]
 # POST /__admin/reset restarts the fault generator from the seed, so every epoch would replay
-# the same decisions. This rule matches only the coordinator's STATUS of a media id no upload
-# has; each such request uses one draw, and after the n-th reset the coordinator sends n.
+# the same decisions at the same positions. This rule matches only the coordinator's STATUS of
+# a media id no upload has; each such request uses at least one draw, and after the n-th reset
+# the coordinator sends n of them, so each epoch meets the decisions at another alignment.
 OFFSET_MEDIA_ID = "1"
 OFFSET_KIND = "epoch offset"
 DELAYS = [
@@ -235,7 +237,7 @@ class Stats:
         self.abandoned = 0        # uploads dropped unfinished when the time was up
         self.out_of_order = 0
         self.errors = []          # unexplained answers, one line each
-        self.durations = []       # (seconds, segments, requests) of each finished upload
+        self.upload_seconds = []  # how long each finished upload took
 
     def add(self, name, key, amount=1):
         with self.lock:
@@ -245,6 +247,12 @@ class Stats:
     def bump(self, name, amount=1):
         with self.lock:
             setattr(self, name, getattr(self, name) + amount)
+
+    def finished(self, size, seconds):
+        with self.lock:
+            self.uploads += 1
+            self.media_bytes += size
+            self.upload_seconds.append(seconds)
 
     def error(self, text):
         with self.lock:
@@ -396,7 +404,6 @@ class Client(threading.Thread):
         self.rng = random.Random(f"{args.seed}/{number}")
         self.connection = None
         self.uploads = 0
-        self.requests_sent = 0
 
     def run(self):
         try:
@@ -425,7 +432,7 @@ class Client(threading.Thread):
         size = log_uniform_int(rng, max(1, len(header)), self.args.max_media_bytes)
         if not self.epochs.reserve(size):
             return False
-        began, requests_before = time.monotonic(), self.requests_sent
+        began = time.monotonic()
         media = header + rng.randbytes(size - len(header))
         digest = hashlib.sha256(media).hexdigest()
         lengths = plan_segments(rng, size)
@@ -442,7 +449,7 @@ class Client(threading.Thread):
         fields = {"command": "INIT", "total_bytes": str(size), "media_type": media_type}
         if category:
             fields["media_category"] = category
-        status, answer = self.send("INIT", None, fields, expect={202})
+        _, answer = self.send("INIT", None, fields, expect={202})
         media_id = answer["media_id_string"]
 
         for index in order:
@@ -452,7 +459,7 @@ class Client(threading.Thread):
                 self.stats.bump("duplicate_appends")
                 self.append(media_id, index, chunk)
 
-        status, answer = self.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id}, expect={201})
+        _, answer = self.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id}, expect={201})
         self.check_media_object("FINALIZE", answer, media_id, size, dimensions)
         polls = 0
         while "processing_info" in answer and answer["processing_info"]["state"] in ("pending", "in_progress"):
@@ -460,17 +467,14 @@ class Client(threading.Thread):
             polls += 1
             if polls > 20:
                 raise RequestFailed(f"media {media_id}: still processing after 20 STATUS polls: {answer}")
-            status, answer = self.send("STATUS", None, {"command": "STATUS", "media_id": media_id},
+            _, answer = self.send("STATUS", None, {"command": "STATUS", "media_id": media_id},
                                        expect={200}, method="GET")
             self.check_media_object("STATUS", answer, media_id, size, dimensions)
         if "processing_info" in answer and answer["processing_info"]["state"] != "succeeded":
             raise RequestFailed(f"media {media_id}: processing ended {answer['processing_info']}")
 
         self.epochs.record(Finished(media_id, digest, size, len(lengths), self.number))
-        self.stats.bump("uploads")
-        self.stats.bump("media_bytes", size)
-        with self.stats.lock:
-            self.stats.durations.append((time.monotonic() - began, len(lengths), self.requests_sent - requests_before))
+        self.stats.finished(size, time.monotonic() - began)
         return True
 
     def check_media_object(self, command, answer, media_id, size, dimensions):
@@ -501,7 +505,6 @@ class Client(threading.Thread):
                 raise Abandoned()
             path, headers, body, chunked = self.build(method, fields, payload, rng)
             self.stats.add("requests", command)
-            self.requests_sent += 1
             if attempt > 1:
                 self.stats.bump("retries")
             outcome, status, answer = self.exchange(method, path, headers, body, chunked)
@@ -889,7 +892,7 @@ def main():
     symptoms = dict(sorted(stats.symptoms.items(), key=lambda item: -item[1]))
     fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds) if kind in journal.fired and kind != OFFSET_KIND}
     requests = sum(stats.requests.values())
-    durations = sorted(seconds for seconds, _, _ in stats.durations) or [0.0]
+    durations = sorted(stats.upload_seconds) or [0.0]
     summary = {
         "seed": args.seed, "clients": args.clients, "seconds": round(elapsed, 1),
         "load_seconds": round(load_seconds, 1), "fault_rate": args.fault_rate, "delay_rate": args.delay_rate,
@@ -910,7 +913,11 @@ def main():
     print_summary(summary, server)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))
-    return 1 if failures else 0
+    if failures:
+        print(f"  the server's config and stderr are kept in {workdir}")
+        return 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
 def print_summary(s, server):
@@ -919,7 +926,7 @@ def print_summary(s, server):
     print(f"soak: seed {s['seed']}, {s['clients']} clients, {s['load_seconds']} s of uploads"
           f" ({s['seconds']} s with the last uploads and checks), fault rate {s['fault_rate']},"
           f" delay rate {s['delay_rate']}")
-    print(f"  mock              {' '.join(server.command[:1])} (config {server.config_path})")
+    print(f"  mock              {server.command[0]}")
     print(f"  uploads finished  {s['uploads']} (sha256 verified: {s['verified']}; {s['out_of_order_uploads']}"
           f" out of order, {s['duplicate_appends']} segments sent twice) in {s['epochs']} epochs;"
           f" {s['abandoned']} abandoned unfinished at the deadline")
