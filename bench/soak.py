@@ -261,6 +261,7 @@ class Stats:
         self.uploads = 0
         self.duplicate_appends = 0
         self.abandoned = 0        # uploads dropped unfinished when the time was up
+        self.parallel_uploads = 0  # uploads whose APPENDs went over several connections at once
         self.out_of_order = 0
         self.errors = []          # unexplained answers, one line each
         self.upload_seconds = []  # how long each finished upload took
@@ -421,7 +422,8 @@ def plan_segments(rng, size):
 
 
 class Client(threading.Thread):
-    """One uploader: a keep-alive connection, reopened after every failure."""
+    """One uploader, one medium after another. Its requests go through a lane (a keep-alive
+    connection); a long upload may send its APPENDs over several lanes at once."""
 
     def __init__(self, number, args, server, epochs, stats, abort, trace):
         super().__init__(name=f"client-{number}", daemon=True)
@@ -433,7 +435,8 @@ class Client(threading.Thread):
         self.abort = abort
         self.trace = trace
         self.rng = random.Random(f"{args.seed}/{number}")
-        self.connection = None
+        self.lane = Lane(self, self.rng, 0)
+        self.lanes = [self.lane]  # every lane in use, so the coordinator can interrupt them
         self.uploads = 0
 
     def run(self):
@@ -452,7 +455,7 @@ class Client(threading.Thread):
         except Exception as failure:  # a bug in the soak itself must fail the run, not hang it
             self.stats.error(f"client {self.number}: {type(failure).__name__}: {failure}")
         finally:
-            self.close()
+            self.lane.close()
             self.epochs.client_done()
 
     # One upload: INIT, APPENDs (sometimes shuffled, sometimes repeated), FINALIZE, STATUS polls.
@@ -480,17 +483,17 @@ class Client(threading.Thread):
         fields = {"command": "INIT", "total_bytes": str(size), "media_type": media_type}
         if category:
             fields["media_category"] = category
-        _, answer = self.send("INIT", None, fields, expect={202})
+        _, answer = self.lane.send("INIT", None, fields, expect={202})
         media_id = answer["media_id_string"]
 
-        for index in order:
-            chunk = media[offsets[index]:offsets[index] + lengths[index]]
-            self.append(media_id, index, chunk)
-            if rng.random() < 0.02:  # a client that re-sends a segment it already sent
-                self.stats.bump("duplicate_appends")
-                self.append(media_id, index, chunk)
+        segments = [(index, media[offsets[index]:offsets[index] + lengths[index]]) for index in order]
+        lanes = self.args.parallel_appends if len(segments) >= 8 and (len(segments) >= 64 or rng.random() < 0.5) else 1
+        if lanes > 1:
+            self.append_in_parallel(media_id, segments, lanes)
+        else:
+            self.lane.append_all(media_id, segments)
 
-        _, answer = self.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id}, expect={201})
+        _, answer = self.lane.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id}, expect={201})
         self.check_media_object("FINALIZE", answer, media_id, size, dimensions)
         polls = 0
         while "processing_info" in answer and answer["processing_info"]["state"] in ("pending", "in_progress"):
@@ -498,7 +501,7 @@ class Client(threading.Thread):
             polls += 1
             if polls > 20:
                 raise RequestFailed(f"media {media_id}: still processing after 20 STATUS polls: {answer}")
-            _, answer = self.send("STATUS", None, {"command": "STATUS", "media_id": media_id},
+            _, answer = self.lane.send("STATUS", None, {"command": "STATUS", "media_id": media_id},
                                        expect={200}, method="GET")
             self.check_media_object("STATUS", answer, media_id, size, dimensions)
         if "processing_info" in answer and answer["processing_info"]["state"] != "succeeded":
@@ -513,6 +516,58 @@ class Client(threading.Thread):
             raise RequestFailed(f"{command} of media {media_id} ({size} bytes) answered {answer}")
         if dimensions and (answer.get("image", {}).get("w"), answer.get("image", {}).get("h")) != dimensions:
             raise RequestFailed(f"{command} of media {media_id}: image {answer.get('image')}, sent {dimensions}")
+
+    def append_in_parallel(self, media_id, segments, lanes):
+        """APPENDs over several connections at once, as clients that upload segments in
+        parallel do: segment i goes to lane i mod lanes, each lane in its own order."""
+        helpers = [Lane(self, random.Random(self.rng.getrandbits(64)), n) for n in range(1, lanes)]
+        self.lanes = [self.lane] + helpers
+        failures = []
+
+        def run(lane, share):
+            try:
+                lane.append_all(media_id, share)
+            except Exception as failure:  # re-raised in the client's thread
+                failures.append(failure)
+            finally:
+                if lane is not self.lane:
+                    lane.close()
+
+        threads = [threading.Thread(target=run, args=(lane, segments[n + 1::lanes]), daemon=True)
+                   for n, lane in enumerate(helpers)]
+        for thread in threads:
+            thread.start()
+        run(self.lane, segments[0::lanes])
+        for thread in threads:
+            thread.join()
+        self.lanes = [self.lane]
+        self.stats.bump("parallel_uploads")
+        if failures:
+            raise next((f for f in failures if not isinstance(f, Abandoned)), failures[0])
+
+    def interrupt(self):
+        """Ends the requests in flight now (called from the coordinator when time is up)."""
+        for lane in list(self.lanes):
+            lane.interrupt()
+
+
+class Lane:
+    """A keep-alive connection, reopened after every failure, with its own seeded generator for
+    the shape of each request; sends a request until the expected answer comes back."""
+
+    def __init__(self, client, rng, number):
+        self.client = client
+        self.rng = rng
+        self.number = number
+        self.args, self.stats, self.epochs, self.abort = client.args, client.stats, client.epochs, client.abort
+        self.connection = None
+
+    def append_all(self, media_id, segments):
+        for index, chunk in segments:
+            self.append(media_id, index, chunk)
+            if self.rng.random() < 0.02:  # a client that re-sends a segment it already sent
+                self.stats.bump("duplicate_appends")
+                self.append(media_id, index, chunk)
 
     def append(self, media_id, index, chunk):
         rng = self.rng
@@ -602,7 +657,7 @@ class Client(threading.Thread):
     def exchange(self, method, path, headers, body, chunked):
         """(outcome, status, parsed body); status None when no complete answer arrived."""
         if self.connection is None:
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.args.timeout)
+            self.connection = http.client.HTTPConnection(self.client.host, self.client.port, timeout=self.args.timeout)
         try:
             if chunked:
                 pieces = []
@@ -642,7 +697,6 @@ class Client(threading.Thread):
         return ("ok" if response.status < 300 else str(response.status)), response.status, answer if answer is not None else data
 
     def interrupt(self):
-        """Ends the request in flight now (called from the coordinator when time is up)."""
         connection = self.connection
         if connection is not None and connection.sock is not None:
             try:
@@ -660,11 +714,12 @@ class Client(threading.Thread):
             self.connection = None
 
     def trace_line(self, command, segment, attempt, outcome):
-        if self.trace is not None:
+        if self.client.trace is not None:
             # Transport symptoms are timing-dependent (a close can read as a reset); the trace
             # records only whether the server answered, so equal seeds give equal traces.
             coarse = outcome if outcome == "ok" or outcome.isdigit() else "no answer"
-            self.trace.write(f"{self.number} {self.uploads} {command} {segment} {attempt} {coarse}\n")
+            self.client.trace.write(f"{self.client.number}.{self.number} {self.client.uploads} {command} {segment}"
+                                    f" {attempt} {coarse}\n")
 
 
 def verify(admin, finished, threads=4):
@@ -825,6 +880,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="socket timeout per request, s: a hung request is abandoned after it (2)")
     parser.add_argument("--max-attempts", type=int, default=40, help="attempts per request before the run fails (40)")
+    parser.add_argument("--parallel-appends", type=int, default=4,
+                        help="connections a long upload sends its APPENDs over at once (4; 1: one at a time)")
     parser.add_argument("--uploads", type=int, default=0, help="stop each client after this many uploads (0: no limit)")
     parser.add_argument("--trace", help="write one line per request attempt (client, upload, command, segment, attempt, outcome)")
     parser.add_argument("--json", help="write the summary as JSON to this file")
@@ -903,7 +960,6 @@ def main():
         if client.is_alive():
             failures.append(f"{client.name} did not finish its last upload within the grace period")
             abort.set()
-    elapsed = time.monotonic() - started
 
     alive = server.process.poll() is None
     if alive and not abort.is_set():
@@ -921,6 +977,7 @@ def main():
     peak_rss = max(watch.peak_rss, peak_hwm)
     server_cpu = read_cpu_seconds(server.process.pid) or 0.0
     exit_status = server.stop()
+    elapsed = time.monotonic() - started
     if trace:
         trace.close()
 
@@ -954,7 +1011,7 @@ def main():
                                        round(durations[int(len(durations) * 0.99)], 2), round(durations[-1], 2)],
         "request_ms_p50_p99_max": [round(stats.latency.percentile(q) * 1000, 1) for q in (0.5, 0.99)]
         + [round(stats.latency.longest * 1000, 1)],
-        "out_of_order_uploads": stats.out_of_order, "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
+        "out_of_order_uploads": stats.out_of_order, "parallel_uploads": stats.parallel_uploads, "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
         "idle_rss": idle_rss, "peak_rss": peak_rss, "peak_hwm": peak_hwm, "rss_bound": bound,
         "rss_after_reset": rss_after_reset, "rss_samples": watch.samples,
         "failures": failures,
@@ -973,11 +1030,12 @@ def print_summary(s, server):
     seconds = max(s["load_seconds"], 1e-9)
     by_command = ", ".join(f"{k} {v}" for k, v in sorted(s["requests_by_command"].items()))
     print(f"soak: seed {s['seed']}, {s['clients']} clients, {s['load_seconds']} s of uploads"
-          f" ({s['seconds']} s with the last uploads and checks), fault rate {s['fault_rate']},"
+          f" ({s['seconds']} s with the last checks and the server's exit), fault rate {s['fault_rate']},"
           f" delay rate {s['delay_rate']}")
     print(f"  mock              {server.command[0]}")
     print(f"  uploads finished  {s['uploads']} (sha256 verified: {s['verified']}; {s['out_of_order_uploads']}"
-          f" out of order, {s['duplicate_appends']} segments sent twice) in {s['epochs']} epochs;"
+          f" out of order, {s['parallel_uploads']} with parallel APPENDs, {s['duplicate_appends']} segments"
+          f" sent twice) in {s['epochs']} epochs;"
           f" {s['abandoned']} abandoned unfinished at the deadline")
     p50, p99, longest = s["upload_seconds_p50_p99_max"]
     print(f"  upload time       median {p50} s, 99th percentile {p99} s, longest {longest} s")
