@@ -359,9 +359,12 @@ class Epochs:
             finished, self.finished = self.finished, []
             return finished
 
-    def start_next(self):
+    def checkpoint_done(self):
         with self.condition:
             self.pausing += time.monotonic() - self.all_parked_at
+
+    def start_next(self):
+        with self.condition:
             self.number += 1
             self.reserved = 0
             self.checkpoint_wanted = False
@@ -950,6 +953,9 @@ def main():
         except (OSError, http.client.HTTPException, ValueError, RequestFailed) as error:
             failures.append(f"checkpoint {checkpoints}: the admin API failed: {error!r}")
             abort.set()
+        epochs.checkpoint_done()
+        if time.monotonic() >= deadline:
+            break  # the time ran out during the checkpoint: the parked clients just stop
         epochs.start_next()
     load_seconds = time.monotonic() - started
     epochs.stop()
