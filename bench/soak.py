@@ -604,6 +604,9 @@ class Lane:
                 raise Abandoned()  # interrupted because the time is up, not by a fault
             self.trace_line(command, fields.get("segment_index", "-"), attempt, outcome)
             if status in expect:
+                if status != 204 and not isinstance(answer, dict):
+                    raise RequestFailed(f"{command} {self.describe(fields)} answered {status} without a JSON"
+                                        f" object: {answer!r:.300}")
                 return status, answer
             if status is not None and status != 503:
                 # No fault answers anything but 503; rate limits are off, requests are valid.
@@ -691,13 +694,13 @@ class Lane:
             return self.failed(f"{type(error).__name__}")
         if response.will_close:
             self.close()
-        answer = None
+        answer = data
         if data and response.getheader("content-type", "").startswith("application/json"):
             try:
                 answer = json.loads(data)
             except ValueError:
-                return "bad json", response.status, data
-        return ("ok" if response.status < 300 else str(response.status)), response.status, answer if answer is not None else data
+                pass  # a whole answer that is not JSON: send() fails the run with it
+        return ("ok" if response.status < 300 else str(response.status)), response.status, answer
 
     def interrupt(self):
         connection = self.connection
@@ -902,8 +905,24 @@ def main():
     }
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     server = Server(os.path.abspath(args.mock), args.seed, config, workdir)
+    try:
+        return soak(args, server, kinds, keep_bytes, workdir)
+    except KeyboardInterrupt:
+        print("soak: interrupted", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 130
+    finally:
+        if server.process.poll() is None:  # an error or Ctrl-C in the soak: never leave it running
+            server.process.kill()
+            server.process.wait()
+
+
+def soak(args, server, kinds, keep_bytes, workdir):
+    """Runs the clients against the started server, checks, prints; the exit status."""
     admin = Admin(server.host, server.port)
     status, health = admin.json("GET", "/health")
+    if status != 200 or health != {"status": "ok"}:
+        raise SystemExit(f"soak: GET /__admin/health answered {status} {health} at start")
     time.sleep(0.2)
     idle_rss = server.memory()[0]
     # The default bound (docs/reliability.md): the idle process, the media kept plus half again

@@ -15,9 +15,11 @@ SMALL_RUN = ["--clients", "1", "--fault-rate", "0.3", "--delay-rate", "0.02", "-
              "--timeout", "2", "--seconds", "90"]
 
 
-def run_soak(*args):
+def run_soak(tmp_path, *args):
+    """The soak keeps its temporary directory when it fails: keep it in the test's own."""
     command = [sys.executable, str(SOAK), "--mock", BINARY, *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=110)
+    return subprocess.run(command, capture_output=True, text=True, timeout=110,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
 
 
 def test_one_client_meets_the_same_faults_for_the_same_seed(tmp_path):
@@ -25,7 +27,7 @@ def test_one_client_meets_the_same_faults_for_the_same_seed(tmp_path):
     for seed in (5, 5, 6):
         trace, summary = tmp_path / f"trace-{len(runs)}", tmp_path / f"summary-{len(runs)}.json"
         # One client on one connection: the server sees the same requests in the same order.
-        result = run_soak(*SMALL_RUN, "--parallel-appends", 1, "--uploads", 20, "--seed", seed,
+        result = run_soak(tmp_path, *SMALL_RUN, "--parallel-appends", 1, "--uploads", 20, "--seed", seed,
                           "--trace", trace, "--json", summary)
         assert result.returncode == 0, result.stdout + result.stderr
         runs.append((trace.read_text(), json.loads(summary.read_text())))
@@ -37,15 +39,15 @@ def test_one_client_meets_the_same_faults_for_the_same_seed(tmp_path):
     assert other_trace != trace
 
 
-def test_a_peak_rss_over_the_bound_fails_the_run():
-    result = run_soak(*SMALL_RUN, "--uploads", 2, "--max-rss-mb", 1)
+def test_a_peak_rss_over_the_bound_fails_the_run(tmp_path):
+    result = run_soak(tmp_path, *SMALL_RUN, "--uploads", 2, "--max-rss-mb", 1)
     assert result.returncode == 1
     assert "exceeds the bound 1.0 MiB" in result.stdout, result.stdout
 
 
-def test_a_server_that_dies_fails_the_run_promptly():
+def test_a_server_that_dies_fails_the_run_promptly(tmp_path):
     soak = subprocess.Popen([sys.executable, str(SOAK), "--mock", BINARY, "--clients", "4", "--seconds", "60"],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
     children = f"/proc/{soak.pid}/task/{soak.pid}/children"
     deadline = time.monotonic() + 15
     while not open(children).read().split() and time.monotonic() < deadline:
@@ -58,3 +60,20 @@ def test_a_server_that_dies_fails_the_run_promptly():
     assert soak.returncode == 1
     assert "the server died (exit status -9)" in output, output
     assert time.monotonic() - started < 15, "the soak must stop soon after the server dies"
+
+
+def test_an_interrupted_soak_leaves_no_server_running(tmp_path):
+    soak = subprocess.Popen([sys.executable, str(SOAK), "--mock", BINARY, "--clients", "2", "--seconds", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    children = f"/proc/{soak.pid}/task/{soak.pid}/children"
+    deadline = time.monotonic() + 15
+    while not open(children).read().split() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mock_pid = int(open(children).read().split()[0])
+    time.sleep(1)
+    soak.send_signal(signal.SIGINT)
+    _, errors = soak.communicate(timeout=30)
+    assert soak.returncode == 130, errors
+    assert not os.path.exists(f"/proc/{mock_pid}"), "the mock outlived the soak"
+    assert list(tmp_path.iterdir()) == []
