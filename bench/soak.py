@@ -496,8 +496,15 @@ class Client(threading.Thread):
         else:
             self.lane.append_all(media_id, segments)
 
-        _, answer = self.lane.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id}, expect={201})
+        # docs/api.md: 201 with the media object, or 200 with processing_info when a video or
+        # GIF with a category starts processing (a repeated FINALIZE answers the current state).
+        processed = category is not None and media_type in ("video/mp4", "image/gif")
+        _, answer = self.lane.send("FINALIZE", None, {"command": "FINALIZE", "media_id": media_id},
+                                   expect={200} if processed else {201})
         self.check_media_object("FINALIZE", answer, media_id, size, dimensions)
+        if processed != ("processing_info" in answer):
+            raise RequestFailed(f"FINALIZE of media {media_id} ({media_type}, {category}): processing_info"
+                                f" {'missing' if processed else 'unexpected'}: {answer}")
         polls = 0
         while "processing_info" in answer and answer["processing_info"]["state"] in ("pending", "in_progress"):
             time.sleep(answer["processing_info"].get("check_after_secs", 0))
@@ -509,16 +516,21 @@ class Client(threading.Thread):
             self.check_media_object("STATUS", answer, media_id, size, dimensions)
         if "processing_info" in answer and answer["processing_info"]["state"] != "succeeded":
             raise RequestFailed(f"media {media_id}: processing ended {answer['processing_info']}")
+        if dimensions and "image" not in answer:
+            raise RequestFailed(f"media {media_id}: the last answer has no image object: {answer}")
 
         self.epochs.record(Finished(media_id, digest, size, len(lengths), self.number))
         self.stats.finished(size, time.monotonic() - began)
         return True
 
     def check_media_object(self, command, answer, media_id, size, dimensions):
+        """The media id and size; an image's pixel size once the answer carries `image` (a GIF
+        being processed gets it only when processing succeeded)."""
         if answer.get("media_id_string") != media_id or answer.get("size") != size:
             raise RequestFailed(f"{command} of media {media_id} ({size} bytes) answered {answer}")
-        if dimensions and (answer.get("image", {}).get("w"), answer.get("image", {}).get("h")) != dimensions:
-            raise RequestFailed(f"{command} of media {media_id}: image {answer.get('image')}, sent {dimensions}")
+        image = answer.get("image")
+        if dimensions and image is not None and (image.get("w"), image.get("h")) != dimensions:
+            raise RequestFailed(f"{command} of media {media_id}: image {image}, sent {dimensions}")
 
     def append_in_parallel(self, media_id, segments, lanes):
         """APPENDs over several connections at once, as clients that upload segments in
