@@ -36,7 +36,6 @@ MIB = 1024 * 1024
 # The largest raw segment a client sends: as base64 (4/3 larger, and percent-encoded in a
 # urlencoded body) it stays under the server's 5 MiB limits.chunk_bytes (docs/api.md).
 MAX_SEGMENT_BYTES = 3 * MIB
-JOURNAL_CAPACITY = 10_000  # GET /__admin/requests keeps the last 10,000 requests (README)
 
 # Failures injected on INIT, APPEND and FINALIZE, with their relative weights. `hang` costs a
 # client its whole request timeout, so it is rare. Latency-only delays are separate rules.
@@ -765,16 +764,17 @@ def verify(admin, finished, threads=4):
 
 
 class JournalReader:
-    """Reads the server's journal while the run goes on. The journal keeps only the last 10,000
-    requests, so it is read every second and each read counts the entries after the newest one
-    already counted: which faults fired, and answers that no fault explains."""
+    """Reads the server's journal while the run goes on. The journal keeps only the latest
+    requests (10,000 or 32 MiB by default), so it is read every second and each read counts
+    the entries after the newest one already counted: which faults fired, and answers that no
+    fault explains."""
 
     def __init__(self, admin, kinds):
         self.admin, self.kinds = admin, kinds
         self.lock = threading.Lock()
         self.newest = None     # the newest entry counted since the last reset
         self.examined = 0
-        self.gaps = 0          # reads that found more than 10,000 new requests (some uncounted)
+        self.gaps = 0          # reads that no longer held the newest entry counted (some uncounted)
         self.fired = {}
         self.unanswered = 0    # connections that ended without an answer and without a fault
         self.unexplained = []  # 5xx without a fault: a server bug
