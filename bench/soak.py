@@ -884,7 +884,8 @@ def mib(value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mock", required=True, help="the twitter-upload-mock binary")
-    parser.add_argument("--seconds", type=float, default=20, help="how long the clients upload, s; unfinished uploads are then dropped (20)")
+    parser.add_argument("--seconds", type=float, default=20,
+                        help="how long the clients upload, s; unfinished uploads are then dropped (20)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients, one thread each (16)")
     parser.add_argument("--seed", type=int, default=1, help="seeds the server's faults and the clients' choices (1)")
     parser.add_argument("--fault-rate", type=float, default=0.08,
@@ -901,7 +902,8 @@ def main():
     parser.add_argument("--parallel-appends", type=int, default=4,
                         help="connections a long upload sends its APPENDs over at once (4; 1: one at a time)")
     parser.add_argument("--uploads", type=int, default=0, help="stop each client after this many uploads (0: no limit)")
-    parser.add_argument("--trace", help="write one line per request attempt (client, upload, command, segment, attempt, outcome)")
+    parser.add_argument("--trace",
+                        help="write one line per request attempt (client, upload, command, segment, attempt, outcome)")
     parser.add_argument("--json", help="write the summary as JSON to this file")
     args = parser.parse_args()
     args.max_media_bytes = max(32, int(args.max_media_mb * MIB))
@@ -1031,7 +1033,8 @@ def soak(args, server, kinds, keep_bytes, workdir):
         failures.append(f"peak RSS {mib(peak_rss)} exceeds the bound {mib(bound)}")
 
     symptoms = dict(sorted(stats.symptoms.items(), key=lambda item: -item[1]))
-    fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds) if kind in journal.fired and kind != OFFSET_KIND}
+    fired = {kind: journal.fired[kind] for kind in dict.fromkeys(kinds)
+             if kind in journal.fired and kind != OFFSET_KIND}
     requests = sum(stats.requests.values())
     durations = sorted(stats.upload_seconds) or [0.0]
     summary = {
@@ -1043,12 +1046,15 @@ def soak(args, server, kinds, keep_bytes, workdir):
         "client_symptoms": symptoms, "faults_fired": fired, "journal_examined": journal.examined,
         "journal_gaps": journal.gaps, "unanswered_without_fault": journal.unanswered,
         "server_cpu_seconds": server_cpu, "health_probes": watch.health_probes,
-        "slowest_health_ms": round(watch.slowest_health * 1000, 1), "client_cpu_seconds": round(sum(os.times()[:2]), 1), "media_bytes": stats.media_bytes, "body_bytes": stats.body_bytes,
+        "slowest_health_ms": round(watch.slowest_health * 1000, 1),
+        "client_cpu_seconds": round(sum(os.times()[:2]), 1),
+        "media_bytes": stats.media_bytes, "body_bytes": stats.body_bytes,
         "upload_seconds_p50_p99_max": [round(durations[len(durations) // 2], 2),
                                        round(durations[int(len(durations) * 0.99)], 2), round(durations[-1], 2)],
         "request_ms_p50_p99_max": [round(stats.latency.percentile(q) * 1000, 1) for q in (0.5, 0.99)]
         + [round(stats.latency.longest * 1000, 1)],
-        "out_of_order_uploads": stats.out_of_order, "parallel_uploads": stats.parallel_uploads, "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
+        "out_of_order_uploads": stats.out_of_order, "parallel_uploads": stats.parallel_uploads,
+        "abandoned": stats.abandoned, "duplicate_appends": stats.duplicate_appends,
         "idle_rss": idle_rss, "peak_rss": peak_rss, "peak_hwm": peak_hwm, "rss_bound": bound,
         "rss_after_reset": rss_after_reset, "rss_samples": watch.samples,
         "failures": failures,
@@ -1086,7 +1092,8 @@ def print_summary(s, server):
     print(f"  faults fired      " + (", ".join(f"{k} {v}" for k, v in s["faults_fired"].items()) or "none")
           + f" (server journal: {s['journal_examined']} requests, {coverage};"
           f" {s['unanswered_without_fault']} ended unanswered without a fault)")
-    print(f"  bytes uploaded    {mib(s['media_bytes'])} of media finalized, {mib(s['body_bytes'])} of request bodies sent")
+    print(f"  bytes uploaded    {mib(s['media_bytes'])} of media finalized,"
+          f" {mib(s['body_bytes'])} of request bodies sent")
     print(f"  throughput        {s['uploads'] / seconds:.1f} uploads/s, {s['requests'] / seconds:.0f} requests/s,"
           f" {s['media_bytes'] / MIB / seconds:.1f} MiB/s of media; CPU: server {s['server_cpu_seconds']:.1f} s,"
           f" soak clients {s['client_cpu_seconds']:.1f} s")
