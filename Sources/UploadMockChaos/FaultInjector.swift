@@ -39,6 +39,9 @@ package struct FiredFault: Sendable {
         case .reset: result.delivery = .reset
         case .close: result.delivery = .close
         case .hang: result.delivery = .hang
+        // A bodyless answer (an APPEND's 204) has nothing to cut after its headers, and a
+        // client would read it as complete: the connection closes instead, with no answer.
+        case .truncate where result.body.count == 0: result.delivery = .close
         case .truncate: result.delivery = .truncate(bytes: action.truncateBytes ?? result.body.count / 2)
         case .slow: result.delivery = .slow(bytesPerSecond: action.bytesPerSecond)
         case nil: break

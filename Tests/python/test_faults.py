@@ -131,6 +131,16 @@ def test_truncate_fault_sends_headers_and_part_of_the_body(mock):
     assert len(error.value.partial) == 10 and declared > 10
 
 
+def test_truncate_on_a_bodyless_answer_closes_without_it(mock):
+    """An APPEND's 204 has nothing to cut: the client must not see a whole answer (the segment is stored)."""
+    media_id = init(mock, 3)
+    add_fault(mock, {"match": {"command": "APPEND"}, "action": {"fault": "truncate"}, "times": 1})
+    received, ending = raw_append(mock, media_id, 0, b"abc", timeout=5)
+    assert received == b"" and ending in ("closed", "reset")
+    assert mock.upload(media_id)["received_bytes"] == 3
+    assert append(mock, media_id, 0, b"abc").status_code == 204
+
+
 def test_slow_fault_dribbles_the_response(mock):
     add_fault(mock, {"match": {"command": "INIT"}, "action": {"fault": "slow", "bytes_per_sec": 200}, "times": 1})
     started = time.monotonic()
