@@ -54,7 +54,7 @@ struct V1Error: Error, Sendable {
 
 // MARK: - The domain's refusals
 
-extension V1Error {
+extension V1Error: UploadParameterFailures {
     init(_ failure: UploadFailure) {
         switch failure {
         case .notFinalized:

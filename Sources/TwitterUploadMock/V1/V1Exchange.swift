@@ -21,7 +21,7 @@ final class V1Exchange: HTTPExchange {
     private let head: HTTPRequestHead
     private let application: MockApplication
     private var body = FormBodyParser.ignored
-    private var collector: UploadParameterCollector?
+    private var collector: UploadParameterCollector<V1Error>?
     private var entry: JournalEntry
 
     init(head: HTTPRequestHead, application: MockApplication) {
@@ -40,7 +40,7 @@ final class V1Exchange: HTTPExchange {
     }
 
     /// Everything that can be decided from the head: the query, the body's size and type.
-    private func prepare() throws(V1Error) -> UploadParameterCollector {
+    private func prepare() throws(V1Error) -> UploadParameterCollector<V1Error> {
         let limits = application.uploads.settings.limits
         let query: [(name: String, value: String)]
         do {

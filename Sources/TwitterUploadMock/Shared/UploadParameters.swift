@@ -1,7 +1,8 @@
 import UploadMockDomain
 import UploadMockForms
 
-/// The parameters of one v1.1 upload request, from the query string and the body together.
+/// The parameters of one form-encoded upload request (v1.1, or v2's multipart bodies and command
+/// form), from the query string and the body together.
 struct UploadParameters: Sendable {
     var fields: [String: String] = [:]
     /// Raw bytes of a `media` part.
@@ -24,14 +25,23 @@ struct UploadParameters: Sendable {
     }
 }
 
+/// The refusals a parameter collector can report, in each API dialect's own words.
+protocol UploadParameterFailures: Error {
+    static func duplicateParameter(_ name: String) -> Self
+    static func parameterTooLong(_ name: String, limit: Int) -> Self
+    static func invalidBase64(_ reason: String) -> Self
+    init(_ failure: UploadFailure)
+}
+
 /// Turns form events into `UploadParameters`, storing each media byte once, as it streams in,
 /// and refusing an oversize payload as soon as it passes the limit. The first refusal is kept
-/// in `failure` and every later event ignored; the exchange answers it.
-struct UploadParameterCollector {
-    static let maximumFieldBytes = 64 * 1024
+/// in `failure` and every later event ignored; the exchange answers it. Shared by the v1.1
+/// endpoint and v2's form bodies; `Failure` words the refusals for the dialect.
+struct UploadParameterCollector<Failure: UploadParameterFailures> {
+    static var maximumFieldBytes: Int { 64 * 1024 }
 
     private(set) var parameters = UploadParameters()
-    private(set) var failure: V1Error?
+    private(set) var failure: Failure?
     /// The body's fields as sent, kept only when a signature must cover them (urlencoded).
     private(set) var signedBodyPairs: [(name: String, value: String)]?
     private var mediaDataText: [UInt8] = []
@@ -46,9 +56,14 @@ struct UploadParameterCollector {
         case mediaData(limit: Int)
     }
 
+    /// The command the endpoint itself implies (v2's `/append` is an APPEND without a
+    /// `command` parameter); a `command` parameter wins.
+    private let impliedCommand: String?
+
     init(query: [(name: String, value: String)], limits: UploadLimits, expectedBodyBytes: Int,
-         keepsBodyPairs: Bool = false) throws(V1Error) {
+         keepsBodyPairs: Bool = false, impliedCommand: String? = nil) throws(Failure) {
         signedBodyPairs = keepsBodyPairs ? [] : nil
+        self.impliedCommand = impliedCommand
         self.limits = limits
         self.expectedBodyBytes = expectedBodyBytes
         for (name, value) in query {
@@ -65,7 +80,7 @@ struct UploadParameterCollector {
         }
     }
 
-    private mutating func apply(_ event: FormEvent) throws(V1Error) {
+    private mutating func apply(_ event: FormEvent) throws(Failure) {
         switch event {
         case .fieldBegin(let head):
             switch head.name {
@@ -139,16 +154,18 @@ struct UploadParameterCollector {
     /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
     /// largest payload any command accepts. Commands check their own limit afterwards.
     private var payloadLimit: Int {
-        parameters.command == "APPEND"
+        command == "APPEND"
             ? limits.chunkBytes
             : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
     }
 
-    private func tooLarge(_ parameter: String, limit: Int) -> V1Error {
-        parameters.command == nil ? V1Error(.oneShotTooLarge(limit: limit)) : V1Error(.chunkTooLarge(parameter: parameter, limit: limit))
+    private var command: String? { parameters.command ?? impliedCommand }
+
+    private func tooLarge(_ parameter: String, limit: Int) -> Failure {
+        command == nil ? Failure(.oneShotTooLarge(limit: limit)) : Failure(.chunkTooLarge(parameter: parameter, limit: limit))
     }
 
-    private mutating func store(name: String, value: String) throws(V1Error) {
+    private mutating func store(name: String, value: String) throws(Failure) {
         switch name {
         case "media":
             guard parameters.media == nil else { throw .duplicateParameter(name) }
