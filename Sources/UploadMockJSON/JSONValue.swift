@@ -16,16 +16,33 @@ package enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object(JSONObject)
 
-    package var serialized: [UInt8] {
+    /// How a document is laid out. The real service writes its answers compact with `/` escaped
+    /// as `\/`; its problem documents leave `/` alone, and some are pretty-printed.
+    package struct Layout: Sendable {
+        package var escapesSlashes = true
+        /// Two-space indentation and `": "` after keys, as JavaScript's `JSON.stringify(x, null, 2)`.
+        package var indented = false
+
+        /// Compact, `/` escaped: every answer of the real service.
+        package static let service = Layout()
+        /// Compact, `/` as is: v2's `invalid-request` problems.
+        package static let plain = Layout(escapesSlashes: false)
+        /// Indented, `/` as is: v2's `about:blank` and authentication problems.
+        package static let pretty = Layout(escapesSlashes: false, indented: true)
+    }
+
+    package var serialized: [UInt8] { serialized(.service) }
+
+    package func serialized(_ layout: Layout) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(128)
-        write(to: &output)
+        write(to: &output, layout: layout, depth: 0)
         return output
     }
 
     package var text: String { String(decoding: serialized, as: UTF8.self) }
 
-    private func write(to output: inout [UInt8]) {
+    private func write(to output: inout [UInt8], layout: Layout, depth: Int) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
@@ -33,33 +50,44 @@ package enum JSONValue: Sendable, Equatable {
         case .uint(let value): output.append(contentsOf: String(value).utf8)
         case .double(let value):
             output.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
-        case .string(let value): Self.writeString(value, to: &output)
+        case .string(let value): Self.writeString(value, to: &output, escapesSlashes: layout.escapesSlashes)
         case .array(let values):
             output.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                value.write(to: &output)
+                Self.newLine(&output, layout: layout, depth: depth + 1)
+                value.write(to: &output, layout: layout, depth: depth + 1)
             }
+            if !values.isEmpty { Self.newLine(&output, layout: layout, depth: depth) }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
             for (index, member) in object.members.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.writeString(member.key, to: &output)
+                Self.newLine(&output, layout: layout, depth: depth + 1)
+                Self.writeString(member.key, to: &output, escapesSlashes: layout.escapesSlashes)
                 output.append(UInt8(ascii: ":"))
-                member.value.write(to: &output)
+                if layout.indented { output.append(UInt8(ascii: " ")) }
+                member.value.write(to: &output, layout: layout, depth: depth + 1)
             }
+            if !object.members.isEmpty { Self.newLine(&output, layout: layout, depth: depth) }
             output.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ string: String, to output: inout [UInt8]) {
+    private static func newLine(_ output: inout [UInt8], layout: Layout, depth: Int) {
+        guard layout.indented else { return }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+    }
+
+    private static func writeString(_ string: String, to output: inout [UInt8], escapesSlashes: Bool) {
         output.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
             case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
-            case UInt8(ascii: "/"): output.append(contentsOf: "\\/".utf8)
+            case UInt8(ascii: "/") where escapesSlashes: output.append(contentsOf: "\\/".utf8)
             case UInt8(ascii: "\n"): output.append(contentsOf: "\\n".utf8)
             case UInt8(ascii: "\r"): output.append(contentsOf: "\\r".utf8)
             case UInt8(ascii: "\t"): output.append(contentsOf: "\\t".utf8)
