@@ -30,8 +30,12 @@ package struct MediaSnapshot: Sendable, Equatable {
 /// What APPEND stored.
 package struct AppendReceipt: Sendable, Equatable {
     package var mediaID: UInt64
+    /// The index the segment was stored under (as sent, or inferred).
+    package var segmentIndex: Int
     package var segmentCount: Int
     package var receivedBytes: Int
+    /// When the media id stops being usable (v2 answers it as `expires_at`).
+    package var expiresAt: Date
 }
 
 /// A media payload as the client sent it.

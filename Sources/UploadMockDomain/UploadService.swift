@@ -39,14 +39,16 @@ package final class UploadService: Sendable {
 
     // MARK: APPEND
 
-    package func append(mediaID: UInt64, segmentIndex index: Int, payload: MediaPayload,
+    /// - Parameter index: the segment's index; nil takes the one after the highest stored (0
+    ///   for the first), for clients that send none (python-twitter-v2, docs/api-v2.md).
+    package func append(mediaID: UInt64, segmentIndex requested: Int?, payload: MediaPayload,
                         owner: String?) throws(UploadFailure) -> AppendReceipt {
-        guard (0...999).contains(index) else { throw .segmentIndexOutOfRange(index) }
+        if let requested, !(0...999).contains(requested) { throw .segmentIndexOutOfRange(requested) }
         guard payload.sentBytes <= settings.limits.chunkBytes else {
             throw .chunkTooLarge(parameter: payload.parameter, limit: settings.limits.chunkBytes)
         }
         let moment = now()
-        let segment = try storage.keep(payload.bytes, name: "\(mediaID)-\(index)-\(UUID().uuidString)")
+        let segment = try storage.keep(payload.bytes, name: "\(mediaID)-\(requested ?? -1)-\(UUID().uuidString)")
         // The segment replaced by a retry is released after the lock (a spool file's removal
         // takes system calls).
         var replaced: StoredSegment?
@@ -54,6 +56,8 @@ package final class UploadService: Sendable {
         return try store.update(mediaID) { (session) throws(UploadFailure) in
             try check(session, usableBy: owner, at: moment)
             guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
+            let index = requested ?? session.segments.keys.max().map { $0 + 1 } ?? 0
+            guard index <= 999 else { throw .segmentIndexOutOfRange(index) }
             // A repeated index replaces the earlier bytes: clients retry lost responses.
             let wouldBe = session.receivedBytes - (session.segments[index]?.count ?? 0) + payload.bytes.count
             guard wouldBe <= session.totalBytes else {
@@ -61,7 +65,8 @@ package final class UploadService: Sendable {
             }
             replaced = session.segments.updateValue(segment, forKey: index)
             session.revision += 1
-            return AppendReceipt(mediaID: mediaID, segmentCount: session.segments.count, receivedBytes: wouldBe)
+            return AppendReceipt(mediaID: mediaID, segmentIndex: index, segmentCount: session.segments.count,
+                                 receivedBytes: wouldBe, expiresAt: session.expiresAt)
         }
     }
 

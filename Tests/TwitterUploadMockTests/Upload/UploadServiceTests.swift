@@ -25,7 +25,7 @@ struct UploadServiceTests {
     }
 
     @discardableResult
-    func append(_ id: UInt64, index: Int, _ bytes: [UInt8]) throws(UploadFailure) -> AppendReceipt {
+    func append(_ id: UInt64, index: Int?, _ bytes: [UInt8]) throws(UploadFailure) -> AppendReceipt {
         try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count),
                            owner: nil)
     }
@@ -97,8 +97,22 @@ struct UploadServiceTests {
     func appendStores() throws {
         let id = try initialize()
         let receipt = try append(id, index: 1, [1, 2, 3])
-        #expect(receipt == AppendReceipt(mediaID: id, segmentCount: 1, receivedBytes: 3))
+        #expect(receipt == AppendReceipt(mediaID: id, segmentIndex: 1, segmentCount: 1, receivedBytes: 3,
+                                         expiresAt: clock.now.addingTimeInterval(60)))
         #expect(service.report(id)?.segments?.map(\.bytes) == [3])
+    }
+
+    @Test("APPEND without an index takes the one after the highest stored, up to 999")
+    func appendInfersTheNextIndex() throws {
+        let id = try initialize(total: 10)
+        #expect(try append(id, index: nil, [1]).segmentIndex == 0)
+        #expect(try append(id, index: nil, [2]).segmentIndex == 1)
+        try append(id, index: 5, [3])
+        #expect(try append(id, index: nil, [4]).segmentIndex == 6)
+        #expect(service.report(id)?.segments?.map(\.index) == [0, 1, 5, 6])
+        let full = try initialize(total: 1000)
+        try append(full, index: 999, [0])
+        #expect(throws: UploadFailure.segmentIndexOutOfRange(1000)) { try append(full, index: nil, [0]) }
     }
 
     @Test("segment_index must be from 0 to 999", arguments: [-1, 1000, Int.max, Int.min])
