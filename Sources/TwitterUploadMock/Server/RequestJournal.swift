@@ -41,6 +41,9 @@ public struct JournalEntry: Sendable {
     public var faultRule: String?
     /// The rate limit that refused the request, described.
     public var rateLimit: String?
+    /// What the mock inferred or tolerated in a request it accepted (a `segment_index` it chose
+    /// because none was sent, say).
+    public var note: String?
 
     init(time: Date, api: UploadAPI, method: String, path: String) {
         self.time = time
@@ -89,6 +92,7 @@ extension JournalEntry: JSONWritable {
         object["fault"] = fault.map { .string($0) } ?? .null
         object["fault_rule"] = faultRule.map { .string($0) } ?? .null
         object["rate_limit"] = rateLimit.map { .string($0) } ?? .null
+        object["note"] = note.map { .string($0) } ?? .null
         return .object(object)
     }
 }
