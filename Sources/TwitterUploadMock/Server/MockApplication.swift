@@ -11,6 +11,7 @@ final class MockApplication: HTTPHandler {
     enum Route: Sendable {
         case v1Upload
         case v1JSON(V1JSONEndpoint)
+        case v2(V2Endpoint)
         case admin(AdminRoute)
     }
 
@@ -37,6 +38,7 @@ final class MockApplication: HTTPHandler {
         routes.add("POST", V1Exchange.path, .v1Upload)
         routes.add("GET", V1Exchange.path, .v1Upload)
         V1JSONEndpoint.allCases.forEach { routes.add("POST", $0.path, .v1JSON($0)) }
+        V2Endpoint.register(in: &routes) { .v2($0) }
         AdminRoute.register(in: &routes) { .admin($0) }
         self.routes = routes
     }
@@ -47,12 +49,14 @@ final class MockApplication: HTTPHandler {
             return V1Exchange(head: head, application: self)
         case .found(.v1JSON(let endpoint), _):
             return endpoint.exchange(for: head, application: self)
+        case .found(.v2(let endpoint), let parameters):
+            return V2Exchange(endpoint: endpoint, pathID: parameters["id"], head: head, application: self)
         case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
             return BufferedExchange(head: head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }
         case .methodNotAllowed(let allowed):
-            let reply = AdminRoute.owns(head.path)
-                ? AdminAPI.methodNotAllowed(head, allowed: allowed)
+            let reply = AdminRoute.owns(head.path) ? AdminAPI.methodNotAllowed(head, allowed: allowed)
+                : V2Endpoint.owns(head.path) ? V2Exchange.methodNotAllowed(head, allowed: allowed)
                 : V1Exchange.render(.methodNotAllowed(head.method, command: nil), requestPath: head.path)
             return BufferedExchange(head: head) { _, _ in reply }
         case .notFound:

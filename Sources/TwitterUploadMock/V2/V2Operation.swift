@@ -1,0 +1,118 @@
+import UploadMockDomain
+import UploadMockJSON
+
+/// A successful v2 answer, before it is dressed as HTTP.
+struct V2Answer: Sendable {
+    var status: Int
+    /// Nil for the command form's APPEND (204, no body).
+    var body: JSONValue?
+    var mediaID: UInt64?
+    var segmentIndex: Int?
+    /// What the mock inferred, for the journal.
+    var note: String?
+}
+
+/// Hands a v2 request to the upload domain and renders what it answers in v2's shapes.
+struct V2Operation {
+    var request: V2Request
+
+    func perform(on uploads: UploadService, user: String?) throws(V2Problem) -> V2Answer {
+        let commandForm = request.isCommandForm
+        switch request.operation {
+        case .initialize(let declaration):
+            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, owner: user) }
+            return V2Answer(status: commandForm ? 202 : 200, body: V2Rendering.data(V2Rendering.initialized(media)),
+                            mediaID: media.mediaID)
+        case .append(let mediaID, let index, let payload):
+            let receipt = try domain { () throws(UploadFailure) in
+                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
+            }
+            let note = index == nil
+                ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), the one after the highest stored"
+                : nil
+            return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
+                            mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)
+        case .finalize(let mediaID):
+            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
+            // The command form's FINALIZE was recorded answering 201.
+            return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media)), mediaID: mediaID)
+        case .status(let mediaID):
+            let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, owner: user) }
+            guard let processing = media.processing else {
+                // Recorded: STATUS of media that needed no processing.
+                throw .invalid("BadRequest: Not found", explanation: "Media id \(mediaID) needed no processing: STATUS has nothing "
+                               + "to report (the real service answers this), only videos and GIFs uploaded with a media_category are processed.")
+            }
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.status(media, processing: processing)), mediaID: mediaID)
+        case .upload(let payload, let category):
+            let media = try uploadOneShot(payload, category: category, on: uploads, user: user)
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media)), mediaID: media.mediaID)
+        case .metadata(let mediaID, let altText, let other, let sent):
+            try domain { () throws(UploadFailure) in try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, owner: user) }
+            return V2Answer(status: 200, body: V2Rendering.data(["id": .string(String(mediaID)), "associated_metadata": .object(sent)]),
+                            mediaID: mediaID)
+        case .subtitlesCreate(let videoID, let category, let track):
+            _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: videoID, track: track, owner: user) }
+            var data: JSONObject = ["id": .string(String(videoID))]
+            if let category { data["media_category"] = .string(category) }
+            var subtitles: JSONObject = ["id": .string(String(track.mediaID)), "language_code": .string(track.languageCode)]
+            if let name = track.displayName { subtitles["display_name"] = .string(name) }
+            data["associated_subtitles"] = .object(subtitles)
+            return V2Answer(status: 200, body: V2Rendering.data(data), mediaID: videoID)
+        case .subtitlesDelete(let videoID, let languageCode):
+            try domain { () throws(UploadFailure) in try uploads.removeSubtitles(videoID: videoID, languageCode: languageCode, owner: user) }
+            return V2Answer(status: 200, body: V2Rendering.data(["deleted": true]), mediaID: videoID)
+        }
+    }
+
+    /// Images and GIFs go through the domain's one-shot upload, which reads their header. The
+    /// spec's video and subtitles categories are uploaded as one chunked upload of the same
+    /// bytes, so they are processed (and limited) as any other video or subtitles file.
+    private func uploadOneShot(_ payload: MediaPayload, category: MediaCategory, on uploads: UploadService,
+                               user: String?) throws(V2Problem) -> MediaSnapshot {
+        try domain { () throws(UploadFailure) in
+            guard let mediaType = try Self.chunkedMediaType(payload.bytes, category: category) else {
+                return try uploads.uploadOneShot(payload, category: category, owner: user)
+            }
+            let media = try uploads.initialize(MediaDeclaration(totalBytes: payload.bytes.count, mediaType: mediaType, category: category),
+                                               owner: user)
+            let chunk = uploads.settings.limits.chunkBytes
+            for (index, start) in stride(from: 0, to: payload.bytes.count, by: chunk).enumerated() {
+                let bytes = Array(payload.bytes[start..<min(start + chunk, payload.bytes.count)])
+                _ = try uploads.append(mediaID: media.mediaID, segmentIndex: index,
+                                       payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count), owner: user)
+            }
+            return try uploads.finalize(mediaID: media.mediaID, owner: user)
+        }
+    }
+
+    /// The media type of a one-shot video or subtitles file, read from its first bytes; nil for
+    /// the image categories, whose header the domain reads. A video category with bytes of no
+    /// known container is refused as the real service refuses a file it cannot read.
+    static func chunkedMediaType(_ bytes: [UInt8], category: MediaCategory) throws(UploadFailure) -> String? {
+        switch category {
+        case .tweetImage, .dmImage, .tweetGIF, .dmGIF:
+            return nil
+        case .subtitles:
+            let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+            return text.starts(with: Array("WEBVTT".utf8)) ? "text/vtt" : "text/srt"
+        case .tweetVideo, .dmVideo, .amplifyVideo:
+            if bytes.count >= 12, bytes[4..<8].elementsEqual("ftyp".utf8) {
+                return bytes[8..<12].elementsEqual("qt  ".utf8) ? "video/quicktime" : "video/mp4"
+            }
+            if bytes.starts(with: [0x1A, 0x45, 0xDF, 0xA3]) { return "video/webm" }
+            if bytes.first == 0x47, bytes.count < 189 || bytes[188] == 0x47 { return "video/mp2t" }
+            throw .mediaTypeUnrecognized
+        }
+    }
+
+    /// Runs a domain operation, its refusal rendered as v2 renders it.
+    @discardableResult
+    private func domain<Result>(idParameter: String = "id", _ operation: () throws(UploadFailure) -> Result) throws(V2Problem) -> Result {
+        do {
+            return try operation()
+        } catch {
+            throw V2Problem.domain(error, idParameter: idParameter)
+        }
+    }
+}
