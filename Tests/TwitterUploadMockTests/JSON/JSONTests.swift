@@ -12,6 +12,28 @@ struct JSONTests {
         #expect(value.text == #"{"video":{"video_type":"video\/mp4"},"a":[1,true,null]}"#)
     }
 
+    @Test("problem layouts: compact or pretty-printed as JSON.stringify(x, null, 2), slashes as they are")
+    func layouts() {
+        let value: JSONValue = .object(["title": "Unauthorized", "type": "about:blank", "status": 401,
+                                        "errors": .array([.object(["message": "a/b"])]), "empty": .object([:]), "none": .array([])])
+        #expect(String(decoding: value.serialized(.plain), as: UTF8.self)
+            == #"{"title":"Unauthorized","type":"about:blank","status":401,"errors":[{"message":"a/b"}],"empty":{},"none":[]}"#)
+        #expect(String(decoding: value.serialized(.pretty), as: UTF8.self) == """
+            {
+              "title": "Unauthorized",
+              "type": "about:blank",
+              "status": 401,
+              "errors": [
+                {
+                  "message": "a/b"
+                }
+              ],
+              "empty": {},
+              "none": []
+            }
+            """)
+    }
+
     @Test("control characters and quotes are escaped")
     func escaping() {
         #expect(JSONValue.string("a\"b\\c\n\u{1}").text == #""a\"b\\c\n\u0001""#)
