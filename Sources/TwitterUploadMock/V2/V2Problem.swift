@@ -265,6 +265,8 @@ extension V2Problem {
             .blank(413, detail: failure.message)
         case .storageFailed:
             V2Problem(status: 500, shape: .plainErrors("internal server error"), explanation: failure.message)
+        case .overCapacity:
+            .blank(503, explanation: failure.message)
         case .expiredMediaID, .alreadyFinalized, .fileSizeExceeds, .segmentIndexOutOfRange, .chunkTooLarge,
              .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous, .altTextTooLong, .notVideo,
              .notSubtitles, .noSubtitles:
