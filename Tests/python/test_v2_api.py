@@ -348,13 +348,19 @@ def test_status_before_finalize(mock):
     assert last_entry(mock)["error"].startswith(f"Media id {media_id} has not been finalized")
 
 
-def test_failed_processing_keeps_its_error(start_mock):
+@pytest.mark.parametrize("settings, expected", [
+    ({}, {"error": {"code": 1, "message": "Unsupported video format", "name": "InvalidMedia"},
+          "progress_percent": 100, "state": "failed"}),
+    ({"error_state": "in_progress", "error_progress_percent": 99, "error": {"code": 1, "name": "InvalidMedia"}},
+     {"error": {"code": 1, "name": "InvalidMedia"}, "progress_percent": 99, "state": "in_progress"}),
+])
+def test_failed_processing_keeps_its_error(start_mock, settings, expected):
     server = start_mock({"processing": {"check_after_secs": 0, "polls_until_done": 1, "result": "failed",
-                                        "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}}})
+                                        "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"},
+                                        **settings}})
     media_id = uploaded_video(server)
-    assert status(server, media_id).json()["data"]["processing_info"] == {
-        "error": {"code": 1, "message": "Unsupported video format", "name": "InvalidMedia"},
-        "progress_percent": 100, "state": "failed"}
+    info = status(server, media_id).json()["data"]["processing_info"]
+    assert info == expected and list(info) == sorted(info)
 
 
 # ------------------------------------------------------------------ one-shot upload

@@ -18,6 +18,7 @@ struct V2Operation {
 
     func perform(on uploads: UploadService, user: String?) throws(V2Problem) -> V2Answer {
         let commandForm = request.isCommandForm
+        let simulation = uploads.settings.processing
         switch request.operation {
         case .initialize(let declaration):
             let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, owner: user) }
@@ -28,27 +29,34 @@ struct V2Operation {
                 try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
             }
             let note = index == nil
-                ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), the one after the highest stored"
+                ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), "
+                    + "the one after the highest stored"
                 : nil
             return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
                             mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)
         case .finalize(let mediaID):
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
             // The command form's FINALIZE was recorded answering 201.
-            return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media)), mediaID: mediaID)
+            return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)),
+                            mediaID: mediaID)
         case .status(let mediaID):
-            let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, owner: user) }
+            let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in
+                try uploads.status(mediaID: mediaID, owner: user)
+            }
             guard let processing = media.processing else {
                 // Recorded: STATUS of media that needed no processing.
-                throw .invalid("BadRequest: Not found", explanation: "Media id \(mediaID) needed no processing: STATUS has nothing "
-                               + "to report (the real service answers this), only videos and GIFs uploaded with a media_category are processed.")
+                throw .invalid("BadRequest: Not found", explanation: "Media id \(mediaID) needed no processing: STATUS has nothing to "
+                               + "report (the real service answers this); only videos and GIFs uploaded with a media_category are processed.")
             }
-            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.status(media, processing: processing)), mediaID: mediaID)
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.status(media, processing: processing, settings: simulation)),
+                            mediaID: mediaID)
         case .upload(let payload, let category):
             let media = try uploadOneShot(payload, category: category, on: uploads, user: user)
-            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media)), mediaID: media.mediaID)
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)), mediaID: media.mediaID)
         case .metadata(let mediaID, let altText, let other, let sent):
-            try domain { () throws(UploadFailure) in try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, owner: user) }
+            try domain { () throws(UploadFailure) in
+                try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, owner: user)
+            }
             return V2Answer(status: 200, body: V2Rendering.data(["id": .string(String(mediaID)), "associated_metadata": .object(sent)]),
                             mediaID: mediaID)
         case .subtitlesCreate(let videoID, let category, let track):
@@ -60,7 +68,9 @@ struct V2Operation {
             data["associated_subtitles"] = .object(subtitles)
             return V2Answer(status: 200, body: V2Rendering.data(data), mediaID: videoID)
         case .subtitlesDelete(let videoID, let languageCode):
-            try domain { () throws(UploadFailure) in try uploads.removeSubtitles(videoID: videoID, languageCode: languageCode, owner: user) }
+            try domain { () throws(UploadFailure) in
+                try uploads.removeSubtitles(videoID: videoID, languageCode: languageCode, owner: user)
+            }
             return V2Answer(status: 200, body: V2Rendering.data(["deleted": true]), mediaID: videoID)
         }
     }

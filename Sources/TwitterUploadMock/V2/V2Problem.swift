@@ -180,7 +180,8 @@ extension V2Problem {
     /// multipart declared with a comma before `boundary`).
     static func bodyMustBeJSON(contentType: String?) -> V2Problem {
         .invalid("Requests with bodies must have content-type of application/json.",
-                 explanation: "the body's Content-Type is \(contentType.map { "'\($0)'" } ?? "missing"); this endpoint takes application/json")
+                 explanation: "the body's Content-Type is \(contentType.map { "'\($0)'" } ?? "missing"); "
+                     + "this endpoint takes application/json")
     }
 
     static func notValidJSON(_ reason: String) -> V2Problem {

@@ -27,12 +27,14 @@ enum V2Rendering {
     /// `finalize` and the one-shot upload: `id`, `media_key`, `size`, `expires_after_secs`,
     /// then `processing_info` or `image`. Videos carry no `video` object, as in both v2
     /// recordings.
-    static func media(_ media: MediaSnapshot) -> JSONObject {
+    static func media(_ media: MediaSnapshot, processing settings: ProcessingSimulation) -> JSONObject {
         var data: JSONObject = ["id": .string(String(media.mediaID))]
         if let key = media.mediaKey { data["media_key"] = .string(key) }
         data["size"] = .int(Int64(media.size))
         data["expires_after_secs"] = .int(Int64(media.expiresAfterSeconds))
-        if let processing = media.processing { data["processing_info"] = .object(processingInfo(processing, atFinalize: true)) }
+        if let processing = media.processing {
+            data["processing_info"] = .object(processingInfo(processing, atFinalize: true, settings: settings))
+        }
         if let image = media.image {
             data["image"] = .object(["image_type": .string(image.mediaType), "w": .int(Int64(image.width)),
                                      "h": .int(Int64(image.height))])
@@ -41,15 +43,16 @@ enum V2Rendering {
     }
 
     /// STATUS: the same members, every object's keys in alphabetical order as recorded.
-    static func status(_ snapshot: MediaSnapshot, processing: ProcessingState) -> JSONObject {
-        var data = media(snapshot)
-        data["processing_info"] = .object(processingInfo(processing, atFinalize: false))
+    static func status(_ snapshot: MediaSnapshot, processing: ProcessingState, settings: ProcessingSimulation) -> JSONObject {
+        var data = media(snapshot, processing: settings)
+        data["processing_info"] = .object(processingInfo(processing, atFinalize: false, settings: settings))
         return alphabetical(data)
     }
 
     /// At FINALIZE a finished state is just `{"state":"succeeded"}`, as recorded; STATUS adds
-    /// `progress_percent`.
-    static func processingInfo(_ state: ProcessingState, atFinalize: Bool) -> JSONObject {
+    /// `progress_percent`. A failure reads as v1.1's (`processing.error_state`, its percent and
+    /// the `error` object).
+    static func processingInfo(_ state: ProcessingState, atFinalize: Bool, settings: ProcessingSimulation) -> JSONObject {
         switch state {
         case .pending(let checkAfter):
             ["state": "pending", "check_after_secs": .int(Int64(checkAfter))]
@@ -58,7 +61,8 @@ enum V2Rendering {
         case .succeeded:
             atFinalize ? ["state": "succeeded"] : ["state": "succeeded", "progress_percent": 100]
         case .failed(let error):
-            ["state": "failed", "progress_percent": 100, "error": error.json]
+            ["state": .string(settings.errorState.rawValue), "progress_percent": .int(Int64(settings.errorProgressPercent)),
+             "error": error.json]
         }
     }
 

@@ -133,8 +133,8 @@ struct V2RequestReader {
             let object = try jsonBody(V2Schema.metadata)
             let sent = object["metadata"]?.objectOrEmpty ?? [:]
             let other = JSONObject(sent.members.filter { $0.key != "alt_text" }.map { ($0.key, $0.value) })
-            return V2Request(operation: .metadata(mediaID: try Self.bodyID(object), altText: sent["alt_text"]?.objectOrEmpty["text"]?.stringValue,
-                                                  other: other, sent: sent))
+            let altText = sent["alt_text"]?.objectOrEmpty["text"]?.stringValue
+            return V2Request(operation: .metadata(mediaID: try Self.bodyID(object), altText: altText, other: other, sent: sent))
         case .subtitlesCreate:
             try refuseQuery()
             let object = try jsonBody(V2Schema.subtitlesCreate)
@@ -223,7 +223,8 @@ struct V2RequestReader {
             category = object["media_category"]?.stringValue ?? ""
         }
         guard let known = MediaCategory(rawValue: category) else {
-            throw .invalid("$.media_category: does not have a value in the enumeration [\(V2Schema.uploadCategories.joined(separator: ", "))]")
+            let known = V2Schema.uploadCategories.joined(separator: ", ")
+            throw .invalid("$.media_category: does not have a value in the enumeration [\(known)]")
         }
         return .upload(payload, known)
     }
