@@ -142,18 +142,35 @@ package final class UploadService: Sendable {
 
     // MARK: One-shot upload
 
-    package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, owner: String?) throws(UploadFailure) -> MediaSnapshot {
-        guard let header = ImageHeader.read(payload.bytes) else { throw .mediaTypeUnrecognized }
-        let kind: MediaKind = header.mediaType == "image/gif" ? .gif : .image
-        let limit = kind == .gif ? settings.limits.gifBytes : settings.limits.imageBytes
+    /// An image or GIF read from its header; or, when the caller recognised the file as a video or
+    /// subtitles (`recognizedType`, v2's one-shot categories), that type. Stored whole and
+    /// finalized at once: a video with a category then processes like a chunked one.
+    package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, recognizedType: String? = nil,
+                               owner: String?) throws(UploadFailure) -> MediaSnapshot {
+        let mediaType: String
+        let kind: MediaKind
+        let header: ImageHeader?
+        if let recognizedType {
+            guard let recognized = MediaKind(mediaType: recognizedType) else { throw .mediaTypeUnrecognized }
+            (mediaType, kind, header) = (recognizedType, recognized, nil)
+        } else {
+            guard let read = ImageHeader.read(payload.bytes) else { throw .mediaTypeUnrecognized }
+            (mediaType, kind, header) = (read.mediaType, read.mediaType == "image/gif" ? .gif : .image, read)
+        }
+        let limit = switch kind {
+        case .gif: settings.limits.gifBytes
+        case .image: settings.limits.imageBytes
+        case .video, .subtitles, .model: settings.limits.maximumBytes(for: kind, category: category)
+        }
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
         let moment = now()
         let session = try store.create(at: moment) { id in
-            var session = UploadSession(mediaID: id, mediaType: header.mediaType, kind: kind, category: category,
+            var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category,
                                         totalBytes: payload.bytes.count, owner: owner, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
             session.segments[0] = .memory(payload.bytes)
             session.image = header
+            session.needsProcessing = kind == .video && category != nil
             session.finalizedAt = moment
             return session
         }

@@ -75,31 +75,20 @@ struct V2Operation {
         }
     }
 
-    /// Images and GIFs go through the domain's one-shot upload, which reads their header. The
-    /// spec's video and subtitles categories are uploaded as one chunked upload of the same
-    /// bytes, so they are processed (and limited) as any other video or subtitles file.
+    /// Images and GIFs are read by the domain; the spec's video and subtitles categories are
+    /// recognised here from their first bytes, then stored and processed as any video.
     private func uploadOneShot(_ payload: MediaPayload, category: MediaCategory, on uploads: UploadService,
                                user: String?) throws(V2Problem) -> MediaSnapshot {
         try domain { () throws(UploadFailure) in
-            guard let mediaType = try Self.chunkedMediaType(payload.bytes, category: category) else {
-                return try uploads.uploadOneShot(payload, category: category, owner: user)
-            }
-            let media = try uploads.initialize(MediaDeclaration(totalBytes: payload.bytes.count, mediaType: mediaType, category: category),
-                                               owner: user)
-            let chunk = uploads.settings.limits.chunkBytes
-            for (index, start) in stride(from: 0, to: payload.bytes.count, by: chunk).enumerated() {
-                let bytes = Array(payload.bytes[start..<min(start + chunk, payload.bytes.count)])
-                _ = try uploads.append(mediaID: media.mediaID, segmentIndex: index,
-                                       payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count), owner: user)
-            }
-            return try uploads.finalize(mediaID: media.mediaID, owner: user)
+            let recognized = try Self.recognizedType(payload.bytes, category: category)
+            return try uploads.uploadOneShot(payload, category: category, recognizedType: recognized, owner: user)
         }
     }
 
     /// The media type of a one-shot video or subtitles file, read from its first bytes; nil for
     /// the image categories, whose header the domain reads. A video category with bytes of no
     /// known container is refused as the real service refuses a file it cannot read.
-    static func chunkedMediaType(_ bytes: [UInt8], category: MediaCategory) throws(UploadFailure) -> String? {
+    static func recognizedType(_ bytes: [UInt8], category: MediaCategory) throws(UploadFailure) -> String? {
         switch category {
         case .tweetImage, .dmImage, .tweetGIF, .dmGIF:
             return nil

@@ -115,6 +115,20 @@ struct UploadServiceTests {
         #expect(throws: UploadFailure.segmentIndexOutOfRange(1000)) { try append(full, index: nil, [0]) }
     }
 
+    @Test("a one-shot video the caller recognised is stored whole, finalized and processed")
+    func oneShotVideo() throws {
+        let bytes = [UInt8](repeating: 7, count: 20)  // over the chunk limit of 8: a one-shot has none
+        let payload = MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count)
+        let media = try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/mp4", owner: nil)
+        #expect(media.kind == .video && media.mediaKey == "7_\(media.mediaID)")
+        #expect(media.processing == .pending(checkAfterSeconds: 1))
+        #expect(service.report(media.mediaID)?.segments?.map(\.bytes) == [20])
+        #expect(throws: UploadFailure.mediaTypeUnrecognized) {
+            try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/x-msvideo", owner: nil)
+        }
+        #expect(service.reports().count == 1, "a refused one-shot stores nothing")
+    }
+
     @Test("segment_index must be from 0 to 999", arguments: [-1, 1000, Int.max, Int.min])
     func segmentIndexRange(_ index: Int) throws {
         let id = try initialize()
