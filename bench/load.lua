@@ -4,6 +4,8 @@
 -- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK
 --   MODE       raw      POST of the payload as is (the sinks)
 --              append   multipart APPEND: command, media_id, segment_index, `media` file part
+--              v2append multipart X API v2 append (the URL's path names the media id):
+--                       segment_index, `media` file part
 --              b64form  urlencoded APPEND with `media_data` (base64, percent-encoded as
 --                       form encoders such as Python requests do: + / = become %2B %2F %3D)
 --              b64mp    multipart APPEND with `media_data` as a text field
@@ -42,7 +44,13 @@ function init(args)
   local mode, payload, id = args[1], read_file(args[2]), args[3]
   expected = tonumber(args[4])
   local boundary = "----benchboundary7MA4YWxkTrZu0gW"
-  if mode == "append" or mode == "b64mp" then
+  if mode == "v2append" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+    wrk.body = part(boundary, "segment_index", tostring(segment))
+      .. "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\n"
+      .. "Content-Type: application/octet-stream\r\n\r\n" .. payload .. "\r\n--" .. boundary .. "--\r\n"
+  elseif mode == "append" or mode == "b64mp" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
     local media
