@@ -1405,7 +1405,8 @@ extension AdminAPI {
           "error",
           "fault",
           "fault_rule",
-          "rate_limit"
+          "rate_limit",
+          "note"
         ],
         "properties": {
           "time": {
@@ -1501,6 +1502,13 @@ extension AdminAPI {
               "null"
             ],
             "description": "The rate limit that refused the request, described."
+          },
+          "note": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "What the mock inferred or tolerated in a request it accepted, e.g. a v2 append's `segment_index` chosen because none was sent."
           }
         }
       },
