@@ -11,7 +11,7 @@ from conftest import BINARY, REPO
 
 SOAK = REPO / "bench" / "soak.py"
 # One client, many faults, small media and a small keep budget: a few seconds, several resets.
-SMALL_RUN = ["--clients", "1", "--fault-rate", "0.3", "--delay-rate", "0.02", "--max-media-mb", "0.25", "--keep-mb", "0.25",
+SMALL_RUN = ["--clients", "1", "--fault-rate", "0.3", "--delay-rate", "0.02", "--max-media-mb", "0.1", "--keep-mb", "0.1",
              "--timeout", "2", "--seconds", "90"]
 
 
