@@ -83,6 +83,23 @@ package final class Authenticator: Sendable {
         }
     }
 
+    /// The credential's scope, read whether or not authentication is on: the bearer token, or
+    /// the `oauth_token` of an OAuth 1.0a header (unverified; only which token it is matters).
+    /// Parallel test workers sharing one server each send their own, and see only what theirs
+    /// did (README, Isolation).
+    package static func scope(of head: HTTPRequestHead) -> String? {
+        guard let header = head.headers["authorization"] else { return nil }
+        let lowered = header.lowercased()
+        if lowered.hasPrefix("bearer ") {
+            let token = header.dropFirst(7).trimmingASCIIWhitespace()
+            return token.isEmpty ? nil : String(token)
+        }
+        guard lowered.hasPrefix("oauth "), let pairs = try? OAuth1Verifier.parseHeader(String(header.dropFirst(6))) else {
+            return nil
+        }
+        return pairs.first { $0.name == "oauth_token" }?.value
+    }
+
     private static func recognise(_ header: String?, settings: AuthSettings) -> Presented {
         guard let header else { return .nothing }
         let lowered = header.lowercased()

@@ -89,11 +89,23 @@ public final class FaultInjector: Sendable {
     /// The active rules, in the order they are tried.
     public var rules: [FaultRule] { state.withLock { $0.entries.map(\.rule) } }
 
+    /// The rules of one scope (nil: all of them).
+    package func rules(in scope: String?) -> [FaultRule] {
+        rules.filter { scope == nil || $0.scope == scope }
+    }
+
     /// Removes one rule; false when no rule has that id.
     @discardableResult
     public func remove(id: String) -> Bool {
+        remove(id: id, in: nil)
+    }
+
+    /// Removes one rule of `scope` (nil: of any scope); false when there is none.
+    package func remove(id: String, in scope: String?) -> Bool {
         state.withLock { state in
-            guard let index = state.entries.firstIndex(where: { $0.rule.id == id }) else { return false }
+            guard let index = state.entries.firstIndex(where: { $0.rule.id == id && (scope == nil || $0.rule.scope == scope) }) else {
+                return false
+            }
             state.entries.remove(at: index)
             return true
         }
@@ -104,11 +116,16 @@ public final class FaultInjector: Sendable {
         state.withLock { $0 = State(generator: SeededGenerator(seed: seed ^ 0xFA17)) }
     }
 
+    /// Removes the rules of one scope; the others, and the generator, are left alone.
+    package func removeAll(in scope: String) {
+        state.withLock { $0.entries.removeAll { $0.rule.scope == scope } }
+    }
+
     /// The first rule that fires for this request, if any. Rules that have fired `times`
     /// times retire.
     package func fire(for facts: RequestFacts) -> FiredFault? {
         state.withLock { state in
-            for index in state.entries.indices where state.entries[index].rule.match.matches(facts) {
+            for index in state.entries.indices where state.entries[index].rule.applies(to: facts) {
                 state.entries[index].matched += 1
                 let rule = state.entries[index].rule
                 guard state.entries[index].matched > rule.skip else { continue }

@@ -12,6 +12,7 @@ extension FaultRule: JSONReadable, JSONWritable {
         action = try JSONReader.decode(FaultAction.self, from: reader.value("action") ?? .object([:]), path: reader.name("action"))
         afterCommit = try reader.bool("after_commit") ?? false
         times = try reader.int("times", in: 1...Int(Int32.max))
+        scope = try reader.string("scope")
     }
 
     package var json: JSONValue {
@@ -21,6 +22,7 @@ extension FaultRule: JSONReadable, JSONWritable {
         var object: JSONObject = ["id": .string(id), "match": .object(matchObject), "action": action.json]
         object["after_commit"] = .bool(afterCommit)
         object["times"] = times.map { .int(Int64($0)) } ?? .null
+        object["scope"] = scope.map { .string($0) } ?? .null
         return .object(object)
     }
 }

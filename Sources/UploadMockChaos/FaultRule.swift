@@ -27,16 +27,28 @@ public struct FaultRule: Sendable, Equatable {
     public var afterCommit = false
     /// Firings before the rule retires; nil fires forever.
     public var times: Int?
+    /// The credential (a bearer token or `oauth_token`) whose requests alone the rule applies
+    /// to; nil applies to everyone. Set by an admin call made with `X-Mock-Scope`, so parallel
+    /// test workers sharing one server never fault each other's requests.
+    public var scope: String?
 
     /// A rule; `id` is assigned when it is added.
     public init(match: RequestMatch = RequestMatch(), skip: Int = 0, probability: Double = 1.0,
-                action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil) {
+                action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil, scope: String? = nil) {
+        self.scope = scope
         self.match = match
         self.skip = skip
         self.probability = probability
         self.action = action
         self.afterCommit = afterCommit
         self.times = times
+    }
+}
+
+extension FaultRule {
+    /// Whether the rule applies to the request at all (before `skip` and `probability`).
+    func applies(to facts: RequestFacts) -> Bool {
+        (scope == nil || scope == facts.scope) && match.matches(facts)
     }
 }
 

@@ -31,6 +31,9 @@ public struct RateLimitRule: Sendable, Equatable {
     public var windowSeconds: Int
     /// Who shares a count. Default `.user`.
     public var per: Scope
+    /// The credential whose requests alone the rule counts; nil counts everyone's. Set by an
+    /// admin call made with `X-Mock-Scope`.
+    public var scope: String?
 
     /// A rule; `id` is assigned when it is added.
     public init(match: RequestMatch, limit: Int, windowSeconds: Int = 900, per: Scope = .user) {
@@ -111,8 +114,10 @@ public final class RateLimiter: Sendable {
         let moment = now()
         return state.withLock { state in
             var windows: [(rule: RateLimitRule, key: WindowKey, window: Window)] = []
-            for rule in state.rules where rule.match.matches(facts) {
-                let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user : nil)
+            for rule in state.rules where (rule.scope == nil || rule.scope == facts.scope) && rule.match.matches(facts) {
+                // Per user: the authenticated user, or else the credential, so parallel test
+                // workers sharing one server without authentication keep apart windows.
+                let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user ?? facts.scope : nil)
                 var window = state.windows[key] ?? Window(start: moment, count: 0)
                 if moment.timeIntervalSince(window.start) >= TimeInterval(rule.windowSeconds) {
                     window = Window(start: moment, count: 0)
@@ -153,8 +158,15 @@ public final class RateLimiter: Sendable {
     /// Removes one rule and its counts; false when no rule has that id.
     @discardableResult
     public func remove(id: String) -> Bool {
+        remove(id: id, in: nil)
+    }
+
+    /// Removes one rule of `scope` (nil: of any scope) and its counts; false when there is none.
+    package func remove(id: String, in scope: String?) -> Bool {
         state.withLock { state in
-            guard let index = state.rules.firstIndex(where: { $0.id == id }) else { return false }
+            guard let index = state.rules.firstIndex(where: { $0.id == id && (scope == nil || $0.scope == scope) }) else {
+                return false
+            }
             state.rules.remove(at: index)
             state.windows = state.windows.filter { $0.key.rule != id }
             return true
@@ -166,6 +178,20 @@ public final class RateLimiter: Sendable {
         state.withLock { $0 = State() }
     }
 
+    /// Removes the rules of one scope and their counts; the others are left alone.
+    package func removeAll(in scope: String) {
+        state.withLock { state in
+            let removed = Set(state.rules.filter { $0.scope == scope }.map(\.id))
+            state.rules.removeAll { removed.contains($0.id) }
+            state.windows = state.windows.filter { !removed.contains($0.key.rule) }
+        }
+    }
+
     /// The rules in force, oldest first.
     public var rules: [RateLimitRule] { state.withLock { $0.rules } }
+
+    /// The rules of one scope (nil: all of them).
+    package func rules(in scope: String?) -> [RateLimitRule] {
+        rules.filter { scope == nil || $0.scope == scope }
+    }
 }

@@ -9,9 +9,12 @@ package struct RequestFacts: Sendable {
     package var mediaID: UInt64?
     package var segmentIndex: Int?
     package var user: String?
+    /// The credential's scope (the token it carried), even when authentication is off.
+    package var scope: String?
 
     package init(api: UploadAPI, method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
-                 segmentIndex: Int? = nil, user: String? = nil) {
+                 segmentIndex: Int? = nil, user: String? = nil, scope: String? = nil) {
+        self.scope = scope
         self.api = api
         self.method = method
         self.path = path

@@ -105,3 +105,22 @@ public struct SegmentAttempt: Sendable, Equatable {
         self.fault = fault
     }
 }
+
+/// Who asks for an operation: the authenticated user, who owns what they create, and the
+/// credential's scope, which keeps parallel test workers on one server apart (docs/isolation
+/// in README, Isolation).
+package struct Requester: Sendable, Equatable {
+    /// Set when authentication is on.
+    package var user: String?
+    /// The token the request carried (`oauth_token` or a bearer token), read even when
+    /// authentication is off; nil without one.
+    package var scope: String?
+
+    package init(user: String? = nil, scope: String? = nil) {
+        self.user = user
+        self.scope = scope
+    }
+
+    /// Nobody in particular: what embedding code and tests act as.
+    package static let anonymous = Requester()
+}

@@ -24,14 +24,14 @@ package final class UploadService: Sendable {
 
     // MARK: INIT
 
-    package func initialize(_ declaration: MediaDeclaration, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+    package func initialize(_ declaration: MediaDeclaration, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
         guard let kind = MediaKind(mediaType: declaration.mediaType) else { throw .mediaTypeUnrecognized }
         let limit = settings.limits.maximumBytes(for: kind, category: declaration.category)
         guard declaration.totalBytes <= limit else { throw .fileSizeExceeds(limit: limit) }
         let created = now()
         let session = try store.create(at: created) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
-                          totalBytes: declaration.totalBytes, owner: owner, createdAt: created,
+                          totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
                           expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
         }
         return snapshot(session, at: created)
@@ -42,7 +42,7 @@ package final class UploadService: Sendable {
     /// - Parameter index: the segment's index; nil takes the one after the highest stored (0
     ///   for the first), for clients that send none (python-twitter-v2, docs/api-v2.md).
     package func append(mediaID: UInt64, segmentIndex requested: Int?, payload: MediaPayload,
-                        owner: String?) throws(UploadFailure) -> AppendReceipt {
+                        by requester: Requester) throws(UploadFailure) -> AppendReceipt {
         if let requested, !(0...999).contains(requested) { throw .segmentIndexOutOfRange(requested) }
         guard payload.sentBytes <= settings.limits.chunkBytes else {
             throw .chunkTooLarge(parameter: payload.parameter, limit: settings.limits.chunkBytes)
@@ -54,7 +54,7 @@ package final class UploadService: Sendable {
         var replaced: StoredSegment?
         defer { withExtendedLifetime(replaced) {} }
         return try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
+            try check(session, usableBy: requester, at: moment)
             guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
             let index = requested ?? session.segments.keys.max().map { $0 + 1 } ?? 0
             guard index <= 999 else { throw .segmentIndexOutOfRange(index) }
@@ -72,13 +72,13 @@ package final class UploadService: Sendable {
 
     // MARK: FINALIZE
 
-    package func finalize(mediaID: UInt64, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+    package func finalize(mediaID: UInt64, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
         let moment = now()
         // Images need their header read from the bytes, which may be spooled to disk: that
         // read happens outside the lock, against a revision that must still hold afterwards.
         while true {
             let session = try store.update(mediaID) { (session) throws(UploadFailure) in
-                try check(session, usableBy: owner, at: moment)
+                try check(session, usableBy: requester, at: moment)
                 return session
             }
             // FINALIZE is idempotent, so a client that lost the first answer can ask again.
@@ -87,7 +87,7 @@ package final class UploadService: Sendable {
             let image = try session.kind.hasImageHeader ? Self.readImageHeader(session) : nil
             let finalized = try store.update(mediaID) { (current) throws(UploadFailure) -> UploadSession? in
                 guard current.revision == session.revision, !current.isFinalized else { return nil }
-                try check(current, usableBy: owner, at: moment)
+                try check(current, usableBy: requester, at: moment)
                 current.image = image
                 current.needsProcessing = current.category != nil && (current.kind == .video || current.kind == .gif)
                 current.finalizedAt = moment
@@ -129,10 +129,10 @@ package final class UploadService: Sendable {
 
     // MARK: STATUS
 
-    package func status(mediaID: UInt64, owner: String?) throws(UploadFailure) -> MediaSnapshot {
+    package func status(mediaID: UInt64, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
         let moment = now()
         let session = try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
+            try check(session, usableBy: requester, at: moment)
             guard session.isFinalized else { throw .notFinalized(mediaID) }
             if session.needsProcessing { session.statusPolls += 1 }
             return session
@@ -146,7 +146,7 @@ package final class UploadService: Sendable {
     /// subtitles (`recognizedType`, v2's one-shot categories), that type. Stored whole and
     /// finalized at once: a video with a category then processes like a chunked one.
     package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, recognizedType: String? = nil,
-                               owner: String?) throws(UploadFailure) -> MediaSnapshot {
+                               by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
         let mediaType: String
         let kind: MediaKind
         let header: ImageHeader?
@@ -166,7 +166,7 @@ package final class UploadService: Sendable {
         let moment = now()
         let session = try store.create(at: moment) { id in
             var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category,
-                                        totalBytes: payload.bytes.count, owner: owner, createdAt: moment,
+                                        totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
             session.segments[0] = .memory(payload.bytes)
             session.image = header
@@ -184,36 +184,36 @@ package final class UploadService: Sendable {
 
     /// Sets alt text (when given) and other metadata fields (merged over earlier ones).
     package func setMetadata(mediaID: UInt64, altText: String?, other: JSONObject = [:],
-                             owner: String?) throws(UploadFailure) {
+                             by requester: Requester) throws(UploadFailure) {
         if let altText, altText.count > Self.altTextLimit {
             throw .altTextTooLong(length: altText.count, limit: Self.altTextLimit)
         }
         let moment = now()
         try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
+            try check(session, usableBy: requester, at: moment)
             if let altText { session.altText = altText }
             for member in other.members { session.otherMetadata[member.key] = member.value }
         }
     }
 
     /// Attaches a subtitles file to a video; a track in the same language is replaced.
-    package func addSubtitles(videoID: UInt64, track: SubtitleTrack, owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
-        try addSubtitles(videoID: videoID, tracks: [track], owner: owner)
+    package func addSubtitles(videoID: UInt64, track: SubtitleTrack, by requester: Requester) throws(UploadFailure) -> [SubtitleTrack] {
+        try addSubtitles(videoID: videoID, tracks: [track], by: requester)
     }
 
     /// Attaches several subtitles files at once (v1.1 takes a list): all of them, or, when one
     /// is refused, none.
-    package func addSubtitles(videoID: UInt64, tracks: [SubtitleTrack], owner: String?) throws(UploadFailure) -> [SubtitleTrack] {
+    package func addSubtitles(videoID: UInt64, tracks: [SubtitleTrack], by requester: Requester) throws(UploadFailure) -> [SubtitleTrack] {
         let moment = now()
         for track in tracks {
             let kind = try store.update(track.mediaID) { (session) throws(UploadFailure) in
-                try check(session, usableBy: owner, at: moment)
+                try check(session, usableBy: requester, at: moment)
                 return session.kind
             }
             guard kind == .subtitles else { throw .notSubtitles(track.mediaID) }
         }
         return try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
+            try check(session, usableBy: requester, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
             for track in tracks {
                 session.subtitles.removeAll { $0.languageCode == track.languageCode }
@@ -224,16 +224,16 @@ package final class UploadService: Sendable {
     }
 
     /// Removes a video's subtitles in one language.
-    package func removeSubtitles(videoID: UInt64, languageCode: String, owner: String?) throws(UploadFailure) {
-        try removeSubtitles(videoID: videoID, languageCodes: [languageCode], owner: owner)
+    package func removeSubtitles(videoID: UInt64, languageCode: String, by requester: Requester) throws(UploadFailure) {
+        try removeSubtitles(videoID: videoID, languageCodes: [languageCode], by: requester)
     }
 
     /// Removes a video's subtitles in several languages: all of them, or, when one is
     /// missing, none.
-    package func removeSubtitles(videoID: UInt64, languageCodes: [String], owner: String?) throws(UploadFailure) {
+    package func removeSubtitles(videoID: UInt64, languageCodes: [String], by requester: Requester) throws(UploadFailure) {
         let moment = now()
         try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: owner, at: moment)
+            try check(session, usableBy: requester, at: moment)
             guard session.kind == .video else { throw .notVideo(videoID) }
             for language in languageCodes where !session.subtitles.contains(where: { $0.languageCode == language }) {
                 throw .noSubtitles(videoID, languageCode: language)
@@ -256,33 +256,46 @@ package final class UploadService: Sendable {
         }
     }
 
-    /// Every upload, oldest first, without digests.
-    package func reports() -> [UploadReport] {
+    /// Every upload, oldest first, without digests; within `scope` only that credential's
+    /// (nil: everyone's).
+    package func reports(in scope: String? = nil) -> [UploadReport] {
         let moment = now()
-        return store.all().map { UploadReport($0, at: moment, processing: settings.processing, withDigests: false) }
+        return store.all().filter { Self.visible($0, in: scope) }
+            .map { UploadReport($0, at: moment, processing: settings.processing, withDigests: false) }
     }
 
-    /// One upload with per-segment and whole-file digests, computed now, outside the lock.
-    package func report(_ mediaID: UInt64) -> UploadReport? {
-        store.session(mediaID).map { UploadReport($0, at: now(), processing: settings.processing, withDigests: true) }
+    /// One upload with per-segment and whole-file digests, computed now, outside the lock;
+    /// nil when unknown or another credential's.
+    package func report(_ mediaID: UInt64, in scope: String? = nil) -> UploadReport? {
+        visibleSession(mediaID, in: scope).map { UploadReport($0, at: now(), processing: settings.processing, withDigests: true) }
     }
 
     /// The media as stored, segments in index order: a consistent snapshot that later
     /// retries or a reset do not change.
-    package func media(_ mediaID: UInt64) -> (mediaType: String, segments: [StoredSegment])? {
-        store.session(mediaID).map { ($0.mediaType, $0.orderedSegments.map(\.segment)) }
+    package func media(_ mediaID: UInt64, in scope: String? = nil) -> (mediaType: String, segments: [StoredSegment])? {
+        visibleSession(mediaID, in: scope).map { ($0.mediaType, $0.orderedSegments.map(\.segment)) }
     }
 
-    /// Forgets every upload.
-    package func reset() {
-        store.removeAll()
+    /// Forgets every upload, or only those of one credential.
+    package func reset(scope: String? = nil) {
+        guard let scope else { return store.removeAll() }
+        store.removeAll { $0.scope == scope }
+    }
+
+    private func visibleSession(_ mediaID: UInt64, in scope: String?) -> UploadSession? {
+        guard let session = store.session(mediaID), Self.visible(session, in: scope) else { return nil }
+        return session
+    }
+
+    private static func visible(_ session: UploadSession, in scope: String?) -> Bool {
+        scope == nil || session.scope == scope
     }
 
     // MARK: Shared rules
 
-    private func check(_ session: UploadSession, usableBy user: String?, at moment: Date) throws(UploadFailure) {
+    private func check(_ session: UploadSession, usableBy requester: Requester, at moment: Date) throws(UploadFailure) {
         if session.isExpired(at: moment) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
-        if let owner = session.owner, owner != user { throw .ownedByAnotherUser(session.mediaID) }
+        if let owner = session.owner, owner != requester.user { throw .ownedByAnotherUser(session.mediaID) }
     }
 
     private func snapshot(_ session: UploadSession, at moment: Date) -> MediaSnapshot {

@@ -27,6 +27,8 @@ struct UploadSession: Sendable {
     let category: MediaCategory?
     let totalBytes: Int
     let owner: String?
+    /// The credential that created it (see `Requester.scope`).
+    let scope: String?
     let createdAt: Date
     var expiresAt: Date
     var segments: [Int: StoredSegment] = [:]

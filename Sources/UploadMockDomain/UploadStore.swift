@@ -101,6 +101,21 @@ final class UploadStore: Sendable {
         withExtendedLifetime(removed) {}
     }
 
+    /// Forgets the uploads `selected` picks.
+    func removeAll(where selected: (UploadSession) -> Bool) {
+        let removed = contents.withLock { contents in
+            let removed = contents.sessions.values.filter(selected)
+            for session in removed {
+                contents.sessions[session.mediaID] = nil
+                contents.memoryBytes -= session.memoryBytes
+            }
+            contents.order.removeAll { contents.sessions[$0] == nil }
+            return removed
+        }
+        // Released after the lock: deleting spool files takes system calls.
+        withExtendedLifetime(removed) {}
+    }
+
     /// Removes expired sessions; returns them so they are released outside the lock.
     private static func sweep(_ contents: inout Contents, at moment: Date) -> [UploadSession] {
         var evicted: [UploadSession] = []

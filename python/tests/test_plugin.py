@@ -67,6 +67,38 @@ def test_session_server_is_shared_and_reset_between_tests(pytester):
     result.assert_outcomes(passed=2)
 
 
+def test_scoped_views_of_one_shared_server_stay_apart_across_parallel_workers(pytester):
+    """Two "workers" (threads) share the session server; each sees only its own upload and rule."""
+    pytester.makepyfile(test_inner="""
+        import threading, urllib.request
+
+        def init(mock, token):
+            request = urllib.request.Request(mock.base_url + "/2/media/upload/initialize", method="POST",
+                                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                                             data=b'{"media_type":"video/mp4","total_bytes":1,"media_category":"tweet_video"}')
+            urllib.request.urlopen(request).read()
+
+        def test_two_workers(upload_mock_scoped, upload_mock_session):
+            other = upload_mock_session.scoped("other-worker")
+            threads = [threading.Thread(target=init, args=(upload_mock_scoped, upload_mock_scoped.scope)),
+                       threading.Thread(target=init, args=(other, "other-worker"))]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            upload_mock_scoped.add_fault({"command": "APPEND"}, {"status": 503})
+            assert len(upload_mock_scoped.uploads()) == 1 and len(other.uploads()) == 1
+            assert len(upload_mock_session.uploads()) == 2
+            assert [r.scope for r in upload_mock_scoped.faults()] == [upload_mock_scoped.scope]
+            assert other.faults() == []
+            assert [e.scope for e in upload_mock_scoped.requests()] == [upload_mock_scoped.scope]
+
+        def test_the_view_was_forgotten_after_its_test(upload_mock_session):
+            assert [u.raw["owner"] for u in upload_mock_session.uploads()] == [None]
+            assert upload_mock_session.faults() == []
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=2)
+
+
 def test_a_server_that_dies_during_a_test_fails_it(pytester):
     pytester.makepyfile(test_inner="""
         import os, signal

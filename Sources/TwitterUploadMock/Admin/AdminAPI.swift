@@ -65,38 +65,44 @@ enum AdminRoute: Sendable, Equatable {
 struct AdminAPI: Sendable {
     let application: MockApplication
 
+    /// The header that scopes an admin call to one credential's uploads, journal and rules
+    /// (README, Isolation): the token that credential sends, a bearer token or `oauth_token`.
+    static let scopeHeader = "x-mock-scope"
+
     func respond(to route: AdminRoute, head: HTTPRequestHead, parameters: [String: String], body: [UInt8]) -> HTTPReply {
+        let scope = head.headers[Self.scopeHeader].flatMap { $0.isEmpty ? nil : $0 }
         switch route {
         case .health:
             return Self.json(200, .object(["status": "ok"]))
         case .uploads:
-            return Self.json(200, .object(["uploads": .array(application.uploads.reports().map(\.json))]))
+            return Self.json(200, .object(["uploads": .array(application.uploads.reports(in: scope).map(\.json))]))
         case .upload:
-            guard let report = Self.mediaID(parameters).flatMap(application.uploads.report) else {
+            guard let report = Self.mediaID(parameters).flatMap({ application.uploads.report($0, in: scope) }) else {
                 return Self.noUpload(parameters)
             }
             return Self.json(200, report.json)
         case .media:
-            guard let media = Self.mediaID(parameters).flatMap(application.uploads.media) else {
+            guard let media = Self.mediaID(parameters).flatMap({ application.uploads.media($0, in: scope) }) else {
                 return Self.noUpload(parameters)
             }
             return HTTPReply(status: 200, headers: [("content-type", media.mediaType)],
                              body: .source(SegmentsBody(media.segments)))
         case .requests, .requestCount:
-            let filter: RequestFilter
+            var filter: RequestFilter
             do {
                 filter = try RequestFilter(query: try Self.query(head))
             } catch {
                 return Self.badRequest(error.message)
             }
+            filter.scope = scope
             let entries = application.journal.entries(filter)
             if route == .requestCount { return Self.json(200, .object(["count": .int(Int64(entries.count))])) }
             return Self.json(200, .object(["requests": .array(entries.map(\.json))]))
         case .reset:
-            application.reset()
+            application.reset(scope: scope)
             return Self.json(200, .object(["status": "reset"]))
         case .rules(let kind, let action):
-            return rules(kind, action, id: parameters["id"], body: body)
+            return rules(kind, action, id: parameters["id"], body: body, scope: scope)
         case .openAPI:
             return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
                              body: .bytes(Self.openAPIDocumentBytes))
@@ -124,25 +130,32 @@ struct AdminAPI: Sendable {
     }
 
     /// `/__admin/faults` and `/__admin/rate-limits`: add (one rule or an array), list, delete.
-    private func rules(_ kind: AdminRoute.RuleKind, _ action: AdminRoute.RuleAction, id: String?, body: [UInt8]) -> HTTPReply {
+    /// Within a scope, only that scope's rules are listed, added (marked with it) or removed.
+    private func rules(_ kind: AdminRoute.RuleKind, _ action: AdminRoute.RuleAction, id: String?, body: [UInt8],
+                       scope: String?) -> HTTPReply {
         let faults = application.faults, limits = application.rateLimiter
         let listKey = kind == .faults ? "faults" : "rate_limits"
         switch action {
         case .list:
-            let rules: [JSONValue] = kind == .faults ? faults.rules.map(\.json) : limits.rules.map(\.json)
+            let rules: [JSONValue] = kind == .faults ? faults.rules(in: scope).map(\.json) : limits.rules(in: scope).map(\.json)
             return Self.json(200, .object([listKey: .array(rules)]))
         case .add:
             do {
-                return try add(kind, body: body, listKey: listKey)
+                return try add(kind, body: body, listKey: listKey, scope: scope)
             } catch {
                 return Self.badRequest(error.message)
             }
         case .removeAll:
-            if kind == .faults { faults.removeAll() } else { limits.removeAll() }
+            switch (kind, scope) {
+            case (.faults, let scope?): faults.removeAll(in: scope)
+            case (.faults, nil): faults.removeAll()
+            case (.rateLimits, let scope?): limits.removeAll(in: scope)
+            case (.rateLimits, nil): limits.removeAll()
+            }
             return HTTPReply(status: 204)
         case .remove:
             let id = id ?? ""
-            let removed = kind == .faults ? faults.remove(id: id) : limits.remove(id: id)
+            let removed = kind == .faults ? faults.remove(id: id, in: scope) : limits.remove(id: id, in: scope)
             return removed ? HTTPReply(status: 204) : Self.notFound("no rule with id \(id)")
         }
     }
@@ -152,7 +165,7 @@ struct AdminAPI: Sendable {
     static let maximumRules = 10_000
 
     /// Adds one rule (answering it) or an array of rules (answering them all): all or nothing.
-    private func add(_ kind: AdminRoute.RuleKind, body: [UInt8], listKey: String) throws(ConfigurationError) -> HTTPReply {
+    private func add(_ kind: AdminRoute.RuleKind, body: [UInt8], listKey: String, scope: String?) throws(ConfigurationError) -> HTTPReply {
         let document = try JSONParser.parse(body)
         let values: [JSONValue], paths: (Int) -> String
         if case .array(let many) = document {
@@ -163,8 +176,14 @@ struct AdminAPI: Sendable {
         var faultRules: [FaultRule] = [], rateLimitRules: [RateLimitRule] = []
         for (index, value) in values.enumerated() {
             switch kind {
-            case .faults: faultRules.append(try JSONReader.decode(FaultRule.self, from: value, path: paths(index)))
-            case .rateLimits: rateLimitRules.append(try JSONReader.decode(RateLimitRule.self, from: value, path: paths(index)))
+            case .faults:
+                var rule = try JSONReader.decode(FaultRule.self, from: value, path: paths(index))
+                rule.scope = scope ?? rule.scope
+                faultRules.append(rule)
+            case .rateLimits:
+                var rule = try JSONReader.decode(RateLimitRule.self, from: value, path: paths(index))
+                rule.scope = scope ?? rule.scope
+                rateLimitRules.append(rule)
             }
         }
         let inForce = kind == .faults ? application.faults.rules.count : application.rateLimiter.rules.count

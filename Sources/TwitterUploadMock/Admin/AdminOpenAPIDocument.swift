@@ -746,7 +746,7 @@ extension AdminAPI {
         "name": "X-Mock-Scope",
         "in": "header",
         "required": false,
-        "description": "Reserved for per-credential isolation of a shared server, and not read yet: today every admin call sees and changes the whole server. Every path declares it here, so scoping will change this one definition.",
+        "description": "Scopes the call to one credential's view of a shared server (README, Isolation): the token that credential sends, a bearer token or its oauth_token. Uploads, the journal and rules are then only that credential's; rules added apply only to its requests; reset forgets only what is its own. Without the header a call sees and changes the whole server.",
         "schema": {
           "type": "string"
         }
@@ -1399,6 +1399,7 @@ extension AdminAPI {
           "media_id",
           "segment_index",
           "user",
+          "scope",
           "bytes_received",
           "status",
           "duration_ms",
@@ -1458,6 +1459,13 @@ extension AdminAPI {
               "null"
             ],
             "description": "The authenticated user (authentication on)."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The token the request carried (bearer token or oauth_token), read even when authentication is off; null without one."
           },
           "bytes_received": {
             "type": "integer",
@@ -1919,6 +1927,13 @@ extension AdminAPI {
             "minimum": 1,
             "maximum": 2147483647,
             "description": "Firings before the rule retires; absent or null: forever."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential whose requests alone the rule applies to; null or absent applies to everyone. An admin call made with X-Mock-Scope sets it to that scope, whatever the body says."
           }
         }
       },
@@ -1963,6 +1978,13 @@ extension AdminAPI {
               null
             ],
             "description": "`user` (default): counted per authenticated user; `global`: one count for everyone."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential whose requests alone the rule applies to; null or absent applies to everyone. An admin call made with X-Mock-Scope sets it to that scope, whatever the body says."
           }
         }
       },
@@ -2143,7 +2165,8 @@ extension AdminAPI {
           "match",
           "action",
           "after_commit",
-          "times"
+          "times",
+          "scope"
         ],
         "properties": {
           "id": {
@@ -2167,6 +2190,13 @@ extension AdminAPI {
             "minimum": 1,
             "maximum": 2147483647,
             "description": "Null: fires forever."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential (bearer token or oauth_token) whose requests alone the rule applies to; null applies to everyone. Set by an admin call made with X-Mock-Scope."
           }
         },
         "example": {
@@ -2193,7 +2223,8 @@ extension AdminAPI {
           "match",
           "limit",
           "window_secs",
-          "per"
+          "per",
+          "scope"
         ],
         "properties": {
           "id": {
@@ -2218,6 +2249,13 @@ extension AdminAPI {
               "user",
               "global"
             ]
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential (bearer token or oauth_token) whose requests alone the rule applies to; null applies to everyone. Set by an admin call made with X-Mock-Scope."
           }
         },
         "example": {

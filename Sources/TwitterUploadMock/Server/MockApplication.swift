@@ -87,14 +87,41 @@ final class MockApplication: HTTPHandler {
         }
     }
 
-    func logFired(_ fault: FiredFault, method: String, path: String) {
+    /// Who sent a request: the authenticated user (nil while authentication is off) and the
+    /// credential's scope.
+    func requester(_ head: HTTPRequestHead, user: String?) -> Requester {
+        Requester(user: user, scope: Authenticator.scope(of: head))
+    }
+
+    /// Counts an upload request against every matching rate limit, the same for every API
+    /// dialect; the journal entry learns the request's facts and any refusal.
+    func applyRateLimits(_ facts: RequestFacts, entry: inout JournalEntry) -> (headers: [(name: String, value: String)], exceeded: Bool) {
+        entry.describe(facts)
+        guard let decision = rateLimiter.admit(facts) else { return ([], false) }
+        if decision.exceeded { entry.rateLimit = "rule \(decision.ruleID): \(decision.limit) per window" }
+        return (decision.headers, decision.exceeded)
+    }
+
+    /// The fault rule that fires for an upload request, if any, journaled and logged.
+    func fireFault(_ facts: RequestFacts, entry: inout JournalEntry) -> FiredFault? {
+        guard let fault = faults.fire(for: facts) else { return nil }
+        entry.fired(fault)
         logger.info("fault fired", metadata: [
-            "rule": "\(fault.rule.id)", "fault": "\(fault.summary)", "method": "\(method)", "path": "\(path)",
+            "rule": "\(fault.rule.id)", "fault": "\(fault.summary)", "method": "\(facts.method)", "path": "\(facts.path)",
         ])
+        return fault
     }
 
     /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
-    func reset() {
+    /// Within a scope, forgets only that credential's uploads, journal entries and rules.
+    func reset(scope: String? = nil) {
+        if let scope {
+            uploads.reset(scope: scope)
+            journal.removeAll(in: scope)
+            rateLimiter.removeAll(in: scope)
+            faults.removeAll(in: scope)
+            return
+        }
         uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()

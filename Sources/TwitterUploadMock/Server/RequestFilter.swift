@@ -27,11 +27,14 @@ public struct RequestFilter: Sendable, Equatable {
     public var user: String?
     /// Only requests that arrived at or after this time.
     public var since: Date?
+    /// Only requests made with this credential (the admin API's `X-Mock-Scope`).
+    public var scope: String?
 
     /// Fields left nil match anything.
     public init(api: UploadAPI? = nil, command: UploadCommand? = nil, mediaID: UInt64? = nil, segmentIndex: Int? = nil,
                 status: Int? = nil, answered: Bool? = nil, faulted: Bool? = nil, faultRule: String? = nil,
-                user: String? = nil, since: Date? = nil) {
+                user: String? = nil, since: Date? = nil, scope: String? = nil) {
+        self.scope = scope
         self.api = api
         self.command = command
         self.mediaID = mediaID
@@ -55,6 +58,7 @@ public struct RequestFilter: Sendable, Equatable {
         if let faultRule, entry.faultRule != faultRule { return false }
         if let user, entry.user != user { return false }
         if let since, entry.time < since { return false }
+        if let scope, entry.scope != scope { return false }
         return true
     }
 }

@@ -27,6 +27,8 @@ public struct JournalEntry: Sendable {
     public var segmentIndex: Int?
     /// The authenticated user, when authentication is on.
     public var user: String?
+    /// The credential's scope (the token the request carried), even when authentication is off.
+    public var scope: String?
     /// Body bytes read from the client.
     public var bytesReceived = 0
     /// Nil when the connection ended without a response (reset, close, hang).
@@ -58,6 +60,7 @@ public struct JournalEntry: Sendable {
         mediaID = facts.mediaID
         segmentIndex = facts.segmentIndex
         user = facts.user
+        scope = facts.scope
     }
 
     mutating func fired(_ fault: FiredFault) {
@@ -85,6 +88,7 @@ extension JournalEntry: JSONWritable {
         object["media_id"] = mediaID.map { .string(String($0)) } ?? .null
         object["segment_index"] = segmentIndex.map { .int(Int64($0)) } ?? .null
         object["user"] = user.map { .string($0) } ?? .null
+        object["scope"] = scope.map { .string($0) } ?? .null
         object["bytes_received"] = .int(Int64(bytesReceived))
         object["status"] = status.map { .int(Int64($0)) } ?? .null
         object["duration_ms"] = .double((durationMilliseconds * 1000).rounded() / 1000)
@@ -153,12 +157,20 @@ final class RequestJournal: Sendable {
     func removeAll() {
         state.withLock { $0 = Entries() }
     }
+
+    /// Forgets one scope's entries.
+    func removeAll(in scope: String) {
+        state.withLock { state in
+            let kept = state.entries[state.head...].filter { $0.scope != scope }
+            state = Entries(entries: Array(kept), head: 0, bytes: kept.reduce(0) { $0 + $1.estimatedBytes })
+        }
+    }
 }
 
 extension JournalEntry {
     /// Roughly what the entry costs in memory, for the journal's byte bound.
     var estimatedBytes: Int {
         256 + path.utf8.count + (error?.utf8.count ?? 0) + (fault?.utf8.count ?? 0) + (rateLimit?.utf8.count ?? 0)
-            + (user?.utf8.count ?? 0)
+            + (user?.utf8.count ?? 0) + (scope?.utf8.count ?? 0) + (note?.utf8.count ?? 0)
     }
 }

@@ -90,10 +90,10 @@ final class V1Exchange: HTTPExchange {
         }
         if let failure = collector.failure { return reply(for: failure) }
         let parameters = collector.parameters
-        let user: String?
+        let requester: Requester
         switch application.authenticator.authenticate(head, bodyParameters: collector.signedBodyPairs ?? [],
                                                       accepts: .oauth1, realBaseURLs: Self.realBaseURLs) {
-        case .accepted(let accepted): user = accepted
+        case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
         }
@@ -106,37 +106,28 @@ final class V1Exchange: HTTPExchange {
         let facts = RequestFacts(api: .v1, method: head.method, path: head.path, command: command,
                                  mediaID: parameters["media_id"].flatMap { UInt64(decimal: $0) },
                                  segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
-                                 user: user)
-        entry.describe(facts)
-
-        var headers: [(name: String, value: String)] = []
-        if let decision = application.rateLimiter.admit(facts) {
-            headers += decision.headers
-            if decision.exceeded {
-                entry.rateLimit = "rule \(decision.ruleID): \(decision.limit) per window"
-                return reply(for: .rateLimitExceeded, headers: headers)
-            }
-        }
+                                 user: requester.user, scope: requester.scope)
+        let limits = application.applyRateLimits(facts, entry: &entry)
+        let headers = limits.headers
+        if limits.exceeded { return reply(for: .rateLimitExceeded, headers: headers) }
         if command.method != head.method {
             // The real service treats a POSTed STATUS as an upload without media.
             let error: V1Error = command == .status ? .missingParameter("media")
                 : .methodNotAllowed(head.method, command: command.rawValue)
             return reply(for: error, headers: headers)
         }
-        guard let fault = application.faults.fire(for: facts) else {
-            return answer(command, parameters, user: user, headers: headers)
+        guard let fault = application.fireFault(facts, entry: &entry) else {
+            return answer(command, parameters, as: requester, headers: headers)
         }
-        entry.fired(fault)
-        application.logFired(fault, method: head.method, path: head.path)
         return fault.reply(
-            realAnswer: { answer(command, parameters, user: user, headers: headers) },
+            realAnswer: { answer(command, parameters, as: requester, headers: headers) },
             error: { status, message in reply(for: .injected(status: status, message: message), headers: headers) })
     }
 
-    private func answer(_ command: UploadCommand, _ parameters: UploadParameters, user: String?,
+    private func answer(_ command: UploadCommand, _ parameters: UploadParameters, as requester: Requester,
                         headers: [(name: String, value: String)]) -> HTTPReply {
         do {
-            let answer = try V1Operation(command: command, parameters: parameters).perform(on: application.uploads, user: user)
+            let answer = try V1Operation(command: command, parameters: parameters).perform(on: application.uploads, as: requester)
             entry.mediaID = answer.mediaID ?? entry.mediaID
             return reply(for: answer, headers: headers)
         } catch {

@@ -57,7 +57,7 @@ final class JournalDraft: Sendable {
         self.entry = Mutex(entry)
     }
 
-    func update(_ change: (inout JournalEntry) -> Void) {
+    func update<Result>(_ change: (inout JournalEntry) -> Result) -> Result {
         entry.withLock { change(&$0) }
     }
 
@@ -80,10 +80,10 @@ struct V1JSONRequest: Sendable {
     let draft: JournalDraft
 
     func answer(_ body: [UInt8]) -> HTTPReply {
-        let user: String?
+        let requester: Requester
         switch application.authenticator.authenticate(head, bodyParameters: [], accepts: .oauth1,
                                                       realBaseURLs: V1Exchange.realBaseURLs) {
-        case .accepted(let accepted): user = accepted
+        case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
         }
@@ -96,30 +96,21 @@ struct V1JSONRequest: Sendable {
         // The media id as the rules see it; a malformed one is refused after the limits count.
         let mediaID = try? JSONBody.mediaID(document["media_id"], field: "media_id")
         let facts = RequestFacts(api: .v1, method: head.method, path: head.path, command: endpoint.command,
-                                 mediaID: mediaID, user: user)
-        draft.update { $0.describe(facts) }
-
-        var headers: [(name: String, value: String)] = []
-        if let decision = application.rateLimiter.admit(facts) {
-            headers += decision.headers
-            if decision.exceeded {
-                draft.update { $0.rateLimit = "rule \(decision.ruleID): \(decision.limit) per window" }
-                return reply(for: .rateLimitExceeded, headers: headers)
-            }
+                                 mediaID: mediaID, user: requester.user, scope: requester.scope)
+        let limits = draft.update { application.applyRateLimits(facts, entry: &$0) }
+        let headers = limits.headers
+        if limits.exceeded { return reply(for: .rateLimitExceeded, headers: headers) }
+        guard let fault = draft.update({ application.fireFault(facts, entry: &$0) }) else {
+            return perform(document, as: requester, headers: headers)
         }
-        guard let fault = application.faults.fire(for: facts) else {
-            return perform(document, user: user, headers: headers)
-        }
-        draft.update { $0.fired(fault) }
-        application.logFired(fault, method: head.method, path: head.path)
         return fault.reply(
-            realAnswer: { perform(document, user: user, headers: headers) },
+            realAnswer: { perform(document, as: requester, headers: headers) },
             error: { status, message in reply(for: .injected(status: status, message: message), headers: headers) })
     }
 
-    private func perform(_ document: JSONObject, user: String?, headers: [(name: String, value: String)]) -> HTTPReply {
+    private func perform(_ document: JSONObject, as requester: Requester, headers: [(name: String, value: String)]) -> HTTPReply {
         do {
-            try V1JSONOperation(endpoint: endpoint, document: document).perform(on: application.uploads, user: user)
+            try V1JSONOperation(endpoint: endpoint, document: document).perform(on: application.uploads, as: requester)
             return HTTPReply(status: 200, headers: headers)
         } catch {
             return reply(for: error, headers: headers)
@@ -155,7 +146,7 @@ struct V1JSONOperation {
     var endpoint: V1JSONEndpoint
     var document: JSONObject
 
-    func perform(on uploads: UploadService, user: String?) throws(V1Error) {
+    func perform(on uploads: UploadService, as requester: Requester) throws(V1Error) {
         let mediaID = try JSONBody.mediaID(document["media_id"], field: "media_id")
         switch endpoint {
         case .metadataCreate:
@@ -165,7 +156,7 @@ struct V1JSONOperation {
                 throw .invalidJSONPayload(because: #"alt_text must be an object {"text": "…"}"#)
             }
             let text = try JSONBody.string(object["text"], field: "alt_text.text")
-            try domain { () throws(UploadFailure) in try uploads.setMetadata(mediaID: mediaID, altText: text, owner: user) }
+            try domain { () throws(UploadFailure) in try uploads.setMetadata(mediaID: mediaID, altText: text, by: requester) }
         case .subtitlesCreate:
             try checkCategory()
             let tracks = try subtitles().map { (subtitle) throws(V1Error) in
@@ -175,13 +166,13 @@ struct V1JSONOperation {
                                   try JSONBody.string(value, field: "subtitle_info.subtitles[].display_name")
                               })
             }
-            _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: mediaID, tracks: tracks, owner: user) }
+            _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: mediaID, tracks: tracks, by: requester) }
         case .subtitlesDelete:
             try checkCategory()
             let languages = try subtitles().map { (subtitle) throws(V1Error) in
                 try JSONBody.string(subtitle["language_code"], field: "subtitle_info.subtitles[].language_code")
             }
-            try domain { () throws(UploadFailure) in try uploads.removeSubtitles(videoID: mediaID, languageCodes: languages, owner: user) }
+            try domain { () throws(UploadFailure) in try uploads.removeSubtitles(videoID: mediaID, languageCodes: languages, by: requester) }
         }
     }
 

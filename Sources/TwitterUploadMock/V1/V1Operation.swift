@@ -36,11 +36,11 @@ struct V1Operation {
     var command: UploadCommand
     var parameters: UploadParameters
 
-    func perform(on uploads: UploadService, user: String?) throws(V1Error) -> V1Answer {
+    func perform(on uploads: UploadService, as requester: Requester) throws(V1Error) -> V1Answer {
         switch command {
         case .initialize:
             let declaration = try declaration()
-            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, by: requester) }
             return V1Answer(status: 202, body: .object(V1Rendering.initialized(media)), mediaID: media.mediaID)
         case .append:
             let mediaID = try mediaID()
@@ -48,12 +48,12 @@ struct V1Operation {
             let index = try Self.segmentIndex(indexText)
             let payload = try payload()
             _ = try domain { () throws(UploadFailure) in
-                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
+                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, by: requester)
             }
             return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appendedHeaders)
         case .finalize:
             let mediaID = try mediaID()
-            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }
             // Recorded: a synchronous FINALIZE is 201 with x-mediaid, one that starts
             // processing 200 without it.
             let processing = media.processing != nil
@@ -61,13 +61,13 @@ struct V1Operation {
                             sendsMediaIDHeader: !processing)
         case .status:
             let mediaID = try mediaID()
-            let media = try domain { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.status(mediaID: mediaID, by: requester) }
             guard media.processing != nil else { throw .noProcessingStatus(mediaID) }
             return V1Answer(status: 200, body: .object(render(media, uploads)), mediaID: media.mediaID)
         case .simpleUpload:
             let payload = try payload()
             let category = try parameters["media_category"].map { (text) throws(V1Error) in try Self.category(text) }
-            let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, by: requester) }
             return V1Answer(status: 200, body: .object(render(media, uploads)), mediaID: media.mediaID, sendsMediaIDHeader: false)
         case .metadata, .subtitlesCreate, .subtitlesDelete:
             // Served by their own endpoints; `command=` never names them.

@@ -148,41 +148,31 @@ final class V2Exchange: HTTPExchange {
             body = .form(collector.parameters, multipart: !parser.isURLEncoded)
         }
         reader = .ignored
-        let user: String?
+        let requester: Requester
         switch application.authenticator.authenticate(head, bodyParameters: signedBodyPairs, accepts: [.oauth1, .userBearer],
                                                       realBaseURLs: V2Endpoint.realBaseURLs) {
-        case .accepted(let accepted): user = accepted
+        case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .unauthorized(because: reason))
         }
         let request = V2RequestReader(endpoint: endpoint, pathID: pathID, query: query, body: body)
         let facts = RequestFacts(api: .v2, method: head.method, path: head.path, command: request.command,
-                                 mediaID: request.mediaID, segmentIndex: request.segmentIndex, user: user)
-        entry.command = facts.command?.rawValue
-        entry.mediaID = facts.mediaID
-        entry.segmentIndex = facts.segmentIndex
-
-        var headers: [(name: String, value: String)] = []
-        if let decision = application.rateLimiter.admit(facts) {
-            headers += decision.headers
-            if decision.exceeded {
-                entry.rateLimit = "rule \(decision.ruleID): \(decision.limit) per window"
-                return reply(for: .rateLimitExceeded, headers: headers)
-            }
+                                 mediaID: request.mediaID, segmentIndex: request.segmentIndex,
+                                 user: requester.user, scope: requester.scope)
+        let limits = application.applyRateLimits(facts, entry: &entry)
+        let headers = limits.headers
+        if limits.exceeded { return reply(for: .rateLimitExceeded, headers: headers) }
+        guard let fault = application.fireFault(facts, entry: &entry) else {
+            return answer(request, as: requester, headers: headers)
         }
-        guard let fault = application.faults.fire(for: facts) else {
-            return answer(request, user: user, headers: headers)
-        }
-        entry.fault = fault.summary
-        application.logFired(fault, method: head.method, path: head.path)
         return fault.reply(
-            realAnswer: { answer(request, user: user, headers: headers) },
+            realAnswer: { answer(request, as: requester, headers: headers) },
             error: { status, message in reply(for: .injected(status: status, message: message), headers: headers) })
     }
 
-    private func answer(_ reader: V2RequestReader, user: String?, headers: [(name: String, value: String)]) -> HTTPReply {
+    private func answer(_ reader: V2RequestReader, as requester: Requester, headers: [(name: String, value: String)]) -> HTTPReply {
         do {
-            let answer = try V2Operation(request: reader.request()).perform(on: application.uploads, user: user)
+            let answer = try V2Operation(request: reader.request()).perform(on: application.uploads, as: requester)
             entry.mediaID = answer.mediaID ?? entry.mediaID
             entry.segmentIndex = answer.segmentIndex ?? entry.segmentIndex
             if let note = answer.note {
@@ -201,9 +191,7 @@ final class V2Exchange: HTTPExchange {
     }
 
     func completed(_ completion: HTTPCompletion) {
-        entry.status = completion.status
-        entry.bytesReceived = completion.bytesReceived
-        entry.durationMilliseconds = completion.duration.timeInterval * 1000
+        entry.complete(completion)
         application.record(entry)
     }
 

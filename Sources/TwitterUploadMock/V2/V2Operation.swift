@@ -16,17 +16,17 @@ struct V2Answer: Sendable {
 struct V2Operation {
     var request: V2Request
 
-    func perform(on uploads: UploadService, user: String?) throws(V2Problem) -> V2Answer {
+    func perform(on uploads: UploadService, as requester: Requester) throws(V2Problem) -> V2Answer {
         let commandForm = request.isCommandForm
         let simulation = uploads.settings.processing
         switch request.operation {
         case .initialize(let declaration):
-            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.initialize(declaration, by: requester) }
             return V2Answer(status: commandForm ? 202 : 200, body: V2Rendering.data(V2Rendering.initialized(media)),
                             mediaID: media.mediaID)
         case .append(let mediaID, let index, let payload):
             let receipt = try domain { () throws(UploadFailure) in
-                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, owner: user)
+                try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, by: requester)
             }
             let note = index == nil
                 ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), "
@@ -35,13 +35,13 @@ struct V2Operation {
             return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
                             mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)
         case .finalize(let mediaID):
-            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, owner: user) }
+            let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }
             // The command form's FINALIZE was recorded answering 201.
             return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)),
                             mediaID: mediaID)
         case .status(let mediaID):
             let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in
-                try uploads.status(mediaID: mediaID, owner: user)
+                try uploads.status(mediaID: mediaID, by: requester)
             }
             guard let processing = media.processing else {
                 // Recorded: STATUS of media that needed no processing.
@@ -51,16 +51,16 @@ struct V2Operation {
             return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.status(media, processing: processing, settings: simulation)),
                             mediaID: mediaID)
         case .upload(let payload, let category):
-            let media = try uploadOneShot(payload, category: category, on: uploads, user: user)
+            let media = try uploadOneShot(payload, category: category, on: uploads, as: requester)
             return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)), mediaID: media.mediaID)
         case .metadata(let mediaID, let altText, let other, let sent):
             try domain { () throws(UploadFailure) in
-                try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, owner: user)
+                try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, by: requester)
             }
             return V2Answer(status: 200, body: V2Rendering.data(["id": .string(String(mediaID)), "associated_metadata": .object(sent)]),
                             mediaID: mediaID)
         case .subtitlesCreate(let videoID, let category, let track):
-            _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: videoID, track: track, owner: user) }
+            _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: videoID, track: track, by: requester) }
             var data: JSONObject = ["id": .string(String(videoID))]
             if let category { data["media_category"] = .string(category) }
             var subtitles: JSONObject = ["id": .string(String(track.mediaID)), "language_code": .string(track.languageCode)]
@@ -69,7 +69,7 @@ struct V2Operation {
             return V2Answer(status: 200, body: V2Rendering.data(data), mediaID: videoID)
         case .subtitlesDelete(let videoID, let languageCode):
             try domain { () throws(UploadFailure) in
-                try uploads.removeSubtitles(videoID: videoID, languageCode: languageCode, owner: user)
+                try uploads.removeSubtitles(videoID: videoID, languageCode: languageCode, by: requester)
             }
             return V2Answer(status: 200, body: V2Rendering.data(["deleted": true]), mediaID: videoID)
         }
@@ -78,10 +78,10 @@ struct V2Operation {
     /// Images and GIFs are read by the domain; the spec's video and subtitles categories are
     /// recognised here from their first bytes, then stored and processed as any video.
     private func uploadOneShot(_ payload: MediaPayload, category: MediaCategory, on uploads: UploadService,
-                               user: String?) throws(V2Problem) -> MediaSnapshot {
+                               as requester: Requester) throws(V2Problem) -> MediaSnapshot {
         try domain { () throws(UploadFailure) in
             let recognized = try Self.recognizedType(payload.bytes, category: category)
-            return try uploads.uploadOneShot(payload, category: category, recognizedType: recognized, owner: user)
+            return try uploads.uploadOneShot(payload, category: category, recognizedType: recognized, by: requester)
         }
     }
 

@@ -21,13 +21,13 @@ struct UploadServiceTests {
     }
 
     func initialize(total: Int = 10, type: String = "video/mp4", category: MediaCategory? = nil) throws -> UInt64 {
-        try service.initialize(MediaDeclaration(totalBytes: total, mediaType: type, category: category), owner: nil).mediaID
+        try service.initialize(MediaDeclaration(totalBytes: total, mediaType: type, category: category), by: .anonymous).mediaID
     }
 
     @discardableResult
     func append(_ id: UInt64, index: Int?, _ bytes: [UInt8]) throws(UploadFailure) -> AppendReceipt {
         try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count),
-                           owner: nil)
+                           by: .anonymous)
     }
 
     func segment(_ id: UInt64, _ index: Int) -> [UInt8]? {
@@ -38,7 +38,7 @@ struct UploadServiceTests {
 
     @Test("INIT gives a snowflake id made now, its media key and the expiry")
     func initAnswers() throws {
-        let media = try service.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: .tweetVideo), owner: nil)
+        let media = try service.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: .tweetVideo), by: .anonymous)
         #expect(String(media.mediaID).count == 19)
         #expect((media.mediaID >> 22) + 1_288_834_974_657 == 1_700_000_000_000)
         #expect((media.mediaID >> 12) & 1023 == 7, "the seed picks the machine bits")
@@ -70,20 +70,20 @@ struct UploadServiceTests {
     @Test("alt text is limited to 1000 characters; subtitles attach to videos only")
     func metadataAndSubtitles() throws {
         let video = try initialize()
-        try service.setMetadata(mediaID: video, altText: String(repeating: "é", count: 1000), owner: nil)
+        try service.setMetadata(mediaID: video, altText: String(repeating: "é", count: 1000), by: .anonymous)
         #expect(throws: UploadFailure.altTextTooLong(length: 1001, limit: 1000)) {
-            try service.setMetadata(mediaID: video, altText: String(repeating: "a", count: 1001), owner: nil)
+            try service.setMetadata(mediaID: video, altText: String(repeating: "a", count: 1001), by: .anonymous)
         }
         let srt = try initialize(total: 5, type: "text/srt", category: .subtitles)
-        let tracks = try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: srt, languageCode: "EN", displayName: "English"), owner: nil)
+        let tracks = try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: srt, languageCode: "EN", displayName: "English"), by: .anonymous)
         #expect(tracks.map(\.languageCode) == ["EN"])
         #expect(throws: UploadFailure.notSubtitles(video)) {
-            try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: video, languageCode: "FR"), owner: nil)
+            try service.addSubtitles(videoID: video, track: SubtitleTrack(mediaID: video, languageCode: "FR"), by: .anonymous)
         }
         #expect(service.report(video)?.altText?.count == 1000)
-        try service.removeSubtitles(videoID: video, languageCode: "EN", owner: nil)
+        try service.removeSubtitles(videoID: video, languageCode: "EN", by: .anonymous)
         #expect(throws: UploadFailure.noSubtitles(video, languageCode: "EN")) {
-            try service.removeSubtitles(videoID: video, languageCode: "EN", owner: nil)
+            try service.removeSubtitles(videoID: video, languageCode: "EN", by: .anonymous)
         }
     }
 
@@ -119,12 +119,12 @@ struct UploadServiceTests {
     func oneShotVideo() throws {
         let bytes = [UInt8](repeating: 7, count: 20)  // over the chunk limit of 8: a one-shot has none
         let payload = MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count)
-        let media = try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/mp4", owner: nil)
+        let media = try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/mp4", by: .anonymous)
         #expect(media.kind == .video && media.mediaKey == "7_\(media.mediaID)")
         #expect(media.processing == .pending(checkAfterSeconds: 1))
         #expect(service.report(media.mediaID)?.segments?.map(\.bytes) == [20])
         #expect(throws: UploadFailure.mediaTypeUnrecognized) {
-            try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/x-msvideo", owner: nil)
+            try service.uploadOneShot(payload, category: .tweetVideo, recognizedType: "video/x-msvideo", by: .anonymous)
         }
         #expect(service.reports().count == 1, "a refused one-shot stores nothing")
     }
@@ -157,7 +157,7 @@ struct UploadServiceTests {
     func finalizeRules() throws {
         let id = try initialize(total: 4)
         try append(id, index: 1, [1, 2, 3, 4])
-        #expect(throws: UploadFailure.segmentsDoNotAddUp) { try service.finalize(mediaID: id, owner: nil) }
+        #expect(throws: UploadFailure.segmentsDoNotAddUp) { try service.finalize(mediaID: id, by: .anonymous) }
     }
 
     @Test("FINALIZE reads an image's size from its bytes, and refuses bytes that are no image")
@@ -167,11 +167,11 @@ struct UploadServiceTests {
         for (index, start) in stride(from: 0, to: png.count, by: 8).enumerated() {
             try append(id, index: index, Array(png[start..<start + 8]))
         }
-        let media = try service.finalize(mediaID: id, owner: nil)
+        let media = try service.finalize(mediaID: id, by: .anonymous)
         #expect(media.image == ImageHeader(mediaType: "image/png", width: 512, height: 256))
         let fake = try initialize(total: 4, type: "image/png")
         try append(fake, index: 0, [1, 2, 3, 4])
-        #expect(throws: UploadFailure.mediaTypeUnrecognized) { try service.finalize(mediaID: fake, owner: nil) }
+        #expect(throws: UploadFailure.mediaTypeUnrecognized) { try service.finalize(mediaID: fake, by: .anonymous) }
     }
 
     @Test("FINALIZE reads a BMP's and a TIFF's size, even with the TIFF directory at the end", arguments: [
@@ -182,12 +182,12 @@ struct UploadServiceTests {
         settings.limits.chunkBytes = 10_000
         let service = UploadService(settings: settings, seed: 1)
         let bytes = try ImageHeaderTests.fixture(name)
-        let id = try service.initialize(MediaDeclaration(totalBytes: bytes.count, mediaType: type, category: .tweetImage), owner: nil).mediaID
+        let id = try service.initialize(MediaDeclaration(totalBytes: bytes.count, mediaType: type, category: .tweetImage), by: .anonymous).mediaID
         for (index, start) in stride(from: 0, to: bytes.count, by: 10_000).enumerated() {
             let chunk = Array(bytes[start..<min(start + 10_000, bytes.count)])
-            _ = try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: chunk, parameter: "media", sentBytes: chunk.count), owner: nil)
+            _ = try service.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: chunk, parameter: "media", sentBytes: chunk.count), by: .anonymous)
         }
-        let media = try service.finalize(mediaID: id, owner: nil)
+        let media = try service.finalize(mediaID: id, by: .anonymous)
         #expect(media.image == ImageHeader(mediaType: type, width: width, height: height))
         #expect(media.processing == nil)
     }
@@ -198,15 +198,15 @@ struct UploadServiceTests {
         let english = try initialize(total: 5, type: "text/srt", category: .subtitles)
         let french = try initialize(total: 5, type: "text/vtt", category: .subtitles)
         let tracks = [SubtitleTrack(mediaID: english, languageCode: "EN"), SubtitleTrack(mediaID: video, languageCode: "DE")]
-        #expect(throws: UploadFailure.notSubtitles(video)) { try service.addSubtitles(videoID: video, tracks: tracks, owner: nil) }
+        #expect(throws: UploadFailure.notSubtitles(video)) { try service.addSubtitles(videoID: video, tracks: tracks, by: .anonymous) }
         #expect(service.report(video)?.subtitles == [])
         _ = try service.addSubtitles(videoID: video, tracks: [SubtitleTrack(mediaID: english, languageCode: "EN"),
-                                                              SubtitleTrack(mediaID: french, languageCode: "FR")], owner: nil)
+                                                              SubtitleTrack(mediaID: french, languageCode: "FR")], by: .anonymous)
         #expect(throws: UploadFailure.noSubtitles(video, languageCode: "DE")) {
-            try service.removeSubtitles(videoID: video, languageCodes: ["EN", "DE"], owner: nil)
+            try service.removeSubtitles(videoID: video, languageCodes: ["EN", "DE"], by: .anonymous)
         }
         #expect(service.report(video)?.subtitles.map(\.languageCode) == ["EN", "FR"])
-        try service.removeSubtitles(videoID: video, languageCodes: ["FR", "EN"], owner: nil)
+        try service.removeSubtitles(videoID: video, languageCodes: ["FR", "EN"], by: .anonymous)
         #expect(service.report(video)?.subtitles == [])
     }
 
@@ -214,9 +214,9 @@ struct UploadServiceTests {
     func processing() throws {
         let id = try initialize(total: 2, category: .tweetVideo)
         try append(id, index: 0, [1, 2])
-        #expect(try service.finalize(mediaID: id, owner: nil).processing == .pending(checkAfterSeconds: 1))
-        #expect(try service.status(mediaID: id, owner: nil).processing == .inProgress(checkAfterSeconds: 1, percent: 50))
-        #expect(try service.status(mediaID: id, owner: nil).processing == .succeeded)
+        #expect(try service.finalize(mediaID: id, by: .anonymous).processing == .pending(checkAfterSeconds: 1))
+        #expect(try service.status(mediaID: id, by: .anonymous).processing == .inProgress(checkAfterSeconds: 1, percent: 50))
+        #expect(try service.status(mediaID: id, by: .anonymous).processing == .succeeded)
         #expect(service.report(id)?.state == .succeeded)
     }
 
@@ -232,16 +232,16 @@ struct UploadServiceTests {
     func appendAfterFinalize() throws {
         let id = try initialize(total: 1)
         try append(id, index: 0, [1])
-        let first = try service.finalize(mediaID: id, owner: nil)
+        let first = try service.finalize(mediaID: id, by: .anonymous)
         #expect(throws: UploadFailure.alreadyFinalized(id)) { try append(id, index: 0, [2]) }
-        #expect(try service.finalize(mediaID: id, owner: nil) == first)
+        #expect(try service.finalize(mediaID: id, by: .anonymous) == first)
     }
 
     @Test("media ids belong to the user that made them")
     func ownership() throws {
-        let id = try service.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: "1").mediaID
+        let id = try service.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), by: Requester(user: "1")).mediaID
         #expect(throws: UploadFailure.ownedByAnotherUser(id)) {
-            try service.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: [1], parameter: "media", sentBytes: 1), owner: "2")
+            try service.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: [1], parameter: "media", sentBytes: 1), by: Requester(user: "2"))
         }
     }
 
@@ -253,9 +253,9 @@ struct UploadServiceTests {
         var settings = UploadSettings()
         settings.storageDirectory = directory
         let spooled = UploadService(settings: settings, seed: 1)
-        let id = try spooled.initialize(MediaDeclaration(totalBytes: 4, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        let id = try spooled.initialize(MediaDeclaration(totalBytes: 4, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
         func put(_ bytes: [UInt8]) throws {
-            _ = try spooled.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: 4), owner: nil)
+            _ = try spooled.append(mediaID: id, segmentIndex: 0, payload: MediaPayload(bytes: bytes, parameter: "media", sentBytes: 4), by: .anonymous)
         }
         try put([1, 2, 3, 4])
         let download = try #require(spooled.media(id))
@@ -274,14 +274,14 @@ struct UploadServiceTests {
         let clock = self.clock
         let bounded = UploadService(settings: settings, seed: 1, now: { clock.now })
         let old = try (0..<100).map { _ in
-            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
         }
         #expect(throws: UploadFailure.self) {
-            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil)
+            try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), by: .anonymous)
         }
         #expect(bounded.reports().count == 100, "the refusal dropped nothing")
         clock.now += 61
-        let fresh = try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        let fresh = try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
         #expect(bounded.reports().map(\.mediaID) == [fresh])
         #expect(bounded.report(old[0]) == nil)
     }
@@ -291,9 +291,9 @@ struct UploadServiceTests {
         var settings = UploadSettings()
         settings.limits.maxMemoryBytes = 10
         let bounded = UploadService(settings: settings, seed: 1)
-        let id = try bounded.initialize(MediaDeclaration(totalBytes: 20, mediaType: "video/mp4", category: nil), owner: nil).mediaID
+        let id = try bounded.initialize(MediaDeclaration(totalBytes: 20, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
         func put(_ index: Int, _ count: Int) throws(UploadFailure) {
-            _ = try bounded.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: Array(repeating: 1, count: count), parameter: "media", sentBytes: count), owner: nil)
+            _ = try bounded.append(mediaID: id, segmentIndex: index, payload: MediaPayload(bytes: Array(repeating: 1, count: count), parameter: "media", sentBytes: count), by: .anonymous)
         }
         try put(0, 8)
         #expect(throws: UploadFailure.self) { try put(1, 3) }
@@ -301,7 +301,7 @@ struct UploadServiceTests {
         #expect(bounded.report(id)?.receivedBytes == 10)
         bounded.reset()
         try? put(0, 10)  // the id is gone, but the memory is free again
-        let next = try bounded.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: nil), owner: nil).mediaID
-        _ = try bounded.append(mediaID: next, segmentIndex: 0, payload: MediaPayload(bytes: Array(repeating: 1, count: 10), parameter: "media", sentBytes: 10), owner: nil)
+        let next = try bounded.initialize(MediaDeclaration(totalBytes: 10, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
+        _ = try bounded.append(mediaID: next, segmentIndex: 0, payload: MediaPayload(bytes: Array(repeating: 1, count: 10), parameter: "media", sentBytes: 10), by: .anonymous)
     }
 }

@@ -29,13 +29,22 @@ class AdminClient:
     """Talks to a running mock's admin API at ``base_url`` (``http://127.0.0.1:8080``).
 
     ``ca_file`` is the CA to trust when the mock serves HTTPS (``--tls-self-signed DIR``
-    writes ``DIR/ca.pem``). Every method raises :class:`AdminError` on an error status.
+    writes ``DIR/ca.pem``). ``scope`` is a credential's token (the OAuth access token or bearer
+    token the client under test sends): every call then sees and changes only what that
+    credential did, so parallel workers can share one server (README, Isolation). Every method
+    raises :class:`AdminError` on an error status.
     """
 
-    def __init__(self, base_url: str, *, ca_file: Optional[str] = None, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, ca_file: Optional[str] = None, timeout: float = 30.0,
+                 scope: Optional[str] = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.ca_file = ca_file
         self.timeout = timeout
+        self.scope = scope
+
+    def scoped(self, token: str) -> "AdminClient":
+        """A client for the same server that sees only what requests carrying ``token`` did."""
+        return AdminClient(self.base_url, ca_file=self.ca_file, timeout=self.timeout, scope=token)
 
     @property
     def upload_url(self) -> str:
@@ -63,7 +72,8 @@ class AdminClient:
         return str(self._json("GET", "/health")["status"])
 
     def reset(self) -> None:
-        """Forgets uploads and the journal and restores the startup faults and rate limits."""
+        """Forgets uploads and the journal and restores the startup faults and rate limits; with a
+        ``scope``, forgets only that credential's uploads, journal entries and rules."""
         self._json("POST", "/reset")
 
     # What arrived
@@ -175,8 +185,10 @@ class AdminClient:
     def _send(self, method: str, path: str, body: Optional[Any] = None) -> bytes:
         url = self.base_url + "/__admin" + path
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"content-type": "application/json"} if data is not None else {})
+        headers = {"content-type": "application/json"} if data is not None else {}
+        if self.scope is not None:
+            headers["x-mock-scope"] = self.scope
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
         try:
             with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:

@@ -131,6 +131,7 @@ class JournalEntry:
     user: Optional[str] = None
     api: Optional[str] = None
     fault_rule: Optional[str] = None
+    scope: Optional[str] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -151,6 +152,7 @@ class JournalEntry:
             user=data.get("user"),
             api=data.get("api"),
             fault_rule=data.get("fault_rule"),
+            scope=data.get("scope"),
             raw=dict(data),
         )
 
@@ -164,13 +166,14 @@ class FaultRule:
     action: JSON
     after_commit: bool = False
     times: Optional[int] = None
+    scope: Optional[str] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "FaultRule":
         return cls(id=str(data["id"]), match=dict(data.get("match") or {}), action=dict(data.get("action") or {}),
                    after_commit=bool(data.get("after_commit", False)), times=_optional_int(data.get("times")),
-                   raw=dict(data))
+                   scope=data.get("scope"), raw=dict(data))
 
 
 @dataclass(frozen=True)
@@ -182,9 +185,10 @@ class RateLimitRule:
     limit: int
     window_secs: int
     per: str
+    scope: Optional[str] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "RateLimitRule":
         return cls(id=str(data["id"]), match=dict(data.get("match") or {}), limit=int(data["limit"]),
-                   window_secs=int(data["window_secs"]), per=str(data["per"]), raw=dict(data))
+                   window_secs=int(data["window_secs"]), per=str(data["per"]), scope=data.get("scope"), raw=dict(data))

@@ -5,15 +5,22 @@
   the ``upload_mock_config`` fixture (a dict, or None for the defaults).
 - ``upload_mock_session``: one server for the whole session (``upload_mock_session_config``
   configures it); ``upload_mock_shared`` is that server, reset before each test.
+- ``upload_mock_scoped``: this test's own view of a server shared with parallel workers (the
+  one at ``$TWITTER_UPLOAD_MOCK_URL``, such as a CI service container, or else the session
+  server). The client under test sends ``upload_mock_scoped.scope`` as its credential (OAuth
+  access token or bearer token) and the view sees only what that credential did.
 
 A server that exits on its own during a test fails that test with the server's log.
 """
 from __future__ import annotations
 
+import os
+import uuid
 from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
+from .client import AdminClient
 from .server import MockServer
 
 MARKER = "upload_mock"
@@ -71,3 +78,16 @@ def upload_mock_shared(upload_mock_session: MockServer) -> MockServer:
     """The session-wide server, reset first: no uploads, empty journal, startup rules."""
     upload_mock_session.reset()
     return upload_mock_session
+
+
+@pytest.fixture
+def upload_mock_scoped(request: pytest.FixtureRequest) -> Iterator[AdminClient]:
+    """A view of a shared server that sees only this test's uploads, journal entries and rules;
+    its ``scope`` is a fresh token for the client under test to send. Forgotten after the test."""
+    url = os.environ.get("TWITTER_UPLOAD_MOCK_URL")
+    base = AdminClient(url) if url else request.getfixturevalue("upload_mock_session")
+    view = base.scoped(f"test-{uuid.uuid4().hex}")
+    try:
+        yield view
+    finally:
+        view.reset()
