@@ -23,6 +23,9 @@ package enum AuthOutcome: Sendable, Equatable {
     case unsupported(reason: String)
     /// No credential, or an invalid one (401).
     case invalid(reason: String)
+    /// A credential that breaks its protocol's syntax, such as a duplicated OAuth parameter
+    /// (RFC 5849 §3.2: 400).
+    case malformed(reason: String)
 }
 
 /// Decides who sent a request: recognises the credential it carries, refuses kinds the endpoint
@@ -128,7 +131,7 @@ package final class Authenticator: Sendable {
                                                       authorization: head.headers["authorization"]))
             return .accepted(user: user)
         } catch {
-            return .invalid(reason: error.reason)
+            return error.malformed ? .malformed(reason: error.reason) : .invalid(reason: error.reason)
         }
     }
 

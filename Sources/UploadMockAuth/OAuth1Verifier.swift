@@ -11,6 +11,8 @@ import Foundation
 /// Why a request was not authenticated: said in the journal so a developer can fix the client.
 package struct AuthFailure: Error, Equatable {
     package var reason: String
+    /// The request breaks the protocol's syntax (400) rather than failing a check (401).
+    package var malformed = false
 }
 
 /// What OAuth 1.0a signs: the method, the URL without query, and the query and urlencoded
@@ -44,6 +46,12 @@ final class OAuth1Verifier: Sendable {
             throw AuthFailure(reason: "no 'Authorization: OAuth …' header")
         }
         let oauth = try Self.parseHeader(String(header.dropFirst(6)))
+        var seenNames = Set<String>()
+        let protocolNames = (oauth + request.parameters).map(\.name).filter { $0.hasPrefix("oauth_") }
+        if let duplicate = protocolNames.first(where: { !seenNames.insert($0).inserted }) {
+            throw AuthFailure(reason: "\(duplicate) is sent more than once (RFC 5849 §3.2 forbids duplicated protocol parameters)",
+                              malformed: true)
+        }
         func required(_ name: String) throws(AuthFailure) -> String {
             guard let value = oauth.first(where: { $0.name == name })?.value else {
                 throw AuthFailure(reason: "the Authorization header has no \(name)")

@@ -263,3 +263,18 @@ def test_self_signed_certificate_names_the_x_hosts(start_mock, tmp_path):
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
         with pytest.raises(ssl.SSLCertVerificationError):
             context.wrap_socket(raw, server_hostname="example.com")
+
+
+@pytest.mark.parametrize("where", ["header", "query"])
+def test_a_duplicated_oauth_parameter_is_a_400(start_mock, where):
+    """RFC 5849 §3.2: a protocol parameter sent twice is a bad request, whatever else is right."""
+    server = start_mock({"auth": {"mode": "verify", "users": [ALICE]}})
+    signed = requests.Request("POST", server.upload_url, auth=oauth(ALICE),
+                              data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"}).prepare()
+    if where == "header":
+        signed.headers["Authorization"] = signed.headers["Authorization"].decode() + ', oauth_nonce="again"'
+    else:
+        signed.prepare_url(signed.url, {"oauth_nonce": "again"})
+    response = requests.Session().send(signed)
+    assert response.status_code == 400 and response.json() == CODE_32
+    assert "oauth_nonce is sent more than once" in last_error(server)

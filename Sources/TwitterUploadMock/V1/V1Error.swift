@@ -97,6 +97,13 @@ extension V1Error {
                 explanation: "authentication refused: \(reason)")
     }
 
+    /// RFC 5849 §3.2 answers a duplicated protocol parameter with 400; the real service's body
+    /// for it was never recorded, so this one (code 32, status 400) is inferred.
+    static func malformedAuthorization(because reason: String) -> V1Error {
+        V1Error(status: 400, shape: .platform(code: 32, message: "Could not authenticate you."),
+                explanation: "authentication refused: \(reason)")
+    }
+
     static let pageDoesNotExist = V1Error(status: 404, shape: .platform(code: 34, message: "Sorry, that page does not exist."))
 
     /// STATUS of media that needs no processing (an image, a video finalized synchronously):

@@ -96,6 +96,7 @@ final class V1Exchange: HTTPExchange {
         case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
+        case .malformed(let reason): return reply(for: .malformedAuthorization(because: reason))
         }
         let command: UploadCommand
         do {

@@ -86,6 +86,7 @@ struct V1JSONRequest: Sendable {
         case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
+        case .malformed(let reason): return reply(for: .malformedAuthorization(because: reason))
         }
         let document: JSONObject
         do {

@@ -154,6 +154,7 @@ final class V2Exchange: HTTPExchange {
         case .accepted(let user): requester = application.requester(head, user: user)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .unauthorized(because: reason))
+        case .malformed(let reason): return reply(for: .invalid(reason, explanation: "authentication refused: \(reason)"))
         }
         let request = V2RequestReader(endpoint: endpoint, pathID: pathID, query: query, body: body)
         let facts = RequestFacts(api: .v2, method: head.method, path: head.path, command: request.command,
