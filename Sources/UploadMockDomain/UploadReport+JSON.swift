@@ -23,8 +23,10 @@ extension UploadReport: JSONWritable {
             object["sha256"] = .string(sha256)
             object["md5"] = .string(md5)
         }
-        object["attempts"] = .array(attempts.map(\.json))
-        object["dropped_attempts"] = .int(Int64(droppedAttempts))
+        if segments != nil {
+            object["attempts"] = .array(attempts.map(\.json))
+            object["dropped_attempts"] = .int(Int64(droppedAttempts))
+        }
         object["alt_text"] = altText.map { .string($0) } ?? .null
         object["subtitles"] = .array(subtitles.map { track in
             .object(["media_id": .string(String(track.mediaID)), "language_code": .string(track.languageCode),

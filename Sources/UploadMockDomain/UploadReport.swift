@@ -45,10 +45,10 @@ public struct UploadReport: Sendable, Equatable {
     public var altText: String?
     /// Every APPEND of this media id, oldest first, whatever became of it: "segment 3 was sent
     /// twice: 503, then 204" is `attempts(forSegment: 3).map(\.status) == [503, 204]`. The
-    /// newest 4,096 are kept.
-    public var attempts: [SegmentAttempt]
+    /// newest 4,096 are kept; empty in summaries.
+    public var attempts: [SegmentAttempt] = []
     /// Attempts beyond the newest 4,096, no longer listed.
-    public var droppedAttempts: Int
+    public var droppedAttempts = 0
     /// Subtitles attached to this video, in the order they were attached.
     public var subtitles: [SubtitleTrack]
     /// Other v2 metadata fields as sent (`sensitive_media_warning`, …).
@@ -58,21 +58,11 @@ public struct UploadReport: Sendable, Equatable {
         otherMetadata.members.isEmpty ? nil : JSONValue.object(otherMetadata).text
     }
 
-    init(_ session: UploadSession, at moment: Date, processing: ProcessingSimulation, withDigests: Bool) {
-        mediaID = session.mediaID
-        state = session.state(at: moment, processing: processing)
-        mediaType = session.mediaType
-        mediaCategory = session.category?.rawValue
-        totalBytes = session.totalBytes
-        receivedBytes = session.receivedBytes
-        segmentCount = session.segments.count
-        owner = session.owner
-        attempts = session.attempts
-        droppedAttempts = session.droppedAttempts
-        altText = session.altText
-        subtitles = session.subtitles
-        otherMetadata = session.otherMetadata
-        guard withDigests else { return }
+    /// The full report: digests, computed now, and the APPEND history.
+    init(_ session: UploadSession, attempts: AttemptLog, at moment: Date, processing: ProcessingSimulation) {
+        self.init(summarizing: session, at: moment, processing: processing)
+        self.attempts = attempts.inOrder
+        droppedAttempts = attempts.dropped
         var whole = SHA256()
         var wholeMD5 = Insecure.MD5()
         segments = session.orderedSegments.map { entry in
@@ -88,6 +78,21 @@ public struct UploadReport: Sendable, Equatable {
             sha256 = Self.hex(whole.finalize())
             md5 = Self.hex(wholeMD5.finalize())
         }
+    }
+
+    /// A summary: no digests, no history.
+    init(summarizing session: UploadSession, at moment: Date, processing: ProcessingSimulation) {
+        mediaID = session.mediaID
+        state = session.state(at: moment, processing: processing)
+        mediaType = session.mediaType
+        mediaCategory = session.category?.rawValue
+        totalBytes = session.totalBytes
+        receivedBytes = session.receivedBytes
+        segmentCount = session.segments.count
+        owner = session.owner
+        altText = session.altText
+        subtitles = session.subtitles
+        otherMetadata = session.otherMetadata
     }
 
     /// The attempts to send segment `index`, oldest first.

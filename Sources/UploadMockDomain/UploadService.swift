@@ -247,13 +247,7 @@ package final class UploadService: Sendable {
     /// Keeps one APPEND's outcome in the upload's history, whatever it was; an unknown media
     /// id keeps nothing.
     package func recordAttempt(mediaID: UInt64, _ attempt: SegmentAttempt) {
-        try? store.update(mediaID) { (session) throws(UploadFailure) in
-            if session.attempts.count >= UploadSession.attemptLimit {
-                session.attempts.removeFirst()
-                session.droppedAttempts += 1
-            }
-            session.attempts.append(attempt)
-        }
+        store.recordAttempt(mediaID, attempt)
     }
 
     /// Every upload, oldest first, without digests; within `scope` only that credential's
@@ -261,13 +255,14 @@ package final class UploadService: Sendable {
     package func reports(in scope: String? = nil) -> [UploadReport] {
         let moment = now()
         return store.all().filter { Self.visible($0, in: scope) }
-            .map { UploadReport($0, at: moment, processing: settings.processing, withDigests: false) }
+            .map { UploadReport(summarizing: $0, at: moment, processing: settings.processing) }
     }
 
     /// One upload with per-segment and whole-file digests, computed now, outside the lock;
     /// nil when unknown or another credential's.
     package func report(_ mediaID: UInt64, in scope: String? = nil) -> UploadReport? {
-        visibleSession(mediaID, in: scope).map { UploadReport($0, at: now(), processing: settings.processing, withDigests: true) }
+        guard let (session, attempts) = store.sessionWithAttempts(mediaID), Self.visible(session, in: scope) else { return nil }
+        return UploadReport(session, attempts: attempts, at: now(), processing: settings.processing)
     }
 
     /// The media as stored, segments in index order: a consistent snapshot that later

@@ -44,11 +44,6 @@ struct UploadSession: Sendable {
     /// Other v2 metadata fields, as sent.
     var otherMetadata = JSONObject()
     var subtitles: [SubtitleTrack] = []
-    /// Every APPEND of this media id, oldest first, at most `attemptLimit` (the oldest go).
-    var attempts: [SegmentAttempt] = []
-    var droppedAttempts = 0
-
-    static let attemptLimit = 4096
 
     var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
     /// Bytes of segments held in memory (spooled ones live on disk).
@@ -83,4 +78,28 @@ struct UploadSession: Sendable {
     var mediaKey: String? {
         category.map { "\($0.mediaKeyPrefix)_\(mediaID)" }
     }
+}
+
+/// Every APPEND of one media id, oldest first: a ring of the newest `limit`, appended to in
+/// place in O(1), kept beside the session so recording one never copies the session.
+struct AttemptLog: Sendable {
+    static let limit = 4096
+
+    private var ring: [SegmentAttempt] = []
+    /// Where the oldest attempt is once the ring is full.
+    private var oldest = 0
+    /// Attempts that no longer fit.
+    private(set) var dropped = 0
+
+    mutating func append(_ attempt: SegmentAttempt) {
+        if ring.count < Self.limit {
+            ring.append(attempt)
+        } else {
+            ring[oldest] = attempt
+            oldest = (oldest + 1) % Self.limit
+            dropped += 1
+        }
+    }
+
+    var inOrder: [SegmentAttempt] { Array(ring[oldest...] + ring[..<oldest]) }
 }

@@ -16,6 +16,8 @@ import Synchronization
 final class UploadStore: Sendable {
     private struct Contents {
         var sessions: [UInt64: UploadSession] = [:]
+        /// Each session's APPEND history, removed with it.
+        var attempts: [UInt64: AttemptLog] = [:]
         /// Creation order, for listings; ids of evicted sessions are dropped at the next sweep.
         var order: [UInt64] = []
         /// Kept across resets, so an id never repeats.
@@ -64,6 +66,21 @@ final class UploadStore: Sendable {
         contents.withLock { $0.sessions[id] }
     }
 
+    /// A session with its APPEND history.
+    func sessionWithAttempts(_ id: UInt64) -> (session: UploadSession, attempts: AttemptLog)? {
+        contents.withLock { contents in
+            contents.sessions[id].map { ($0, contents.attempts[id] ?? AttemptLog()) }
+        }
+    }
+
+    /// Adds to a session's APPEND history, in place; an unknown id keeps nothing.
+    func recordAttempt(_ id: UInt64, _ attempt: SegmentAttempt) {
+        contents.withLock { contents in
+            guard contents.sessions[id] != nil else { return }
+            contents.attempts[id, default: AttemptLog()].append(attempt)
+        }
+    }
+
     /// Runs `change` on the session under the lock; nothing is stored when it throws, or when
     /// the change would hold more media in memory than allowed.
     func update<Result>(_ id: UInt64, _ change: (inout UploadSession) throws(UploadFailure) -> Result) throws(UploadFailure) -> Result {
@@ -91,6 +108,7 @@ final class UploadStore: Sendable {
         let removed = contents.withLock { contents in
             defer {
                 contents.sessions = [:]
+                contents.attempts = [:]
                 contents.order = []
                 contents.memoryBytes = 0
                 contents.sweptCount = 0
@@ -107,6 +125,7 @@ final class UploadStore: Sendable {
             let removed = contents.sessions.values.filter(selected)
             for session in removed {
                 contents.sessions[session.mediaID] = nil
+                contents.attempts[session.mediaID] = nil
                 contents.memoryBytes -= session.memoryBytes
             }
             contents.order.removeAll { contents.sessions[$0] == nil }
@@ -122,6 +141,7 @@ final class UploadStore: Sendable {
         for (id, session) in contents.sessions where session.isExpired(at: moment) {
             evicted.append(session)
             contents.sessions[id] = nil
+            contents.attempts[id] = nil
             contents.memoryBytes -= session.memoryBytes
         }
         if !evicted.isEmpty { contents.order.removeAll { contents.sessions[$0] == nil } }

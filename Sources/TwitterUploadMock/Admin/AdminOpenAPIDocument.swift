@@ -1135,8 +1135,6 @@ extension AdminAPI {
           "received_bytes",
           "segment_count",
           "owner",
-          "attempts",
-          "dropped_attempts",
           "alt_text",
           "subtitles"
         ],
@@ -1201,18 +1199,6 @@ extension AdminAPI {
               "null"
             ],
             "description": "The user that made it (authentication on)."
-          },
-          "attempts": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Attempt"
-            },
-            "description": "Every APPEND of this media id, oldest first; the newest 4,096 are kept."
-          },
-          "dropped_attempts": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "Older attempts no longer listed."
           },
           "alt_text": {
             "type": [
