@@ -1,0 +1,82 @@
+"""README's first examples, run (or compiled) exactly as written, only the port changed: the
+v1.1 walkthrough with its ready-file wait, the verification, isolation and failure commands,
+tweepy over HTTPS, and the Swift embedding example (which is a compiled test file)."""
+import re
+import socket
+import subprocess
+import sys
+
+from conftest import BINARY, REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def section(heading):
+    """The text under one `## ` or `### ` heading, up to the next heading."""
+    text = README.split(heading + "\n", 1)[1]
+    return re.split(r"\n#{2,3} ", text, 1)[0]
+
+
+def blocks(heading, kind):
+    return re.findall(rf"```{kind}\n(.*?)```", section(heading), re.S)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def localized(code, port, tmp_path):
+    return (code.replace("scripts/run", str(BINARY)).replace("8080", str(port))
+            .replace("/tmp/mock-url", str(tmp_path / "mock-url")).replace("/tmp/a", str(tmp_path / "a"))
+            .replace("/tmp/b", str(tmp_path / "b")))
+
+
+def run(command, timeout=60):
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_walkthrough_verification_isolation_and_faults_as_written(tmp_path):
+    port = free_port()
+    [walkthrough] = blocks("## Upload something", "sh")
+    [verify] = blocks("## Verify what arrived", "sh")
+    [verify_python] = blocks("## Verify what arrived", "python")
+    [isolation] = blocks("## Isolation: many test workers, one server", "sh")
+    [faults] = blocks("## Rehearse failures", "sh")
+    faults = "\n".join(line for line in faults.splitlines() if not line.startswith("scripts/run"))
+    assert "until [ -s /tmp/mock-url ]" in walkthrough, "the walkthrough waits for the server"
+    script = "trap 'kill %1' EXIT\n" + localized(walkthrough, port, tmp_path)
+    script += "python3 - <<'PYTHON'\n" + localized(verify_python, port, tmp_path) + "PYTHON\n"
+    script += localized(verify, port, tmp_path) + localized(isolation, port, tmp_path) + localized(faults, port, tmp_path)
+    output = run(["bash", "-euo", "pipefail", "-c", script])
+    assert '"processing_info":{"state":"pending","check_after_secs":1}' in output
+    assert '"state":"in_progress"' in output
+    assert '{"count":5}' in output
+    assert '"openapi":"3.1' in output.replace(" ", "")
+
+
+def test_tweepy_over_https_as_written(tmp_path):
+    port = free_port()
+    [start] = blocks("## HTTPS, for clients that hard-code `https://`", "sh")
+    [client] = blocks("## HTTPS, for clients that hard-code `https://`", "python")
+    server = subprocess.Popen(localized(start, port, tmp_path).split() + ["--port", str(port)],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout.readline().startswith("listening on https://")
+        output = run([sys.executable, "-c", localized(client, port, tmp_path)])
+        media_id, processing = output.split(" ", 1)
+        assert media_id.isdigit() and "succeeded" in processing  # tweepy polls STATUS until done
+    finally:
+        server.terminate()
+        server.wait(timeout=5)
+
+
+def test_the_swift_embedding_example_is_the_compiled_test_file():
+    [dependency, example] = blocks("## Embed it in Swift tests", "swift")
+    compiled = (REPO / "Tests/TwitterUploadMockTests/Readme/ReadmeExampleTests.swift").read_text()
+    between = compiled.split("// README example begins\n", 1)[1].split("// README example ends", 1)[0]
+    assert example == between
+    assert '.package(path: "../twitter-upload-mock")' in dependency and "OWNER" not in README
