@@ -20,6 +20,11 @@ package struct HTTPReply: Sendable {
     }
 }
 
+extension HTTPReply {
+    /// The statuses a reply may carry; the server answers 500 for any other.
+    package static let finalStatuses = 200...599
+}
+
 package enum HTTPBody: Sendable {
     case empty
     case bytes([UInt8])

@@ -82,6 +82,10 @@ extension HTTPServer {
         case .awaitingHead:
             let head = HTTPRequestHead(method: method.map { String(cString: $0) } ?? "GET",
                                        target: context.target, headers: requestHeaders(connection))
+            if let violation = HTTPFraming.check(head.headers) {
+                context.phase = .responded
+                return queue(Self.plainReply(violation.status, violation.message), context: context, connection: connection)
+            }
             let exchange = handler.makeExchange(for: head)
             context.exchange = exchange
             guard let refusal = exchange.begin() else {
@@ -165,6 +169,10 @@ extension HTTPServer {
     }
 
     private func queue(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        // A 1xx would be sent as an interim answer with no final one after it, and anything
+        // outside 100...999 is not HTTP at all: only final statuses leave this server.
+        let reply = HTTPReply.finalStatuses.contains(reply.status) ? reply
+            : Self.plainReply(500, "the server produced status \(reply.status), which is not a final HTTP status (200-599)")
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
         defer { MHD_destroy_response(response) }
         // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
@@ -176,6 +184,12 @@ extension HTTPServer {
         }
         context.report(status: reply.status, abnormal: reply.delivery != .normal)
         return MHD_queue_response(connection, UInt32(reply.status), response)
+    }
+
+    /// A transport-level answer: plain text, and the connection closed after it.
+    static func plainReply(_ status: Int, _ message: String) -> HTTPReply {
+        HTTPReply(status: status, headers: [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
+                  body: .bytes(Array((message + "\n").utf8)))
     }
 
     private func makeResponse(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> OpaquePointer? {
