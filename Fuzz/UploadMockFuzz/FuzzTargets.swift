@@ -280,10 +280,12 @@ func fuzzConfig(_ input: [UInt8]) {
 func fuzzAdmin(_ input: [UInt8]) {
     let application = makeApplication()
     let admin = AdminAPI(application: application)
-    for kind in [AdminRoute.RuleKind.faults, .rateLimits] {
-        let added = admin.respond(to: .rules(kind, .add), parameters: [:], body: input)
+    for (kind, path) in [(AdminRoute.RuleKind.faults, "/__admin/faults"), (.rateLimits, "/__admin/rate-limits")] {
+        let post = HTTPRequestHead(method: "POST", target: path, headers: HTTPHeaders([("Content-Type", "application/json")]))
+        let added = admin.respond(to: .rules(kind, .add), head: post, parameters: [:], body: input)
         check([201, 400].contains(added.status), "adding rules answered \(added.status)")
-        let listed = admin.respond(to: .rules(kind, .list), parameters: [:], body: [])
+        let get = HTTPRequestHead(method: "GET", target: path, headers: HTTPHeaders())
+        let listed = admin.respond(to: .rules(kind, .list), head: get, parameters: [:], body: [])
         guard case .bytes(let bytes) = listed.body else { continue }
         check((try? JSONParser.parse(bytes)) != nil, "the admin API wrote JSON it cannot read")
     }
