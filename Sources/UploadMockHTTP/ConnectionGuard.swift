@@ -13,7 +13,10 @@ import Glibc
 //   are never timed out or polled at all. A few hundred idle sockets therefore lock every
 //   client out, the admin API included.
 // - Its per-IP limit does not help: a mock is reached over loopback, where the flood and the
-//   test that wants the admin API share 127.0.0.1.
+//   test that wants the admin API share 127.0.0.1. A bigger listen backlog
+//   (MHD_OPTION_LISTEN_BACKLOG_SIZE) only lets more clients wait, and MHD_quiesce_daemon stops
+//   accepting altogether. With a thread pool the cap is split between the threads, each of
+//   which stops accepting at its share, so the guard counts connections for the whole server.
 //
 // So the server tracks every connection from MHD_CONNECTION_NOTIFY_STARTED to
 // MHD_CONNECTION_NOTIFY_CLOSED and keeps headroom under the cap: once more than
