@@ -8,7 +8,7 @@ import UploadMockForms
 @Suite("Parameter collection: reservations follow the data")
 struct ParameterReservationTests {
     func collect(declared: Int, field: String, pieces: [[UInt8]]) throws -> UploadParameters {
-        var collector = try UploadParameterCollector(query: [("command", "APPEND")], limits: UploadLimits(),
+        var collector = try UploadParameterCollector<V1Error>(query: [("command", "APPEND")], limits: UploadLimits(),
                                                      expectedBodyBytes: declared)
         collector.handle(.fieldBegin(FormFieldHead(name: field)))
         for piece in pieces {
