@@ -10,7 +10,11 @@ import shutil
 from pathlib import Path
 
 import requests
+import urllib3.filepost
 from requests_oauthlib import OAuth1
+
+# The same bytes on every run, so regenerating changes only what the generator changed.
+urllib3.filepost.choose_boundary = lambda: "fuzzseedboundary0123456789abcdef"
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent
@@ -29,11 +33,13 @@ def raw(request, chunked=False):
     body = request.body or b""
     if isinstance(body, str):
         body = body.encode()
+    body = body.replace(b"%7Bmedia_id%7D", b"{media_id}")
     headers = dict(request.headers)
     headers.setdefault("Host", "127.0.0.1:8080")
     if chunked:
         headers.pop("Content-Length", None)
         headers["Transfer-Encoding"] = "chunked"
+    path = path.replace("%7Bmedia_id%7D", "{media_id}")  # the placeholder the harness fills in
     head = f"{request.method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return head.encode() + b"\r\n" + body
 
@@ -82,7 +88,25 @@ def requests_corpus():
     long_tail = [raw(prepared("POST", "/__admin/faults", data=json.dumps(
         {"match": {"command": "INIT"}, "action": {"delay": {"distribution": "lognormal", "median_ms": 3600000,
                                                              "sigma": 10}}})))] + [raw(init())] * 12
+    v2 = "/2/media/upload"
+    v2_upload = [
+        raw(prepared("POST", v2 + "/initialize", json={"media_type": "video/mp4", "total_bytes": 6,
+                                                      "media_category": "tweet_video"})),
+        raw(prepared("POST", v2 + "/{media_id}/append", json={"media": "YWJj", "segment_index": 0})),
+        raw(prepared("POST", v2 + "/{media_id}/append", data={"segment_index": 1},
+                     files={"media": ("blob", b"def", "application/octet-stream")})),
+        raw(prepared("POST", v2 + "/{media_id}/finalize")),
+        raw(prepared("GET", v2 + "?command=STATUS&media_id={media_id}")),
+        raw(prepared("POST", "/2/media/metadata", data=json.dumps({"id": "{media_id}",
+                                                                   "metadata": {"alt_text": {"text": "A cat"}}}),
+                     headers={"Content-Type": "application/json"})),
+    ]
+    v2_commands = [raw(prepared("POST", v2 + "?command=INIT&total_bytes=3&media_type=image/png")),
+                   raw(prepared("POST", v2, files={"media": ("a.png", PNG, "image/png")},
+                                data={"media_category": "tweet_image"}))]
     return {
+        "v2-chunked-upload": SEPARATOR.join(v2_upload),
+        "v2-command-form": SEPARATOR.join(v2_commands),
         "lognormal-delay": SEPARATOR.join(long_tail),
         "chunked-upload-image": SEPARATOR.join(upload),
         "chunked-upload-video": SEPARATOR.join(video),
@@ -134,7 +158,7 @@ def parameters_corpus():
 
 
 def oauth_corpus():
-    auth = OAuth1("ck", "cs", "t", "ts")
+    auth = OAuth1("ck", "cs", "t", "ts", nonce="fuzzseednonce", timestamp="1700000000")
     signed = auth(prepared("POST", UPLOAD, data={"command": "INIT", "total_bytes": 10, "media_type": "video/mp4"}))
     header = signed.headers["Authorization"]
     header = header.decode() if isinstance(header, bytes) else header

@@ -15,7 +15,7 @@ import UploadMockForms
 import UploadMockJSON
 
 enum FuzzTarget: String, CaseIterable {
-    /// Whole HTTP requests, one or more, through the mock's router, exchanges and domain.
+    /// Whole HTTP requests, one or more, v1.1 and v2, through the mock's router, exchanges and domain.
     case request
     /// Request head handling: framing checks, the request head's derived facts, routing.
     case httpHead = "http-head"
@@ -65,6 +65,16 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     fuzzOneInput(data, size)
 }
 
+/// UPLOAD_MOCK_FUZZ_VERBOSE=1 prints each request of the `request` target and its status, to
+/// check that a seed input does what it is meant to (`scripts/fuzz --replay request FILE`).
+let verbose = getenv("UPLOAD_MOCK_FUZZ_VERBOSE") != nil
+
+/// A line on stderr, unbuffered, so it is there even when the process ends abruptly.
+func report(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
 /// A property the code under test must keep; a violation is a finding.
 func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
     if !condition() { fatalError("property violated: \(message())") }
@@ -83,12 +93,17 @@ func makeApplication() -> MockApplication {
 
 /// `METHOD target HTTP/1.1`, header lines, an empty line, then the body; requests are
 /// separated by a line `--- next request ---`. Media ids are made from the clock, so a
-/// request says `{media_id}` for the one the latest INIT answered.
+/// request says `{media_id}` for the one the latest INIT (v1.1 or v2) answered.
 func fuzzRequests(_ input: [UInt8]) {
     let application = makeApplication()
     var mediaID = Array("1".utf8)
     for request in split(input, separator: Array("\r\n--- next request ---\r\n".utf8)).prefix(16) {
-        guard let (head, body) = parseRequest(replacing(Array("{media_id}".utf8), with: mediaID, in: request)) else { continue }
+        guard var (head, body) = parseRequest(replacing(Array("{media_id}".utf8), with: mediaID, in: request)) else { continue }
+        // Whatever follows the head is the body (libmicrohttpd would have framed it), so a
+        // hand-written input needs no Content-Length; one it gives is kept, to be fuzzed.
+        if !body.isEmpty, head.headers["content-length"] == nil, head.headers["transfer-encoding"] == nil {
+            head.headers.add(name: "Content-Length", value: String(body.count))
+        }
         guard HTTPFraming.check(head.headers) == nil else { continue }  // answered by the HTTP layer
         let exchange = application.makeExchange(for: head)
         var reply = exchange.begin()
@@ -101,15 +116,28 @@ func fuzzRequests(_ input: [UInt8]) {
             }
         }
         let final = reply ?? exchange.finish()
+        if verbose {
+            let detail = if case .bytes(let bytes) = final.body, final.status >= 400 {
+                " " + String(decoding: bytes.prefix(200), as: UTF8.self)
+            } else {
+                ""
+            }
+            report("\(head.method) \(head.path)?\(head.query) -> \(final.status)\(detail)")
+        }
         check(final.delivery != .normal || HTTPReply.finalStatuses.contains(final.status),
               "a normal reply with status \(final.status)")
         readWhole(final.body)
-        if case .bytes(let bytes) = final.body, case .object(let object)? = try? JSONParser.parse(bytes),
-           case .string(let id)? = object["media_id_string"] {
-            mediaID = Array(id.utf8)
-        }
+        if case .bytes(let bytes) = final.body, let id = initializedID(in: bytes) { mediaID = Array(id.utf8) }
         exchange.completed(HTTPCompletion(status: final.status, bytesReceived: received, duration: .zero, abnormal: false))
     }
+}
+
+/// The media id an INIT answered: v1.1's `media_id_string`, or v2's `data.id`.
+func initializedID(in body: [UInt8]) -> String? {
+    guard case .object(let object)? = try? JSONParser.parse(body) else { return nil }
+    if case .string(let id)? = object["media_id_string"] { return id }
+    if case .object(let data)? = object["data"], case .string(let id)? = data["id"] { return id }
+    return nil
 }
 
 /// Reads a reply body the way the server streams it, so lazily produced bodies are exercised.
@@ -231,7 +259,7 @@ func fuzzParameters(_ input: [UInt8]) {
     limits.imageBytes = 96
     limits.gifBytes = 128
     guard let pairs = try? URLEncodedFormParser.parse(query),
-          var collector = try? UploadParameterCollector(query: pairs, limits: limits, expectedBodyBytes: body.count * 7,
+          var collector = try? UploadParameterCollector<V1Error>(query: pairs, limits: limits, expectedBodyBytes: body.count * 7,
                                                         keepsBodyPairs: input.count % 2 == 0) else { return }
     let contentType = body.first == UInt8(ascii: "-") ? "multipart/form-data; boundary=b" : "application/x-www-form-urlencoded"
     guard var parser = try? FormBodyParser(contentType: contentType) else { return }
