@@ -92,3 +92,20 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer harness (Fuzz/, docs/reliability.md): only `scripts/fuzz` sets this variable,
+// so ordinary builds never see these targets (they link only with -sanitize=fuzzer).
+if Context.environment["UPLOAD_MOCK_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "UploadMockFuzz",
+            dependencies: [
+                "CLibFuzzer", "TwitterUploadMock", "UploadMockHTTP", "UploadMockForms", "UploadMockJSON",
+                "UploadMockDomain", "UploadMockChaos", "UploadMockAuth", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/UploadMockFuzz",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}

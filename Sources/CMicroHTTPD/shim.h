@@ -24,7 +24,8 @@ static inline uint16_t cmhd_bound_port(struct MHD_Daemon *daemon) {
     return info ? info->port : 0;
 }
 
-/// The connection's socket, for setting SO_LINGER before an abortive close.
+/// The connection's socket: for SO_LINGER before an abortive close, and for the connection
+/// guard's shutdown(2) and poll(2).
 static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -35,6 +36,13 @@ static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
 /// leaves it off a 204, where some real services send `content-length: 0`).
 static inline enum MHD_Result cmhd_allow_content_length_header(struct MHD_Response *response) {
     return MHD_set_response_options(response, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
+}
+
+/// What the application stored in `*socket_context` when the connection started.
+static inline void *cmhd_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
 }
 
 static inline struct MHD_OptionItem cmhd_option_value(enum MHD_OPTION option, intptr_t value) {
@@ -50,6 +58,12 @@ static inline struct MHD_OptionItem cmhd_option_pointer(enum MHD_OPTION option, 
 static inline struct MHD_OptionItem cmhd_option_notify_completed(MHD_RequestCompletedCallback callback,
                                                                  void *context) {
     struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)callback, context };
+    return item;
+}
+
+static inline struct MHD_OptionItem cmhd_option_notify_connection(MHD_NotifyConnectionCallback callback,
+                                                                  void *context) {
+    struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)callback, context };
     return item;
 }
 

@@ -10,11 +10,22 @@ package struct FiredFault: Sendable {
     /// How the journal and the log name it.
     package var summary: String {
         var parts = ["rule \(rule.id)"]
-        if let status = rule.action.status { parts.append("status \(status)") }
+        if let status = rule.action.status {
+            parts.append(status == sentStatus ? "status \(status)"
+                : "status \(status) is not a final status (200-599), so 500 was sent")
+        }
         if let failure = rule.action.failure { parts.append(failure.rawValue) }
         if delay > .zero { parts.append("delay \(Int(delay.timeInterval * 1000)) ms") }
         if rule.afterCommit { parts.append("after commit") }
         return parts.joined(separator: ", ")
+    }
+
+    /// The status answered for the rule's `status`. Rules read from JSON are limited to final
+    /// statuses, but one built in Swift can hold any Int: a 1xx would reach the client as an
+    /// interim answer with no final one after it, so anything outside 200-599 is sent as 500
+    /// and `summary` (the journal's `fault`) says why.
+    package var sentStatus: Int? {
+        rule.action.status.map { FaultAction.finalStatuses.contains($0) ? $0 : 500 }
     }
 
     /// Whether the request's real effect happens: only when the client could see the real
@@ -32,7 +43,7 @@ package struct FiredFault: Sendable {
         let action = rule.action
         // Status 0 is never sent: without a real answer the failure below always applies.
         var result = commitsRealAnswer ? realAnswer() : HTTPReply(status: 0)
-        if let status = action.status {
+        if let status = sentStatus {
             result = error(status, action.error)
         }
         switch action.failure {

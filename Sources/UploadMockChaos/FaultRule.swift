@@ -69,6 +69,7 @@ public struct FaultAction: Sendable, Equatable {
     }
 
     /// Answer with this status (200–599) and a real-shaped error body instead of the real answer.
+    /// Any other value is answered 500, and the journal's `fault` says why.
     public var status: Int?
     /// The error message in that body; a sensible one per status when absent.
     public var error: String?
@@ -80,6 +81,9 @@ public struct FaultAction: Sendable, Equatable {
     public var bytesPerSecond = 1024
     /// Latency added before anything is sent.
     public var delay: Delay?
+
+    /// The statuses a fault may answer: final ones only.
+    package static let finalStatuses = 200...599
 
     /// Any combination; at least one of status, failure or delay.
     public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,

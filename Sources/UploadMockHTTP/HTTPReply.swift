@@ -20,6 +20,21 @@ package struct HTTPReply: Sendable {
     }
 }
 
+extension HTTPReply {
+    /// The statuses a reply may carry; the server answers 500 for any other.
+    package static let finalStatuses = 200...599
+
+    /// Whether delivering this reply keeps the connection busy without progress (a delay, a
+    /// hang, a slow body), so that it counts against the held-request bound.
+    var holdsConnection: Bool {
+        if delay > .zero { return true }
+        switch delivery {
+        case .hang, .slow: return true
+        case .normal, .close, .reset, .truncate: return false
+        }
+    }
+}
+
 package enum HTTPBody: Sendable {
     case empty
     case bytes([UInt8])

@@ -23,16 +23,23 @@ final class RequestContext: @unchecked Sendable {
     }
 
     let target: String
+    /// The connection the request arrived on; nil only if libmicrohttpd skipped the
+    /// connection notification, which it does not.
+    let connection: ConnectionRecord?
     let startedAt = ContinuousClock.now
     var phase: Phase = .awaitingHead
     var exchange: (any HTTPExchange)?
     var bytesReceived = 0
+    /// Counted against `maximumHeldRequests` until the request completes.
+    var isHeld = false
     private var reported = false
-    /// Set (under the parked lock) when shutdown wakes the connection: close it, send nothing.
+    /// Set (under the parked lock) when shutdown or a departed client wakes the connection:
+    /// close it, send nothing.
     private(set) var abandoned = false
 
-    init(target: String) {
+    init(target: String, connection: ConnectionRecord?) {
         self.target = target
+        self.connection = connection
     }
 
     func abandon() {
@@ -50,16 +57,43 @@ final class RequestContext: @unchecked Sendable {
     }
 }
 
-let uriLogCallback: cmhd_uri_log_callback = { _, uri, _ in
-    let context = RequestContext(target: uri.map { String(cString: $0) } ?? "/")
+let uriLogCallback: cmhd_uri_log_callback = { _, uri, connection in
+    let record = connection.flatMap(cmhd_socket_context).map { Unmanaged<ConnectionRecord>.fromOpaque($0).takeUnretainedValue() }
+    let context = RequestContext(target: uri.map { String(cString: $0) } ?? "/", connection: record)
     return Unmanaged.passRetained(context).toOpaque()
 }
 
-let requestCompletedCallback: MHD_RequestCompletedCallback = { _, _, contextPointer, termination in
-    guard let slot = contextPointer, let raw = slot.pointee else { return }
+let requestCompletedCallback: MHD_RequestCompletedCallback = { serverPointer, _, contextPointer, termination in
+    guard let serverPointer, let slot = contextPointer, let raw = slot.pointee else { return }
     slot.pointee = nil
+    let server = Unmanaged<HTTPServer>.fromOpaque(serverPointer).takeUnretainedValue()
     let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
     context.report(status: nil, abnormal: termination != .REQUEST_TERMINATED_COMPLETED_OK)
+    if context.isHeld { server.parked.withLock { $0.release(context) } }
+    if let record = context.connection {
+        server.connections.withLock { $0.requestEnded(record.serial, now: .now) }
+    }
+}
+
+/// Tracks connections for the guard (ConnectionGuard.swift): a new one may close idle ones
+/// to keep headroom; a closed one leaves the table before its descriptor is closed.
+let connectionNotifyCallback: MHD_NotifyConnectionCallback = { serverPointer, connection, slot, event in
+    guard let serverPointer, let connection, let slot else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(serverPointer).takeUnretainedValue()
+    switch event {
+    case .CONNECTION_NOTIFY_STARTED:
+        let socket = cmhd_connection_fd(connection)
+        let softLimit = server.limits.softLimit
+        let serial = server.connections.withLock { $0.open(socket: socket, now: .now, softLimit: softLimit) }
+        slot.pointee = Unmanaged.passRetained(ConnectionRecord(serial: serial)).toOpaque()
+    case .CONNECTION_NOTIFY_CLOSED:
+        guard let raw = slot.pointee else { return }
+        slot.pointee = nil
+        let record = Unmanaged<ConnectionRecord>.fromOpaque(raw).takeRetainedValue()
+        server.connections.withLock { $0.close(record.serial) }
+    default:
+        break
+    }
 }
 
 let accessHandlerCallback: MHD_AccessHandlerCallback = {
@@ -82,6 +116,16 @@ extension HTTPServer {
         case .awaitingHead:
             let head = HTTPRequestHead(method: method.map { String(cString: $0) } ?? "GET",
                                        target: context.target, headers: requestHeaders(connection))
+            if let record = context.connection {
+                let open = connections.withLock { $0.headArrived(record.serial, expectsBody: head.hasBody, now: .now) }
+                // The guard closed this connection as the head arrived; it is going anyway.
+                guard open else { return .NO }
+            }
+            if let violation = HTTPFraming.check(head.headers) {
+                context.phase = .responded
+                configuration.onLimit(.framingRefused(status: violation.status, message: violation.message))
+                return queue(Self.plainReply(violation.status, violation.message), context: context, connection: connection)
+            }
             let exchange = handler.makeExchange(for: head)
             context.exchange = exchange
             guard let refusal = exchange.begin() else {
@@ -99,9 +143,10 @@ extension HTTPServer {
 
         case .readingBody(let exchange):
             guard !piece.isEmpty else {
+                bodyFinished(context)
                 return deliver(exchange.finish(), context: context, connection: connection)
             }
-            context.bytesReceived += piece.count
+            bodyReceived(piece.count, context: context)
             consumed()
             if let refusal = exchange.receive(piece) {
                 context.phase = .discardingBody(refusal)
@@ -109,8 +154,11 @@ extension HTTPServer {
             return .YES
 
         case .discardingBody(let reply):
-            guard !piece.isEmpty else { return deliver(reply, context: context, connection: connection) }
-            context.bytesReceived += piece.count
+            guard !piece.isEmpty else {
+                bodyFinished(context)
+                return deliver(reply, context: context, connection: connection)
+            }
+            bodyReceived(piece.count, context: context)
             consumed()
             // A response can only be queued at the end of the body; past the limit, hang up.
             return context.bytesReceived > configuration.discardLimit ? .NO : .YES
@@ -124,7 +172,21 @@ extension HTTPServer {
         }
     }
 
+    private func bodyReceived(_ count: Int, context: RequestContext) {
+        context.bytesReceived += count
+        if let record = context.connection { connections.withLock { $0.bodyReceived(record.serial, bytes: count) } }
+    }
+
+    private func bodyFinished(_ context: RequestContext) {
+        if let record = context.connection { connections.withLock { $0.bodyFinished(record.serial) } }
+    }
+
     private func deliver(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        if reply.holdsConnection, !parked.withLock({ $0.hold(context, maximum: limits.maximumHeld) }) {
+            context.phase = .responded
+            return queue(Self.plainReply(503, configuration.heldLimitMessage), context: context, connection: connection)
+        }
+        context.isHeld = context.isHeld || reply.holdsConnection
         if reply.delay > .zero {
             var undelayed = reply
             undelayed.delay = .zero
@@ -165,6 +227,10 @@ extension HTTPServer {
     }
 
     private func queue(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        // A 1xx would be sent as an interim answer with no final one after it, and anything
+        // outside 100...999 is not HTTP at all: only final statuses leave this server.
+        let reply = HTTPReply.finalStatuses.contains(reply.status) ? reply
+            : Self.plainReply(500, "the server produced status \(reply.status), which is not a final HTTP status (200-599)")
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
         defer { MHD_destroy_response(response) }
         // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
@@ -176,6 +242,12 @@ extension HTTPServer {
         }
         context.report(status: reply.status, abnormal: reply.delivery != .normal)
         return MHD_queue_response(connection, UInt32(reply.status), response)
+    }
+
+    /// A transport-level answer: plain text, and the connection closed after it.
+    static func plainReply(_ status: Int, _ message: String) -> HTTPReply {
+        HTTPReply(status: status, headers: [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
+                  body: .bytes(Array((message + "\n").utf8)))
     }
 
     private func makeResponse(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> OpaquePointer? {

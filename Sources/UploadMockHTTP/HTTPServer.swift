@@ -26,7 +26,47 @@ package struct HTTPServerConfiguration: Sendable {
     /// quarter of the ingest speed), so it is for servers that do not keep bodies in memory.
     package var returnsFreedBodiesToSystem = false
 
+    // Bounds that keep floods from locking clients out (ConnectionGuard.swift says how).
+
+    /// The most connections open at once; past it new clients wait in the kernel's backlog.
+    /// Lowered when the file descriptor limit cannot be raised to fit it.
+    package var maximumConnections = 1024
+    /// Slots kept free for new clients: past `maximumConnections - connectionHeadroom` open
+    /// connections, those without a request in progress are closed, longest-waiting first.
+    package var connectionHeadroom = 64
+    /// How long a connection may take to send a complete request head, counted from when it
+    /// opened or its previous response ended.
+    package var headTimeout: Duration = .seconds(30)
+    /// A request body may arrive as slowly as it likes for this long; after that it must keep
+    /// up `bodyMinimumBytesPerSecond` on average, or the connection is closed.
+    package var bodyTimeout: Duration = .seconds(30)
+    /// 0 turns the body rate check off (the idle timeout still applies).
+    package var bodyMinimumBytesPerSecond = 1024
+    /// Requests held at once by a delay, a hang or a slow response; past it they are answered
+    /// 503 with `heldLimitMessage`.
+    package var maximumHeldRequests = 512
+    package var heldLimitMessage = "too many requests are already delayed or hung; try again"
+    /// Told when a bound is hit, from the watchdog or a server thread.
+    package var onLimit: @Sendable (HTTPLimitEvent) -> Void = { _ in }
+
     package init() {}
+}
+
+/// A bound that was hit, for the log; counts are since the previous report (at most one per
+/// watchdog tick and kind).
+package enum HTTPLimitEvent: Sendable, Equatable {
+    /// Connections without a request in progress closed to keep the headroom free.
+    case idleConnectionsClosed(count: Int, open: Int)
+    case headTimedOut(count: Int)
+    case bodyTooSlow(count: Int)
+    /// Requests answered 503 because `maximumHeldRequests` were already held.
+    case heldRequestsRefused(count: Int)
+    /// Delayed, hung or slow requests released because their client left.
+    case heldClientsDeparted(count: Int)
+    /// A request refused for its framing (HTTPFraming), before any handler saw it.
+    case framingRefused(status: Int, message: String)
+    /// `maximumConnections` did not fit the file descriptor limit.
+    case connectionLimitLowered(to: Int, descriptorLimit: Int)
 }
 
 /// libmicrohttpd, wrapped: streams request bodies to `HTTPExchange`s and executes the replies
@@ -34,15 +74,20 @@ package struct HTTPServerConfiguration: Sendable {
 package final class HTTPServer: @unchecked Sendable {
     enum State {
         case idle
-        case running(daemon: OpaquePointer)
+        case running(daemon: OpaquePointer, watchdog: Watchdog)
         case stopped
     }
 
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     private let state = Mutex<State>(.idle)
-    /// Connections parked by a delay or hang; all are released before the daemon stops.
+    /// Requests held by a delay, hang or slow response; all are released before the daemon stops.
     let parked = Mutex<ParkedConnections>(ParkedConnections())
+    /// Every open connection and what it is doing (ConnectionGuard.swift).
+    let connections = Mutex<ConnectionTable>(ConnectionTable())
+    /// The bounds in force: the configured ones, clamped to be consistent and to fit the
+    /// file descriptor limit at start.
+    private(set) var limits = EffectiveLimits(maximumConnections: 0, softLimit: 0, maximumHeld: 0)
     private var listenAddress = sockaddr_storage()
     private var tlsStrings: [UnsafeMutablePointer<CChar>] = []
     package private(set) var port: UInt16 = 0
@@ -73,12 +118,21 @@ package final class HTTPServer: @unchecked Sendable {
             var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
                 | MHD_USE_TURBO.rawValue
             if isIPv6 { flags |= MHD_USE_IPv6.rawValue }
+            let descriptorLimit = Self.raiseDescriptorLimit(toFit: max(configuration.maximumConnections, 2)
+                + Self.reservedDescriptors)
+            limits = EffectiveLimits(configuration, descriptorLimit: descriptorLimit)
+            if limits.maximumConnections < configuration.maximumConnections {
+                configuration.onLimit(.connectionLimitLowered(to: limits.maximumConnections, descriptorLimit: descriptorLimit))
+            }
+            let me = Unmanaged.passUnretained(self).toOpaque()
             var options = [
-                cmhd_option_uri_log(uriLogCallback, Unmanaged.passUnretained(self).toOpaque()),
-                cmhd_option_notify_completed(requestCompletedCallback, Unmanaged.passUnretained(self).toOpaque()),
-                cmhd_option_value(.THREAD_POOL_SIZE, configuration.threads),
+                cmhd_option_uri_log(uriLogCallback, me),
+                cmhd_option_notify_completed(requestCompletedCallback, me),
+                cmhd_option_notify_connection(connectionNotifyCallback, me),
+                cmhd_option_value(.THREAD_POOL_SIZE, max(1, configuration.threads)),
                 cmhd_option_value(.CONNECTION_MEMORY_LIMIT, configuration.connectionMemoryLimit),
-                cmhd_option_value(.CONNECTION_TIMEOUT, configuration.connectionTimeoutSeconds),
+                cmhd_option_value(.CONNECTION_TIMEOUT, max(0, configuration.connectionTimeoutSeconds)),
+                cmhd_option_value(.CONNECTION_LIMIT, limits.maximumConnections),
             ]
             withUnsafeMutablePointer(to: &listenAddress) { address in
                 options.append(cmhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(address)))
@@ -102,23 +156,68 @@ package final class HTTPServer: @unchecked Sendable {
                     errno: code == 0 ? nil : code)
             }
             port = cmhd_bound_port(daemon)
-            state = .running(daemon: daemon)
+            state = .running(daemon: daemon, watchdog: Watchdog(server: self))
         }
     }
 
     /// Releases parked connections, stops accepting and closes everything. Idempotent.
     package func stop() {
-        let daemon: OpaquePointer? = state.withLock { state in
-            guard case .running(let daemon) = state else {
+        let running: (OpaquePointer, Watchdog)? = state.withLock { state in
+            guard case .running(let daemon, let watchdog) = state else {
                 state = .stopped
                 return nil
             }
             state = .stopped
-            return daemon
+            return (daemon, watchdog)
         }
-        guard let daemon else { return }
+        guard let (daemon, watchdog) = running else { return }
+        watchdog.cancel()
         parked.withLock { $0.releaseAll() }
         MHD_stop_daemon(daemon)
+    }
+
+    /// Open connections and held requests, for tests and diagnostics.
+    package var load: (openConnections: Int, heldRequests: Int) {
+        (connections.withLock { $0.openCount }, parked.withLock { $0.heldCount })
+    }
+
+    /// Descriptors kept for everything but client connections: the listening socket, epoll
+    /// and signalling descriptors of each thread, spool files, the log.
+    static let reservedDescriptors = 64
+
+    /// Raises the soft RLIMIT_NOFILE towards `wanted` (up to the hard limit, as Go's runtime
+    /// does for every program: a soft limit of 1024 is a select(2)-era default and this server
+    /// uses epoll); returns the soft limit in force.
+    private static func raiseDescriptorLimit(toFit wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
+        let target = rlim_t(clamping: wanted)
+        if limit.rlim_cur < target {
+            var raised = limit
+            raised.rlim_cur = min(target, limit.rlim_max)
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// One watchdog pass: deadlines, departed clients, and a report of what was closed.
+    func patrol() {
+        let now = ContinuousClock.now
+        let closed = connections.withLock { table in
+            table.expire(now: now, headTimeout: limits.headTimeout, bodyTimeout: limits.bodyTimeout,
+                         minimumBytesPerSecond: limits.bodyMinimumBytesPerSecond)
+            return (table.takeTally(), table.openCount)
+        }
+        let held = parked.withLock { parked in
+            parked.releaseDeparted()
+            return parked.takeTally()
+        }
+        let (tally, open) = closed
+        if tally.shed > 0 { configuration.onLimit(.idleConnectionsClosed(count: tally.shed, open: open)) }
+        if tally.headTimeouts > 0 { configuration.onLimit(.headTimedOut(count: tally.headTimeouts)) }
+        if tally.slowBodies > 0 { configuration.onLimit(.bodyTooSlow(count: tally.slowBodies)) }
+        if held.refused > 0 { configuration.onLimit(.heldRequestsRefused(count: held.refused)) }
+        if held.departed > 0 { configuration.onLimit(.heldClientsDeparted(count: held.departed)) }
     }
 
     /// Parses `host` into `listenAddress`; returns whether it is IPv6.
@@ -148,34 +247,53 @@ package final class HTTPServer: @unchecked Sendable {
     }
 }
 
-/// Suspended connections and how to wake them; guarded by `HTTPServer.parked`.
-struct ParkedConnections {
-    private var connections: [ObjectIdentifier: (connection: ConnectionHandle, context: RequestContext)] = [:]
-    private var closed = false
+/// The configured bounds made consistent: at least one slot of headroom and one of
+/// service, held requests below the soft limit, everything within the descriptor limit.
+struct EffectiveLimits: Sendable {
+    var maximumConnections: Int
+    /// Past this many open connections, idle ones are closed to keep the headroom free.
+    var softLimit: Int
+    var maximumHeld: Int
+    var headTimeout: Duration = .seconds(30)
+    var bodyTimeout: Duration = .seconds(30)
+    var bodyMinimumBytesPerSecond = 0
 
-    /// Suspends the connection; false once the server is stopping (the caller then closes it).
-    mutating func park(_ connection: ConnectionHandle, context: RequestContext) -> Bool {
-        guard !closed else { return false }
-        MHD_suspend_connection(connection.pointer)
-        connections[ObjectIdentifier(context)] = (connection, context)
-        return true
+    init(maximumConnections: Int, softLimit: Int, maximumHeld: Int) {
+        self.maximumConnections = maximumConnections
+        self.softLimit = softLimit
+        self.maximumHeld = maximumHeld
     }
 
-    /// Resumes one connection if it is still parked (a timer may race with shutdown);
-    /// `abandoning` closes it without a response.
-    mutating func wake(_ context: RequestContext, abandoning: Bool = false) {
-        guard let entry = connections.removeValue(forKey: ObjectIdentifier(context)) else { return }
-        if abandoning { context.abandon() }
-        MHD_resume_connection(entry.connection.pointer)
+    init(_ configuration: HTTPServerConfiguration, descriptorLimit: Int) {
+        maximumConnections = max(2, min(configuration.maximumConnections,
+                                        descriptorLimit - HTTPServer.reservedDescriptors))
+        softLimit = maximumConnections - min(max(1, configuration.connectionHeadroom), maximumConnections - 1)
+        maximumHeld = min(max(0, configuration.maximumHeldRequests), softLimit)
+        // A zero or negative deadline would close every connection at once.
+        headTimeout = max(configuration.headTimeout, Self.shortestDeadline)
+        bodyTimeout = max(configuration.bodyTimeout, Self.shortestDeadline)
+        bodyMinimumBytesPerSecond = max(0, configuration.bodyMinimumBytesPerSecond)
     }
 
-    mutating func releaseAll() {
-        closed = true
-        for entry in connections.values {
-            entry.context.abandon()
-            MHD_resume_connection(entry.connection.pointer)
-        }
-        connections.removeAll()
+    static let shortestDeadline = Duration.milliseconds(10)
+}
+
+/// Runs `HTTPServer.patrol` a few times per deadline, on its own queue.
+final class Watchdog: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+
+    init(server: HTTPServer) {
+        let shortest = min(server.limits.headTimeout, server.limits.bodyTimeout)
+        // Deadlines are met within a quarter of their length, and never polled faster than 20 Hz.
+        let period = min(max(shortest / 4, .milliseconds(50)), .seconds(1))
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "UploadMockHTTP.watchdog"))
+        timer.schedule(deadline: .now() + period.timeInterval, repeating: period.timeInterval)
+        timer.setEventHandler { [weak server] in server?.patrol() }
+        timer.resume()
+    }
+
+    func cancel() {
+        timer.cancel()
     }
 }
 

@@ -51,6 +51,7 @@ extension MockConfiguration: JSONReadable {
         port = try reader.int("port", in: 0...65535).map(UInt16.init) ?? port
         seed = try reader.uint64("seed") ?? seed
         connectionTimeoutSeconds = try reader.int("connection_timeout_secs", in: 1...86_400) ?? connectionTimeoutSeconds
+        connections = try reader.decode("connections") ?? connections
         if let level: LogLevelSetting = try reader.choice("log_level") { logLevel = level.level }
         upload.storageDirectory = try reader.string("storage_dir")
         upload.expiresAfterSeconds = try reader.int("expires_after_secs", in: 1...Int(Int32.max)) ?? upload.expiresAfterSeconds

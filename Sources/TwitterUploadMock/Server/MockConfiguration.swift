@@ -21,6 +21,8 @@ public struct MockConfiguration: Sendable {
     public var logLevel: Logger.Level? = .info
     /// Idle seconds before a connection (or a hung request) is closed. Default 60.
     public var connectionTimeoutSeconds = 60
+    /// Bounds that keep floods of idle, slow or abandoned connections from locking clients out.
+    public var connections = ConnectionLimits()
     /// Limits, expiry, processing and spooling of uploads.
     public var upload = UploadSettings()
     /// Defaults to the real service's limits; empty disables rate limiting.

@@ -49,6 +49,19 @@ public final class UploadMockServer: Sendable {
         options.host = configuration.host
         options.port = configuration.port
         options.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
+        do {
+            try configuration.connections.validate()
+        } catch {
+            throw UploadMockError(error.message)
+        }
+        configuration.connections.apply(to: &options)
+        options.onLimit = { [connections = configuration.connections] event in
+            switch event {
+            case .heldClientsDeparted: logger.debug("\(connections.describe(event))")
+            case .framingRefused: logger.info("\(connections.describe(event))")
+            default: logger.warning("\(connections.describe(event))")
+            }
+        }
         // Spooled segments are freed right after they are written: give the memory back.
         options.returnsFreedBodiesToSystem = configuration.upload.storageDirectory != nil
         if let tls = configuration.tls {

@@ -86,15 +86,11 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             switch head.name {
             case "media":
                 guard parameters.media == nil else { throw .duplicateParameter("media") }
-                var media: [UInt8] = []
-                media.reserveCapacity(min(expectedBodyBytes, payloadLimit) + 1)
-                parameters.media = media
+                parameters.media = []
                 current = .media(limit: payloadLimit)
             case "media_data":
                 guard parameters.mediaData == nil else { throw .duplicateParameter("media_data") }
-                var decoded: [UInt8] = []
-                decoded.reserveCapacity(min(expectedBodyBytes, payloadLimit) * 3 / 4 + 3)
-                parameters.mediaData = decoded
+                parameters.mediaData = []
                 base64 = Base64StreamDecoder()
                 current = .mediaData(limit: payloadLimit)
             default:
@@ -112,7 +108,11 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             case .media(let limit):
                 let stored = parameters.media?.count ?? 0
                 guard stored + bytes.count <= limit else { throw tooLarge("media", limit: limit) }
-                parameters.media?.append(contentsOf: bytes)
+                var media = parameters.media ?? []
+                parameters.media = nil  // keeps `media` uniquely referenced while it grows
+                Self.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
+                media.append(contentsOf: bytes)
+                parameters.media = media
             case .mediaData(let limit):
                 parameters.mediaDataSentBytes += bytes.count
                 guard parameters.mediaDataSentBytes <= limit else { throw tooLarge("media_data", limit: limit) }
@@ -120,6 +120,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 var decoded = parameters.mediaData ?? []
                 parameters.mediaData = nil  // keeps `decoded` uniquely referenced while it grows
                 defer { parameters.mediaData = decoded }
+                Self.reserve(&decoded, adding: bytes.count * 3 / 4 + 3, upTo: min(expectedBodyBytes, limit) * 3 / 4 + 3)
                 do {
                     try base64.decode(bytes, into: &decoded)
                 } catch {
@@ -149,6 +150,19 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             }
             current = nil
         }
+    }
+
+    /// Makes room for `count` more bytes as they arrive, never for bytes a client only
+    /// declared: a Content-Length is a claim, and reserving it up front let a few headers pin
+    /// the whole payload limit. Capacity doubles, as `append` would, but stops at `expected`
+    /// (the declared size, capped by the limit), so an honest client's payload still ends in
+    /// a buffer of its own size rather than one up to twice as large. Past `expected` (a
+    /// chunked body declares nothing) it simply doubles.
+    private static func reserve(_ buffer: inout [UInt8], adding count: Int, upTo expected: Int) {
+        let needed = buffer.count + count
+        guard needed > buffer.capacity else { return }
+        let doubled = max(needed, buffer.capacity * 2)
+        buffer.reserveCapacity(needed <= expected ? min(doubled, expected) : doubled)
     }
 
     /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
