@@ -6,6 +6,10 @@ extension UploadLimits: JSONReadable {
     package static let ceiling = 16 * 1024 * 1024 * 1024
     /// One request's payload is held in memory: at most 1 GiB.
     package static let chunkCeiling = 1024 * 1024 * 1024
+    /// Text parameters are held whole while a request streams in: at most 1 MiB each and 1,000
+    /// of them, so one request's text stays under a gigabyte whatever the settings.
+    package static let fieldCeiling = 1024 * 1024
+    package static let fieldCountCeiling = 1000
 
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
@@ -16,6 +20,8 @@ extension UploadLimits: JSONReadable {
         syncVideoBytes = try reader.int("sync_video_bytes", in: 1...Self.ceiling) ?? syncVideoBytes
         maxSessions = try reader.int("max_sessions", in: 1...10_000_000) ?? maxSessions
         maxMemoryBytes = try reader.int("max_memory_bytes", in: 1...Int(Int64(1) << 40)) ?? maxMemoryBytes
+        fieldBytes = try reader.int("field_bytes", in: 1...Self.fieldCeiling) ?? fieldBytes
+        maxFields = try reader.int("max_fields", in: 1...Self.fieldCountCeiling) ?? maxFields
     }
 }
 

@@ -17,6 +17,12 @@ public struct UploadLimits: Sendable, Equatable {
     /// Media held in memory over all uploads; an APPEND past it is refused, never the process
     /// killed. Spooled segments (`--storage-dir`) do not count. Default 4 GiB.
     public var maxMemoryBytes = 4 * 1024 * 1024 * 1024
+    /// The longest text parameter (anything but `media`/`media_data`) one request may carry.
+    /// Default 64 KiB.
+    public var fieldBytes = 64 * 1024
+    /// Parameters one request may carry, query and body together. Real requests send about a
+    /// dozen; the bound keeps a body of thousands of tiny fields from pinning memory. Default 100.
+    public var maxFields = 100
 
     /// The real service's limits.
     public init() {}

@@ -95,3 +95,108 @@ def test_unsupported_method(mock):
     response = requests.put(mock.upload_url, data=b"x")
     assert response.status_code == 405
     assert "POST" in request_error(response)
+
+
+def stream_chunked(port, path, content_type, pieces, most_bytes):
+    """Sends a chunked request piece by piece, then its last chunk, unless the server answers or
+    hangs up first (or `most_bytes` went out); returns the answer and the body bytes sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           b"Transfer-Encoding: chunked\r\n"
+                           b"Content-Type: " + content_type.encode() + b"\r\n\r\n")
+        sent = 0
+        connection.setblocking(False)
+        try:
+            for piece in pieces:
+                if sent >= most_bytes:
+                    break
+                try:
+                    if connection.recv(1, socket.MSG_PEEK):
+                        break  # answered before the body ended
+                except BlockingIOError:
+                    pass
+                connection.setblocking(True)
+                connection.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                connection.setblocking(False)
+                sent += len(piece)
+            else:
+                connection.setblocking(True)
+                connection.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        connection.setblocking(True)
+        answer = b""
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return answer, sent
+
+
+def rss_bytes(server):
+    with open(f"/proc/{server.process.pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+@pytest.mark.parametrize("path, content_type", [
+    (UPLOAD_PATH, "application/x-www-form-urlencoded"),
+    ("/2/media/upload", "application/x-www-form-urlencoded"),
+])
+def test_a_chunked_body_of_many_fields_is_refused_at_max_fields(mock, path, content_type):
+    """docs/configuration.md, Bounds: thousands of distinct 60 KB fields used to pin gigabytes.
+    The 101st field is refused; the rest of a body is read and dropped, and answered at its end."""
+    pieces = [b"field%d=%s&" % (number, b"v" * 60_000) for number in range(150)]
+    answer, sent = stream_chunked(mock.port, path, content_type, pieces, most_bytes=100_000_000)
+    assert b" 400 " in answer.split(b"\r\n", 1)[0], answer[:300]
+    assert b"more than 100 parameters (limits.max_fields)" in answer
+    still_serving(mock)
+
+
+def test_an_endless_chunked_body_of_fields_pins_no_memory(mock):
+    """Past the refusal the body is dropped unread; past 16 MiB the connection is closed."""
+    before = rss_bytes(mock)
+    pieces = (b"field%d=%s&" % (number, b"v" * 60_000) for number in range(5_000))
+    answer, sent = stream_chunked(mock.port, UPLOAD_PATH, "application/x-www-form-urlencoded", pieces,
+                                  most_bytes=300_000_000)
+    assert answer == b""
+    assert sent < 40_000_000, sent  # hung up soon after 16 MiB, not at 300 MB
+    assert rss_bytes(mock) - before < 64 * 1024 * 1024
+    [entry] = requests.get(mock.url("/__admin/requests")).json()["requests"]
+    assert entry["error"] == "The request carries more than 100 parameters (limits.max_fields)."
+    assert entry["status"] is None
+    still_serving(mock)
+
+
+def test_max_fields_and_field_bytes_are_configurable(start_mock):
+    server = start_mock({"limits": {"max_fields": 4, "field_bytes": 10}})
+    response = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4",
+                                                      "shared": "false", "extra": "1"})
+    assert response.status_code == 400
+    assert request_error(response) == "The request carries more than 4 parameters (limits.max_fields)."
+    response = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 4,
+                                                      "media_type": "video/quicktime"})
+    assert response.status_code == 400
+    assert request_error(response) == "Parameter media_type is longer than 10 bytes (limits.field_bytes)."
+    response = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 4, "media_type": "video/mp4"})
+    assert response.status_code == 202, response.text
+    response = requests.post(server.url("/2/media/upload"), data={"command": "INIT", "total_bytes": 4,
+                                                                   "media_type": "video/quicktime"})
+    assert response.status_code == 400
+    assert "The `media_type` parameter is longer than 10 bytes (limits.field_bytes)." in response.text
+
+
+@pytest.mark.parametrize("path", [UPLOAD_PATH, "/2/media/upload"])
+def test_a_chunked_body_past_the_body_limit_gets_413(start_mock, path):
+    """A chunked body declares no length, so its bytes are counted: here a long multipart
+    epilogue, which no parameter holds. An endless one is cut off after 16 MiB."""
+    server = start_mock({"limits": {"chunk_bytes": 1000, "image_bytes": 1000, "gif_bytes": 1000}})
+    opening = b'--b\r\nContent-Disposition: form-data; name="command"\r\n\r\nSTATUS\r\n--b--\r\n'
+    answer, _ = stream_chunked(server.port, path, "multipart/form-data; boundary=b",
+                               [opening] + [b"e" * 16_384] * 20, most_bytes=100_000_000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b"Request body exceeds the" in answer
+    answer, sent = stream_chunked(server.port, path, "multipart/form-data; boundary=b",
+                                  iter([opening] + [b"e" * 16_384] * 10_000), most_bytes=100_000_000)
+    assert answer == b"" and sent < 40_000_000, sent
+    still_serving(server)

@@ -29,17 +29,18 @@ struct UploadParameters: Sendable {
 protocol UploadParameterFailures: Error {
     static func duplicateParameter(_ name: String) -> Self
     static func parameterTooLong(_ name: String, limit: Int) -> Self
+    static func tooManyParameters(limit: Int) -> Self
     static func invalidBase64(_ reason: String) -> Self
     init(_ failure: UploadFailure)
 }
 
 /// Turns form events into `UploadParameters`, storing each media byte once, as it streams in,
 /// and refusing an oversize payload as soon as it passes the limit. The first refusal is kept
-/// in `failure` and every later event ignored; the exchange answers it. Shared by the v1.1
-/// endpoint and v2's form bodies; `Failure` words the refusals for the dialect.
+/// in `failure` and every later event ignored; the exchange answers it. Text parameters are
+/// bounded in length and number (`limits.field_bytes`, `limits.max_fields`), so no body, however
+/// long, pins more than those allow. Shared by the v1.1 endpoint and v2's form bodies;
+/// `Failure` words the refusals for the dialect.
 struct UploadParameterCollector<Failure: UploadParameterFailures> {
-    static var maximumFieldBytes: Int { 64 * 1024 }
-
     private(set) var parameters = UploadParameters()
     private(set) var failure: Failure?
     /// The body's fields as sent, kept only when a signature must cover them (urlencoded).
@@ -49,6 +50,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private let expectedBodyBytes: Int
     private var current: Field?
     private var base64 = Base64StreamDecoder()
+    private var fieldCount = 0
 
     private enum Field {
         case text(name: String, bytes: [UInt8])
@@ -67,6 +69,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
         self.limits = limits
         self.expectedBodyBytes = expectedBodyBytes
         for (name, value) in query {
+            try countField()
             try store(name: name, value: value)
         }
     }
@@ -83,6 +86,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private mutating func apply(_ event: FormEvent) throws(Failure) {
         switch event {
         case .fieldBegin(let head):
+            try countField()
             switch head.name {
             case "media":
                 guard parameters.media == nil else { throw .duplicateParameter("media") }
@@ -99,8 +103,8 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
         case .fieldData(let bytes):
             switch current {
             case .text(let name, var value):
-                guard value.count + bytes.count <= Self.maximumFieldBytes else {
-                    throw .parameterTooLong(name, limit: Self.maximumFieldBytes)
+                guard value.count + bytes.count <= limits.fieldBytes else {
+                    throw .parameterTooLong(name, limit: limits.fieldBytes)
                 }
                 current = nil  // keeps `value` uniquely referenced while it grows
                 value.append(contentsOf: bytes)
@@ -150,6 +154,11 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             }
             current = nil
         }
+    }
+
+    private mutating func countField() throws(Failure) {
+        fieldCount += 1
+        guard fieldCount <= limits.maxFields else { throw .tooManyParameters(limit: limits.maxFields) }
     }
 
     /// Makes room for `count` more bytes as they arrive, never for bytes a client only

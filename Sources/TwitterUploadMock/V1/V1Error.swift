@@ -138,8 +138,10 @@ extension V1Error {
         return .request("\(command ?? "Upload") must be sent with \(expected), not \(method).", status: 405)
     }
 
-    static func bodyTooLarge(declared: Int, limit: Int) -> V1Error {
-        .request("Request body of \(declared) bytes exceeds the \(limit)-byte limit for this endpoint.", status: 413)
+    /// `declared` is nil for a chunked body, refused once the bytes that arrived pass the limit.
+    static func bodyTooLarge(declared: Int?, limit: Int) -> V1Error {
+        let size = declared.map { "of \($0) bytes " } ?? ""
+        return .request("Request body \(size)exceeds the \(limit)-byte limit for this endpoint.", status: 413)
     }
 
     static func malformedBody(_ reason: String) -> V1Error {
@@ -151,7 +153,11 @@ extension V1Error {
     }
 
     static func parameterTooLong(_ name: String, limit: Int) -> V1Error {
-        .request("Parameter \(name) is longer than \(limit) bytes.")
+        .request("Parameter \(name) is longer than \(limit) bytes (limits.field_bytes).")
+    }
+
+    static func tooManyParameters(limit: Int) -> V1Error {
+        .request("The request carries more than \(limit) parameters (limits.max_fields).")
     }
 
     /// The real service's text for a media id it cannot parse.

@@ -22,6 +22,9 @@ final class V1Exchange: HTTPExchange {
     private let application: MockApplication
     private var body = FormBodyParser.ignored
     private var collector: UploadParameterCollector<V1Error>?
+    /// What the body may total; a chunked body declares nothing, so its bytes are counted.
+    private var maximumBodyBytes = 0
+    private var receivedBodyBytes = 0
     private var entry: JournalEntry
 
     init(head: HTTPRequestHead, application: MockApplication) {
@@ -48,9 +51,9 @@ final class V1Exchange: HTTPExchange {
         } catch {
             throw .malformedBody(error.reason)
         }
-        let maximum = Self.maximumBodyBytes(limits: limits, appending: query.contains { $0 == ("command", "APPEND") })
-        if let declared = head.contentLength, declared > maximum {
-            throw .bodyTooLarge(declared: declared, limit: maximum)
+        maximumBodyBytes = Self.maximumBodyBytes(limits: limits, appending: query.contains { $0 == ("command", "APPEND") })
+        if let declared = head.contentLength, declared > maximumBodyBytes {
+            throw .bodyTooLarge(declared: declared, limit: maximumBodyBytes)
         }
         if head.hasBody {
             do {
@@ -66,10 +69,14 @@ final class V1Exchange: HTTPExchange {
     /// Room for the largest payload (base64 and percent-encoding inflate it) plus other fields.
     static func maximumBodyBytes(limits: UploadLimits, appending: Bool) -> Int {
         let payload = appending ? limits.chunkBytes : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
-        return payload * 3 / 2 + 64 * 1024
+        return payload * 3 / 2 + max(64 * 1024, limits.fieldBytes)
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {
+        receivedBodyBytes += bytes.count
+        guard receivedBodyBytes <= maximumBodyBytes else {
+            return reply(for: .bodyTooLarge(declared: head.contentLength, limit: maximumBodyBytes))
+        }
         guard var collector else { return nil }
         self.collector = nil  // keeps the collector's buffers uniquely referenced while it works
         defer { self.collector = collector }

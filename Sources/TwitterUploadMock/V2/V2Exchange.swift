@@ -34,6 +34,8 @@ final class V2Exchange: HTTPExchange {
     private var query: [(name: String, value: String)] = []
     private var reader = BodyReader.ignored
     private var maximumBodyBytes = V2Exchange.smallBodyBytes
+    /// A chunked body declares nothing, so its bytes are counted against the maximum.
+    private var receivedBodyBytes = 0
     private var entry: JournalEntry
 
     init(endpoint: V2Endpoint, pathID: String?, head: HTTPRequestHead, application: MockApplication) {
@@ -92,8 +94,8 @@ final class V2Exchange: HTTPExchange {
     /// Room for the largest payload as base64 in JSON (every `/` possibly escaped as `\/`).
     static func maximumBodyBytes(_ endpoint: V2Endpoint, limits: UploadLimits) -> Int {
         switch endpoint {
-        case .append: limits.chunkBytes * 8 / 3 + 64 * 1024
-        case .upload: max(limits.chunkBytes, limits.imageBytes, limits.gifBytes) * 8 / 3 + 64 * 1024
+        case .append: limits.chunkBytes * 8 / 3 + max(64 * 1024, limits.fieldBytes)
+        case .upload: max(limits.chunkBytes, limits.imageBytes, limits.gifBytes) * 8 / 3 + max(64 * 1024, limits.fieldBytes)
         default: smallBodyBytes
         }
     }
@@ -107,11 +109,12 @@ final class V2Exchange: HTTPExchange {
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {
+        receivedBodyBytes += bytes.count
+        guard receivedBodyBytes <= maximumBodyBytes else {
+            return reply(for: .bodyTooLarge(declared: head.contentLength, limit: maximumBodyBytes))
+        }
         switch reader {
         case .json(var buffer):
-            guard buffer.count + bytes.count <= maximumBodyBytes else {
-                return reply(for: .bodyTooLarge(declared: head.contentLength, limit: maximumBodyBytes))
-            }
             reader = .ignored  // keeps the buffer uniquely referenced while it grows
             buffer.append(contentsOf: bytes)
             reader = .json(buffer)

@@ -233,7 +233,11 @@ extension V2Problem: UploadParameterFailures {
     }
 
     static func parameterTooLong(_ name: String, limit: Int) -> V2Problem {
-        .invalid("The `\(name)` parameter is longer than \(limit) bytes.", parameters: [(name, [])])
+        .invalid("The `\(name)` parameter is longer than \(limit) bytes (limits.field_bytes).", parameters: [(name, [])])
+    }
+
+    static func tooManyParameters(limit: Int) -> V2Problem {
+        .invalid("The request carries more than \(limit) parameters (limits.max_fields).")
     }
 
     static func invalidBase64(_ reason: String) -> V2Problem {

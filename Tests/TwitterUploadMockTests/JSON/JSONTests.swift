@@ -113,6 +113,15 @@ struct JSONTests {
         #expect(throws: ConfigurationError("limits.chunk_bytes must be an integer from 1 to 1073741824")) {
             try MockConfiguration(json: Array(#"{"limits":{"chunk_bytes":9223372036854775807}}"#.utf8))
         }
+        #expect(throws: ConfigurationError("limits.max_fields must be an integer from 1 to 1000")) {
+            try MockConfiguration(json: Array(#"{"limits":{"max_fields":0}}"#.utf8))
+        }
+        #expect(throws: ConfigurationError("limits.field_bytes must be an integer from 1 to 1048576")) {
+            try MockConfiguration(json: Array(#"{"limits":{"field_bytes":1048577}}"#.utf8))
+        }
+        let read = try? MockConfiguration(json: Array(#"{"limits":{"max_fields":12,"field_bytes":512}}"#.utf8))
+        #expect(read?.upload.limits.maxFields == 12)
+        #expect(read?.upload.limits.fieldBytes == 512)
     }
 
     @Test("relative paths in a config file are taken from the file's directory")
