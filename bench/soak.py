@@ -135,11 +135,15 @@ class Server:
         self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL,
                                         stderr=open(self.stderr_path, "wb"))
         deadline = time.monotonic() + 15
-        while not ready.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise SystemExit(f"soak: the mock did not start: {self.stderr_tail()}")
-            time.sleep(0.01)
+        try:
+            while not ready.exists():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"soak: the mock did not start: {self.stderr_tail()}")
+                time.sleep(0.01)
+        except BaseException:  # Ctrl-C while it starts included: never leave it running
+            self.process.kill()
+            self.process.wait()
+            raise
         url = urllib.parse.urlsplit(ready.read_text().strip())
         self.host, self.port = url.hostname, url.port
 
@@ -918,15 +922,23 @@ def main():
         "faults": rules,
     }
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
-    server = Server(os.path.abspath(args.mock), args.seed, config, workdir)
+    server = None
     try:
+        server = Server(os.path.abspath(args.mock), args.seed, config, workdir)
         return soak(args, server, kinds, keep_bytes, workdir)
     except KeyboardInterrupt:
-        print("soak: interrupted", file=sys.stderr)
+        # Ctrl-C may land anywhere, even while the server starts or a verification pool runs:
+        # stop the server, remove the files, and leave at once rather than wait at interpreter
+        # exit for threads that may be blocked on the server just killed.
+        if server is not None:
+            server.process.kill()
+            server.process.wait()
         shutil.rmtree(workdir, ignore_errors=True)
-        return 130
+        print("soak: interrupted", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(130)
     finally:
-        if server.process.poll() is None:  # an error or Ctrl-C in the soak: never leave it running
+        if server is not None and server.process.poll() is None:  # an error: never leave it running
             server.process.kill()
             server.process.wait()
 
