@@ -62,10 +62,17 @@ def test_a_server_that_dies_fails_the_run_promptly(tmp_path):
     assert time.monotonic() - started < 15, "the soak must stop soon after the server dies"
 
 
+def ctrl_c_as_at_a_terminal():
+    # A script run in the background (`cmd &` without job control, as some CI runners start
+    # their steps) passes SIGINT on ignored, and Python then never turns it into
+    # KeyboardInterrupt; give the soak the disposition it has at a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_soak_leaves_no_server_running(tmp_path):
     soak = subprocess.Popen([sys.executable, str(SOAK), "--mock", BINARY, "--clients", "2", "--seconds", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(tmp_path)})
+                            env={**os.environ, "TMPDIR": str(tmp_path)}, preexec_fn=ctrl_c_as_at_a_terminal)
     children = f"/proc/{soak.pid}/task/{soak.pid}/children"
     deadline = time.monotonic() + 15
     while not open(children).read().split() and time.monotonic() < deadline:
