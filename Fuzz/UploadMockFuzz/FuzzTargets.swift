@@ -98,7 +98,9 @@ func fuzzRequests(_ input: [UInt8]) {
     let application = makeApplication()
     var mediaID = Array("1".utf8)
     for request in split(input, separator: Array("\r\n--- next request ---\r\n".utf8)).prefix(16) {
-        guard var (head, body) = parseRequest(replacing(Array("{media_id}".utf8), with: mediaID, in: request)) else { continue }
+        guard let parsed = parseRequest(replacing(Array("{media_id}".utf8), with: mediaID, in: request)) else { continue }
+        var head = parsed.head
+        let body = parsed.body
         // Whatever follows the head is the body (libmicrohttpd would have framed it), so a
         // hand-written input needs no Content-Length; one it gives is kept, to be fuzzed.
         if !body.isEmpty, head.headers["content-length"] == nil, head.headers["transfer-encoding"] == nil {
@@ -153,7 +155,7 @@ func readWhole(_ body: HTTPBody) {
 }
 
 /// A lenient reader for corpus files: the server's own parsing is libmicrohttpd's.
-func parseRequest(_ bytes: ArraySlice<UInt8>) -> (HTTPRequestHead, [UInt8])? {
+func parseRequest(_ bytes: ArraySlice<UInt8>) -> (head: HTTPRequestHead, body: [UInt8])? {
     let separator = Array("\r\n\r\n".utf8)
     let end = firstRange(of: separator, in: bytes) ?? bytes.endIndex
     let lines = String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)

@@ -35,6 +35,16 @@ struct ParameterReservationTests {
         #expect(media.capacity < 1_100_000)
     }
 
+    @Test("the declared size is reserved only after a sixteenth of it has arrived, then in one step")
+    func reservationFollowsASixteenth() throws {
+        let declared = 5 * 1024 * 1024
+        let piece = [UInt8](repeating: 1, count: 64 * 1024)
+        let early = try #require(try collect(declared: declared, field: "media", pieces: Array(repeating: piece, count: 4)).media)
+        #expect(early.capacity <= 2 * early.count)  // 256 KiB arrived: no more than twice that held
+        let later = try #require(try collect(declared: declared, field: "media", pieces: Array(repeating: piece, count: 10)).media)
+        #expect(later.capacity >= declared && later.capacity < declared + 64 * 1024)  // one jump, no doublings
+    }
+
     @Test("a chunked body (nothing declared) still grows geometrically and keeps every byte")
     func chunkedBody() throws {
         let pieces = (0..<200).map { index in [UInt8](repeating: UInt8(index), count: 1000) }
