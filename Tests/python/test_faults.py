@@ -228,8 +228,24 @@ def test_at_most_10000_rules_of_a_kind(mock, kind, rule):
     assert mock.admin(f"/{kind}", method="POST", json=[rule] * (10_000 - in_force)).status_code == 201
     refused = mock.admin(f"/{kind}", method="POST", json=[rule, rule])
     assert refused.status_code == 409
-    assert refused.json()["error"].endswith(" may be in force: 10000 are, and this request adds 2")
+    assert refused.json()["error"].endswith(" may be in force (admin.max_rules): 10000 are, and this request adds 2")
     assert len(mock.admin(f"/{kind}").json()[key]) == 10_000
+
+
+def test_the_admin_bounds_are_configurable(start_mock):
+    """docs/configuration.md, Bounds: admin.max_rules and admin.max_body_bytes."""
+    server = start_mock({"admin": {"max_rules": 2, "max_body_bytes": 2048}})
+    rule = {"match": {"path": "/nowhere"}, "action": {"delay_ms": 0}}
+    assert server.admin("/faults", method="POST", json=[rule, rule]).status_code == 201
+    refused = server.admin("/faults", method="POST", json=rule)
+    assert refused.status_code == 409
+    assert refused.json()["error"] == ("at most 2 fault rules may be in force (admin.max_rules): "
+                                       "2 are, and this request adds 1")
+    too_large = server.admin("/rate-limits", method="POST", data=b" " * 2049,
+                             headers={"Content-Type": "application/json"})
+    assert too_large.status_code == 413
+    assert too_large.json() == {"error": "admin request bodies are limited to 2048 bytes"}
+    assert len(server.admin("/faults").json()["faults"]) == 2
 
 
 def test_rate_limit_refuses_past_the_limit_and_resets_with_the_window(start_mock):

@@ -177,7 +177,7 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
         in_force = len(requests.get(mock.url(path)).json()[key])
         assert len(admin("POST", path, status=201, json=[rule] * (10_000 - in_force)).json()[key]) == 10_000 - in_force
         refused = admin("POST", path, status=409, json=rule).json()["error"]
-        assert refused.endswith("may be in force: 10000 are, and this request adds 1"), refused
+        assert refused.endswith("may be in force (admin.max_rules): 10000 are, and this request adds 1"), refused
         assert len(requests.get(mock.url(path)).json()[key]) == 10_000
 
     admin("DELETE", f"/__admin/faults/{several['faults'][2]['id']}", "/__admin/faults/{id}", status=204)  # rule 1 retired

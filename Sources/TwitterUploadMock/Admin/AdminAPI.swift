@@ -160,10 +160,6 @@ struct AdminAPI: Sendable {
         }
     }
 
-    /// The most rules of each kind the admin API lets be in force: more than any test needs,
-    /// and a bound on the memory a runaway script takes and on what every upload request scans.
-    static let maximumRules = 10_000
-
     /// Adds one rule (answering it) or an array of rules (answering them all): all or nothing.
     private func add(_ kind: AdminRoute.RuleKind, body: [UInt8], listKey: String, scope: String?) throws(ConfigurationError) -> HTTPReply {
         let document = try JSONParser.parse(body)
@@ -187,10 +183,13 @@ struct AdminAPI: Sendable {
             }
         }
         let inForce = kind == .faults ? application.faults.rules.count : application.rateLimiter.rules.count
-        guard inForce + values.count <= Self.maximumRules else {
+        // More than any test needs, and a bound on the memory a runaway script takes and on
+        // what every upload request scans.
+        let maximum = application.configuration.maxAdminRules
+        guard inForce + values.count <= maximum else {
             let name = kind == .faults ? "fault rules" : "rate limits"
             return Self.json(409, .object(["error": .string(
-                "at most \(Self.maximumRules) \(name) may be in force: \(inForce) are, and this request adds \(values.count)")]))
+                "at most \(maximum) \(name) may be in force (admin.max_rules): \(inForce) are, and this request adds \(values.count)")]))
         }
         let added = faultRules.map { application.faults.add($0).json } + rateLimitRules.map { application.rateLimiter.add($0).json }
         if case .array = document { return Self.json(201, .object([listKey: .array(added)])) }

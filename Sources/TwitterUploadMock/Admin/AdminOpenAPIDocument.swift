@@ -10,7 +10,7 @@ extension AdminAPI {
     "title": "twitter-upload-mock admin API",
     "version": "0.2.0",
     "summary": "Verify what arrived at the mock and rehearse failures.",
-    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, and reset. Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB is 413.",
+    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, and reset. Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -913,14 +913,14 @@ extension AdminAPI {
         }
       },
       "TooManyRules": {
-        "description": "Adding these rules would put more than 10,000 of this kind in force; nothing was added.",
+        "description": "Adding these rules would put more than 10,000 of this kind in force (`admin.max_rules`); nothing was added.",
         "content": {
           "application/json": {
             "schema": {
               "$ref": "#/components/schemas/Error"
             },
             "example": {
-              "error": "at most 10000 fault rules may be in force: 9999 are, and this request adds 2"
+              "error": "at most 10000 fault rules may be in force (admin.max_rules): 9999 are, and this request adds 2"
             }
           }
         }

@@ -3,9 +3,6 @@ import UploadMockHTTP
 /// Reads a small body whole, then answers it: admin calls, refusals, and JSON endpoints
 /// whose bodies are small by nature.
 final class BufferedExchange: HTTPExchange {
-    /// The admin API's limit.
-    static let adminBodyBytes = 1024 * 1024
-
     private let head: HTTPRequestHead
     private let maximumBodyBytes: Int
     private let tooLarge: @Sendable () -> HTTPReply
@@ -16,8 +13,7 @@ final class BufferedExchange: HTTPExchange {
     /// - Parameters:
     ///   - tooLarge: the answer to a body over `maximumBodyBytes`, sent as soon as that is known.
     ///   - completed: told how the exchange ended, for journals.
-    init(head: HTTPRequestHead, maximumBodyBytes: Int = adminBodyBytes,
-         tooLarge: @escaping @Sendable () -> HTTPReply = { AdminAPI.bodyTooLarge(limit: adminBodyBytes) },
+    init(head: HTTPRequestHead, maximumBodyBytes: Int, tooLarge: @escaping @Sendable () -> HTTPReply,
          completed: @escaping @Sendable (HTTPCompletion) -> Void = { _ in },
          respond: @escaping @Sendable (HTTPRequestHead, [UInt8]) -> HTTPReply) {
         self.head = head

@@ -68,6 +68,21 @@ extension MockConfiguration: JSONReadable {
             maxJournalEntries = journal.maxEntries ?? maxJournalEntries
             maxJournalBytes = journal.maxBytes ?? maxJournalBytes
         }
+        if let admin: AdminSetting = try reader.decode("admin") {
+            maxAdminBodyBytes = admin.maxBodyBytes ?? maxAdminBodyBytes
+            maxAdminRules = admin.maxRules ?? maxAdminRules
+        }
+    }
+}
+
+/// The `admin` object: the admin API's bounds.
+private struct AdminSetting: JSONReadable {
+    var maxBodyBytes: Int?
+    var maxRules: Int?
+
+    init(json reader: inout JSONReader) throws(ConfigurationError) {
+        maxBodyBytes = try reader.int("max_body_bytes", in: 1024...(64 * 1024 * 1024))
+        maxRules = try reader.int("max_rules", in: 1...1_000_000)
     }
 }
 

@@ -33,6 +33,11 @@ public struct MockConfiguration: Sendable {
     public var maxJournalEntries = 10_000
     /// Journal bytes kept (estimated); the oldest entries go first. Default 32 MiB.
     public var maxJournalBytes = 32 * 1024 * 1024
+    /// The largest admin API request body; past it, 413. Default 1 MiB.
+    public var maxAdminBodyBytes = 1024 * 1024
+    /// Fault rules, and separately rate limits, the admin API lets be in force; past it, 409.
+    /// Rules given here in `faults` and `rateLimits` count but are never refused. Default 10,000.
+    public var maxAdminRules = 10_000
     /// Serve HTTPS with these PEM files.
     public var tls: TLSFiles?
     /// Generate a key and certificate for localhost, 127.0.0.1 and upload.twitter.com, write

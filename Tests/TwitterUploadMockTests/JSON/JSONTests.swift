@@ -119,6 +119,12 @@ struct JSONTests {
         #expect(throws: ConfigurationError("limits.field_bytes must be an integer from 1 to 1048576")) {
             try MockConfiguration(json: Array(#"{"limits":{"field_bytes":1048577}}"#.utf8))
         }
+        #expect(throws: ConfigurationError("admin.max_body_bytes must be an integer from 1024 to 67108864")) {
+            try MockConfiguration(json: Array(#"{"admin":{"max_body_bytes":10}}"#.utf8))
+        }
+        let admin = try? MockConfiguration(json: Array(#"{"admin":{"max_rules":3,"max_body_bytes":4096}}"#.utf8))
+        #expect(admin?.maxAdminRules == 3)
+        #expect(admin?.maxAdminBodyBytes == 4096)
         let read = try? MockConfiguration(json: Array(#"{"limits":{"max_fields":12,"field_bytes":512}}"#.utf8))
         #expect(read?.upload.limits.maxFields == 12)
         #expect(read?.upload.limits.fieldBytes == 512)
