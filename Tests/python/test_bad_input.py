@@ -200,3 +200,17 @@ def test_a_chunked_body_past_the_body_limit_gets_413(start_mock, path):
                                   iter([opening] + [b"e" * 16_384] * 10_000), most_bytes=100_000_000)
     assert answer == b"" and sent < 40_000_000, sent
     still_serving(server)
+
+
+def test_discard_body_bytes_is_configurable(start_mock):
+    """connections.discard_body_bytes: how much of a refused body is read to answer at its end."""
+    server = start_mock({"connections": {"discard_body_bytes": 200_000}})
+    pieces = [b"field%d=%s&" % (number, b"v" * 1_000) for number in range(150)]
+    answer, _ = stream_chunked(server.port, UPLOAD_PATH, "application/x-www-form-urlencoded", pieces,
+                               most_bytes=100_000_000)
+    assert b" 400 " in answer.split(b"\r\n", 1)[0], answer[:300]  # 150 KB: read to its end, answered
+    pieces = (b"field%d=%s&" % (number, b"v" * 1_000) for number in range(100_000))
+    answer, sent = stream_chunked(server.port, UPLOAD_PATH, "application/x-www-form-urlencoded", pieces,
+                                  most_bytes=100_000_000)
+    assert answer == b"" and sent < 2_000_000, sent  # cut off soon after 200 KB
+    still_serving(server)

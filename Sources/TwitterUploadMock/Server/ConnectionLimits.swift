@@ -33,6 +33,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Never more than `maximum - headroom` apply, so held requests cannot take the headroom.
     /// Default 512.
     public var maximumHeldByFaults = 512
+    /// A refused request body up to this size is read and dropped, so that a client which sent
+    /// it without waiting for `100 Continue` still reads the refusal; past it the connection is
+    /// closed without one (libmicrohttpd answers only at the start or the end of a body).
+    /// Reading costs no memory, only time. Default 16 MiB.
+    public var discardBodyBytes = 16 * 1024 * 1024
 
     public init() {}
 
@@ -62,6 +67,7 @@ public struct ConnectionLimits: Sendable, Equatable {
         options.bodyTimeout = .seconds(bodyTimeoutSeconds)
         options.bodyMinimumBytesPerSecond = bodyMinimumBytesPerSecond
         options.maximumHeldRequests = maximumHeldByFaults
+        options.discardLimit = discardBodyBytes
         options.heldLimitMessage = "\(maximumHeldByFaults) requests are already held by delay, hang or slow faults "
             + "(connections.max_held_by_faults); this one is refused instead of held"
     }
