@@ -27,6 +27,13 @@ public struct UploadLimits: Sendable, Equatable {
     /// The real service's limits.
     public init() {}
 
+    /// The largest payload one request may carry: an APPEND's chunk or a one-shot image or GIF.
+    package var largestPayloadBytes: Int { max(chunkBytes, imageBytes, gifBytes) }
+
+    /// Room in a request body for everything but the payload: the other parameters and the
+    /// form's framing.
+    package var bodyOverheadBytes: Int { max(64 * 1024, fieldBytes) }
+
     func maximumBytes(for kind: MediaKind, category: MediaCategory?) -> Int {
         switch kind {
         case .image, .subtitles: imageBytes

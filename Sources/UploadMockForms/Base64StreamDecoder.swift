@@ -77,6 +77,19 @@ package struct Base64StreamDecoder: Sendable {
         }
     }
 
+    /// Decodes a whole value held as text (a query parameter, a JSON string).
+    package static func decode(_ text: String) throws(FormParseError) -> [UInt8] {
+        var text = text
+        var decoder = Base64StreamDecoder()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count / 4 * 3 + 3)
+        try text.withUTF8 { utf8 in
+            Result { () throws(FormParseError) in try decoder.decode(UnsafeRawBufferPointer(utf8), into: &bytes) }
+        }.get()
+        try decoder.finish(into: &bytes)
+        return bytes
+    }
+
     /// The hot loop: whole groups of four alphabet characters go through a table lookup each;
     /// everything else (line breaks, padding, a group split between pieces, errors) goes one
     /// byte at a time through `step`. Returns the number of bytes written.

@@ -60,6 +60,15 @@ package struct HTTPRequestHead: Sendable {
         headers["expect"]?.lowercased().contains("100-continue") ?? false
     }
 
+    /// The Content-Type's `type/subtype`, lowercased, without parameters (RFC 9110 §8.3.1);
+    /// nil without a Content-Type.
+    package var mediaType: String? {
+        headers["content-type"].map { contentType in
+            let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
+            return contentType[..<end].trimmingASCIIWhitespace().lowercased()
+        }
+    }
+
     /// Whether a body follows the headers at all.
     package var hasBody: Bool {
         isChunked || (contentLength ?? 0) > 0

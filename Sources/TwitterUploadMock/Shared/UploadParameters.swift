@@ -185,7 +185,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private var payloadLimit: Int {
         command == "APPEND"
             ? limits.chunkBytes
-            : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
+            : limits.largestPayloadBytes
     }
 
     private var command: String? { parameters.command ?? impliedCommand }
@@ -202,18 +202,11 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
         case "media_data":
             // The seed's own example sends media_data in the query string.
             guard parameters.mediaData == nil else { throw .duplicateParameter(name) }
-            var decoder = Base64StreamDecoder()
-            var decoded: [UInt8] = []
-            var text = value
             do {
-                try text.withUTF8 { bytes in
-                    Result { () throws(FormParseError) in try decoder.decode(UnsafeRawBufferPointer(bytes), into: &decoded) }
-                }.get()
-                try decoder.finish(into: &decoded)
+                parameters.mediaData = try Base64StreamDecoder.decode(value)
             } catch {
                 throw .invalidBase64(error.reason)
             }
-            parameters.mediaData = decoded
             parameters.mediaDataSentBytes = value.utf8.count
         default:
             if let existing = parameters.fields[name], existing != value {

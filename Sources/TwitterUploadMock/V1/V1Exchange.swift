@@ -68,8 +68,8 @@ final class V1Exchange: HTTPExchange {
 
     /// Room for the largest payload (base64 and percent-encoding inflate it) plus other fields.
     static func maximumBodyBytes(limits: UploadLimits, appending: Bool) -> Int {
-        let payload = appending ? limits.chunkBytes : max(limits.chunkBytes, limits.imageBytes, limits.gifBytes)
-        return payload * 3 / 2 + max(64 * 1024, limits.fieldBytes)
+        let payload = appending ? limits.chunkBytes : limits.largestPayloadBytes
+        return payload * 3 / 2 + limits.bodyOverheadBytes
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {

@@ -90,7 +90,7 @@ struct V1JSONRequest: Sendable {
         }
         let document: JSONObject
         do {
-            document = try Self.document(contentType: head.headers["content-type"], body: body)
+            document = try Self.document(head, body: body)
         } catch {
             return reply(for: error)
         }
@@ -121,10 +121,10 @@ struct V1JSONRequest: Sendable {
     /// The documented content types are `application/json` and `text/plain` (with
     /// `charset=UTF-8`); anything else, or a body that is not one JSON object, is an invalid
     /// payload.
-    static func document(contentType: String?, body: [UInt8]) throws(V1Error) -> JSONObject {
-        let mediaType = contentType.map { String($0.split(separator: ";", maxSplits: 1).first ?? "").trimmingASCIIWhitespace().lowercased() }
-        guard let mediaType, mediaType == "application/json" || mediaType == "text/plain" else {
-            throw .invalidJSONPayload(because: "Content-Type \(contentType ?? "(none)") is neither application/json nor text/plain")
+    static func document(_ head: HTTPRequestHead, body: [UInt8]) throws(V1Error) -> JSONObject {
+        guard let mediaType = head.mediaType, mediaType == "application/json" || mediaType == "text/plain" else {
+            let contentType = head.headers["content-type"] ?? "(none)"
+            throw .invalidJSONPayload(because: "Content-Type \(contentType) is neither application/json nor text/plain")
         }
         let value: JSONValue
         do {

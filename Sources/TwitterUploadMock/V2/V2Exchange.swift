@@ -70,7 +70,9 @@ final class V2Exchange: HTTPExchange {
         }
         guard endpoint != .status else { return }
         let contentType = head.headers["content-type"]
-        switch contentType.map(Self.mediaType) {
+        // Unlike v1.1's form bodies, a comma does not end the media type: the real v2 refused
+        // twurl's `multipart/form-data, boundary=…`.
+        switch head.mediaType {
         case "application/json":
             reader = .json([])
         case "multipart/form-data" where endpoint.takesForms, "application/x-www-form-urlencoded" where endpoint == .upload:
@@ -94,18 +96,10 @@ final class V2Exchange: HTTPExchange {
     /// Room for the largest payload as base64 in JSON (every `/` possibly escaped as `\/`).
     static func maximumBodyBytes(_ endpoint: V2Endpoint, limits: UploadLimits) -> Int {
         switch endpoint {
-        case .append: limits.chunkBytes * 8 / 3 + max(64 * 1024, limits.fieldBytes)
-        case .upload: max(limits.chunkBytes, limits.imageBytes, limits.gifBytes) * 8 / 3 + max(64 * 1024, limits.fieldBytes)
+        case .append: limits.chunkBytes * 8 / 3 + limits.bodyOverheadBytes
+        case .upload: limits.largestPayloadBytes * 8 / 3 + limits.bodyOverheadBytes
         default: smallBodyBytes
         }
-    }
-
-    /// `type/subtype`, lowercased: whatever comes before the first `;`. Unlike v1.1, a comma
-    /// does not end it, so `multipart/form-data, boundary=…` is not multipart here (the real v2
-    /// refused it).
-    static func mediaType(of contentType: String) -> String {
-        let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
-        return contentType[..<end].trimmingASCIIWhitespace().lowercased()
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {

@@ -345,17 +345,9 @@ struct V2RequestReader {
 
     /// `media` as base64 text in a JSON body, decoded; the chunk limit applies to the bytes.
     private static func base64Media(_ object: JSONObject) throws(V2Problem) -> MediaPayload {
-        var text = object["media"]?.stringValue ?? ""
-        var decoder = Base64StreamDecoder()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count / 4 * 3 + 3)
+        let bytes: [UInt8]
         do {
-            try text.withUTF8 { utf8 in
-                Result { () throws(FormParseError) in
-                    try decoder.decode(UnsafeRawBufferPointer(utf8), into: &bytes)
-                    try decoder.finish(into: &bytes)
-                }
-            }.get()
+            bytes = try Base64StreamDecoder.decode(object["media"]?.stringValue ?? "")
         } catch {
             throw .invalid("$.media: is not valid base64: \(error.reason)", parameters: [("$.media", [])])
         }
