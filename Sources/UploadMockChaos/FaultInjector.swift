@@ -25,7 +25,7 @@ package struct FiredFault: Sendable {
     /// interim answer with no final one after it, so anything outside 200-599 is sent as 500
     /// and `summary` (the journal's `fault`) says why.
     package var sentStatus: Int? {
-        rule.action.status.map { FaultAction.finalStatuses.contains($0) ? $0 : 500 }
+        rule.action.status.map { HTTPReply.finalStatuses.contains($0) ? $0 : 500 }
     }
 
     /// Whether the request's real effect happens: only when the client could see the real
@@ -102,7 +102,7 @@ public final class FaultInjector: Sendable {
 
     /// The rules of one scope (nil: all of them).
     package func rules(in scope: String?) -> [FaultRule] {
-        rules.filter { scope == nil || $0.scope == scope }
+        rules.filter { $0.isVisible(to: scope) }
     }
 
     /// Removes one rule; false when no rule has that id.
@@ -114,7 +114,7 @@ public final class FaultInjector: Sendable {
     /// Removes one rule of `scope` (nil: of any scope); false when there is none.
     package func remove(id: String, in scope: String?) -> Bool {
         state.withLock { state in
-            guard let index = state.entries.firstIndex(where: { $0.rule.id == id && (scope == nil || $0.rule.scope == scope) }) else {
+            guard let index = state.entries.firstIndex(where: { $0.rule.id == id && $0.rule.isVisible(to: scope) }) else {
                 return false
             }
             state.entries.remove(at: index)

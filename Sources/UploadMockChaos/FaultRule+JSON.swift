@@ -1,3 +1,4 @@
+import UploadMockHTTP
 package import UploadMockJSON
 
 /// The JSON shape of fault rules (docs/faults.md), shared by the config file and the admin API.
@@ -31,7 +32,7 @@ extension FaultAction: JSONReadable, JSONWritable {
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
         // 1xx answers are interim: a client would wait for a final answer that never comes.
-        status = try reader.int("status", in: FaultAction.finalStatuses)
+        status = try reader.int("status", in: HTTPReply.finalStatuses)
         error = try reader.string("error")
         failure = try reader.choice("fault")
         truncateBytes = try reader.int("truncate_bytes", in: 0...Int(Int32.max))

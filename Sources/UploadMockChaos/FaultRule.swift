@@ -45,12 +45,7 @@ public struct FaultRule: Sendable, Equatable {
     }
 }
 
-extension FaultRule {
-    /// Whether the rule applies to the request at all (before `skip` and `probability`).
-    func applies(to facts: RequestFacts) -> Bool {
-        (scope == nil || scope == facts.scope) && match.matches(facts)
-    }
-}
+extension FaultRule: ScopedRule {}
 
 /// What a fault does: any combination of a status, a transport failure and a delay.
 public struct FaultAction: Sendable, Equatable {
@@ -81,9 +76,6 @@ public struct FaultAction: Sendable, Equatable {
     public var bytesPerSecond = 1024
     /// Latency added before anything is sent.
     public var delay: Delay?
-
-    /// The statuses a fault may answer: final ones only.
-    package static let finalStatuses = 200...599
 
     /// Any combination; at least one of status, failure or delay.
     public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,

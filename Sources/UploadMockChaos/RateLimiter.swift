@@ -64,6 +64,8 @@ public struct RateLimitRule: Sendable, Equatable {
     }
 }
 
+extension RateLimitRule: ScopedRule {}
+
 /// What the limiter decided for one request: the headers to send, and whether to refuse.
 package struct RateLimitDecision: Sendable {
     package var limit: Int
@@ -114,7 +116,7 @@ public final class RateLimiter: Sendable {
         let moment = now()
         return state.withLock { state in
             var windows: [(rule: RateLimitRule, key: WindowKey, window: Window)] = []
-            for rule in state.rules where (rule.scope == nil || rule.scope == facts.scope) && rule.match.matches(facts) {
+            for rule in state.rules where rule.applies(to: facts) {
                 // Per user: the authenticated user, or else the credential, so parallel test
                 // workers sharing one server without authentication keep apart windows.
                 let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user ?? facts.scope : nil)
@@ -164,7 +166,7 @@ public final class RateLimiter: Sendable {
     /// Removes one rule of `scope` (nil: of any scope) and its counts; false when there is none.
     package func remove(id: String, in scope: String?) -> Bool {
         state.withLock { state in
-            guard let index = state.rules.firstIndex(where: { $0.id == id && (scope == nil || $0.scope == scope) }) else {
+            guard let index = state.rules.firstIndex(where: { $0.id == id && $0.isVisible(to: scope) }) else {
                 return false
             }
             state.rules.remove(at: index)
@@ -192,6 +194,6 @@ public final class RateLimiter: Sendable {
 
     /// The rules of one scope (nil: all of them).
     package func rules(in scope: String?) -> [RateLimitRule] {
-        rules.filter { scope == nil || $0.scope == scope }
+        rules.filter { $0.isVisible(to: scope) }
     }
 }

@@ -65,3 +65,23 @@ public struct RequestMatch: Sendable, Equatable {
         return true
     }
 }
+
+/// A fault or rate-limit rule: it matches requests, and may belong to one credential's scope
+/// (README, Isolation).
+protocol ScopedRule {
+    var match: RequestMatch { get }
+    var scope: String? { get }
+}
+
+extension ScopedRule {
+    /// Whether the rule applies to the request at all: its match holds, and it is unscoped or
+    /// of the request's scope.
+    func applies(to facts: RequestFacts) -> Bool {
+        (scope == nil || scope == facts.scope) && match.matches(facts)
+    }
+
+    /// Whether an admin call made in `viewer`'s scope sees the rule (nil sees every rule).
+    func isVisible(to viewer: String?) -> Bool {
+        viewer == nil || scope == viewer
+    }
+}
