@@ -53,23 +53,23 @@ final class MockApplication: HTTPHandler {
             return V2Exchange(endpoint: endpoint, pathID: parameters["id"], head: head, application: self)
         case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
-            return adminExchange(head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }
+            return bufferedExchange(head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }
         case .methodNotAllowed(let allowed):
             let reply = AdminRoute.owns(head.path) ? AdminAPI.methodNotAllowed(head, allowed: allowed)
                 : V2Endpoint.owns(head.path) ? V2Exchange.methodNotAllowed(head, allowed: allowed)
                 : V1Exchange.render(.methodNotAllowed(head.method, command: nil), requestPath: head.path)
-            return adminExchange(head) { _, _ in reply }
+            return bufferedExchange(head) { _, _ in reply }
         case .notFound:
             let reply = AdminRoute.owns(head.path)
                 ? AdminAPI.notFound("no admin route \(head.method) \(head.path)")
                 : V1Exchange.render(.pageDoesNotExist, requestPath: head.path)
-            return adminExchange(head) { _, _ in reply }
+            return bufferedExchange(head) { _, _ in reply }
         }
     }
 
-    /// Reads a body of at most `admin.max_body_bytes` (whatever the path: a refusal needs no
-    /// more), then answers it.
-    private func adminExchange(_ head: HTTPRequestHead,
+    /// An admin call or a refusal of an unknown path or method: reads a body of at most
+    /// `admin.max_body_bytes` (a refusal needs no more), then answers it.
+    private func bufferedExchange(_ head: HTTPRequestHead,
                                respond: @escaping @Sendable (HTTPRequestHead, [UInt8]) -> HTTPReply) -> BufferedExchange {
         let limit = configuration.maxAdminBodyBytes
         return BufferedExchange(head: head, maximumBodyBytes: limit, tooLarge: { AdminAPI.bodyTooLarge(limit: limit) },
