@@ -108,16 +108,23 @@ func fuzzRequests(_ input: [UInt8]) {
         }
         guard HTTPFraming.check(head.headers) == nil else { continue }  // answered by the HTTP layer
         let exchange = application.makeExchange(for: head)
-        var reply = exchange.begin()
+        var step = exchange.begin()
         var received = 0
-        if reply == nil {
-            for piece in pieces(of: body, seed: input.count) {
-                received += piece.count
-                reply = piece.withUnsafeBytes { exchange.receive($0) }
-                if reply != nil { break }
-            }
+        for piece in pieces(of: body, seed: input.count) {
+            if case .throttle = step { step = .proceed }  // pacing is the HTTP layer's; the bytes are the same
+            guard case .proceed = step else { break }
+            received += piece.count
+            step = piece.withUnsafeBytes { exchange.receive($0) }
         }
-        let final = reply ?? exchange.finish()
+        let final: HTTPReply
+        switch step {
+        case .proceed, .throttle: final = exchange.finish()
+        case .refuse(let reply): final = reply
+        case .interrupt(_, let consumed):
+            check(consumed >= 0, "an interruption that takes \(consumed) bytes")
+            exchange.completed(HTTPCompletion(status: nil, bytesReceived: received, duration: .zero, abnormal: true))
+            continue
+        }
         if verbose {
             let detail = if case .bytes(let bytes) = final.body, final.status >= 400 {
                 " " + String(decoding: bytes.prefix(200), as: UTF8.self)

@@ -14,7 +14,12 @@ package struct FiredFault: Sendable {
             parts.append(status == sentStatus ? "status \(status)"
                 : "status \(status) is not a final status (200-599), so 500 was sent")
         }
-        if let failure = rule.action.failure { parts.append(failure.rawValue) }
+        if let rate = rule.action.requestBytesPerSecond { parts.append("request body at \(rate) bytes/s") }
+        if let (interruption, bytes) = rule.action.bodyInterruption {
+            parts.append("\(interruption) after \(bytes) request bytes")
+        } else if let failure = rule.action.failure {
+            parts.append(failure.rawValue)
+        }
         if delay > .zero { parts.append("delay \(Int(delay.timeInterval * 1000)) ms") }
         if rule.afterCommit { parts.append("after commit") }
         return parts.joined(separator: ", ")
@@ -28,12 +33,17 @@ package struct FiredFault: Sendable {
         rule.action.status.map { HTTPReply.finalStatuses.contains($0) ? $0 : 500 }
     }
 
+    /// The failure that replaces or follows the answer; a body-time reset, close or stall has
+    /// done its work before there is one (a body that ended before `after_request_bytes` is
+    /// answered as if the rule had no failure).
+    private var answerFailure: FaultAction.Failure? {
+        rule.action.bodyInterruption == nil ? rule.action.failure : nil
+    }
+
     /// Whether the request's real effect happens: only when the client could see the real
     /// answer, or when the rule says `after_commit`.
     package var commitsRealAnswer: Bool {
-        let action = rule.action
-        let showsRealAnswer = action.status == nil && action.failure != .reset && action.failure != .close
-            && action.failure != .hang
+        let showsRealAnswer = rule.action.status == nil && ![.reset, .close, .hang].contains(answerFailure)
         return rule.afterCommit || showsRealAnswer
     }
 
@@ -46,7 +56,7 @@ package struct FiredFault: Sendable {
         if let status = sentStatus {
             result = error(status, action.error)
         }
-        switch action.failure {
+        switch answerFailure {
         case .reset: result.delivery = .reset
         case .close: result.delivery = .close
         case .hang: result.delivery = .hang
@@ -55,10 +65,31 @@ package struct FiredFault: Sendable {
         case .truncate where result.body.count == 0: result.delivery = .close
         case .truncate: result.delivery = .truncate(bytes: action.truncateBytes ?? result.body.count / 2)
         case .slow: result.delivery = .slow(bytesPerSecond: action.bytesPerSecond)
-        case nil: break
+        case .stall, nil: break  // a stall is always a body-time failure, done before any answer
         }
         result.delay = delay
         return result
+    }
+}
+
+/// When in a request's life fault rules are tried.
+package enum FaultMoment: Sendable {
+    /// While the body arrives, once the fields before the media are known.
+    case receivingBody
+    /// With the whole request read, before it is answered.
+    case answering
+}
+
+extension FaultRule {
+    func applies(to facts: RequestFacts, while moment: FaultMoment) -> Bool {
+        switch moment {
+        case .answering:
+            return !action.actsOnRequestBody && applies(to: facts)
+        case .receivingBody:
+            // A rule that ends the body after N bytes waits for a body that long.
+            if let (_, bytes) = action.bodyInterruption, let declared = facts.declaredBodyBytes, declared < bytes { return false }
+            return action.actsOnRequestBody && applies(to: facts)
+        }
     }
 }
 
@@ -97,6 +128,12 @@ public final class FaultInjector: Sendable {
         }
     }
 
+    /// Whether any rule acts on request bodies: when none does, a request is never asked what
+    /// it names before its body is whole.
+    package var hasRulesActingOnBody: Bool {
+        state.withLock { state in state.entries.contains { $0.rule.action.actsOnRequestBody } }
+    }
+
     /// The active rules, in the order they are tried.
     public var rules: [FaultRule] { state.withLock { $0.entries.map(\.rule) } }
 
@@ -132,11 +169,12 @@ public final class FaultInjector: Sendable {
         state.withLock { $0.entries.removeAll { $0.rule.scope == scope } }
     }
 
-    /// The first rule that fires for this request, if any. Rules that have fired `times`
-    /// times retire.
-    package func fire(for facts: RequestFacts) -> FiredFault? {
+    /// The first rule that fires for this request at this moment of its life, if any. Rules
+    /// that act on the request body are tried while it arrives, the others once it is whole;
+    /// so one request fires at most one rule. Rules that have fired `times` times retire.
+    package func fire(for facts: RequestFacts, while moment: FaultMoment) -> FiredFault? {
         state.withLock { state in
-            for index in state.entries.indices where state.entries[index].rule.applies(to: facts) {
+            for index in state.entries.indices where state.entries[index].rule.applies(to: facts, while: moment) {
                 state.entries[index].matched += 1
                 let rule = state.entries[index].rule
                 guard state.entries[index].matched > rule.skip else { continue }

@@ -12,6 +12,9 @@ extension FaultRule: JSONReadable, JSONWritable {
         try matchReader.finish()
         action = try JSONReader.decode(FaultAction.self, from: reader.value("action") ?? .object([:]), path: reader.name("action"))
         afterCommit = try reader.bool("after_commit") ?? false
+        if afterCommit, action.bodyInterruption != nil {
+            throw ConfigurationError("\(reader.name("after_commit")): a request ended while its body arrives stores nothing; drop after_commit or after_request_bytes")
+        }
         times = try reader.int("times", in: 1...Int(Int32.max))
         scope = try reader.string("scope")
     }
@@ -44,9 +47,27 @@ extension FaultAction: JSONReadable, JSONWritable {
             guard delay == nil else { throw ConfigurationError("\(reader.path): give delay_ms or delay, not both") }
             delay = distribution
         }
+        afterRequestBytes = try reader.int("after_request_bytes", in: 0...Int(Int32.max))
+        requestBytesPerSecond = try reader.int("request_bytes_per_sec", in: 1...Int(Int32.max))
         try reader.finish()  // a misspelt key is the likelier mistake: name it first
-        if status == nil, failure == nil, delay == nil {
-            throw ConfigurationError("\(reader.path) needs at least one of status, fault, delay_ms or delay")
+        if status == nil, failure == nil, delay == nil, requestBytesPerSecond == nil {
+            throw ConfigurationError("\(reader.path) needs at least one of status, fault, delay_ms, delay or request_bytes_per_sec")
+        }
+        try checkBodyInterruption(path: reader.path)
+    }
+
+    /// A body-time reset, close or stall ends the request with no answer, so nothing that
+    /// shapes an answer may come with it.
+    private func checkBodyInterruption(path: String) throws(ConfigurationError) {
+        if failure == .stall, status != nil || delay != nil || truncateBytes != nil {
+            throw ConfigurationError("\(path): fault stall ends the request without an answer; it takes no status, delay or truncate_bytes")
+        }
+        guard afterRequestBytes != nil else { return }
+        guard bodyInterruption != nil else {
+            throw ConfigurationError("\(path).after_request_bytes needs fault reset, close or stall")
+        }
+        if status != nil || delay != nil || truncateBytes != nil {
+            throw ConfigurationError("\(path).after_request_bytes ends the request without an answer; it takes no status, delay or truncate_bytes")
         }
     }
 
@@ -57,6 +78,8 @@ extension FaultAction: JSONReadable, JSONWritable {
         if let failure { object["fault"] = .string(failure.rawValue) }
         if let truncateBytes { object["truncate_bytes"] = .int(Int64(truncateBytes)) }
         if failure == .slow { object["bytes_per_sec"] = .int(Int64(bytesPerSecond)) }
+        if let afterRequestBytes { object["after_request_bytes"] = .int(Int64(afterRequestBytes)) }
+        if let requestBytesPerSecond { object["request_bytes_per_sec"] = .int(Int64(requestBytesPerSecond)) }
         switch delay {
         case .fixed(let milliseconds): object["delay_ms"] = .double(milliseconds)
         case .uniform(let low, let high):

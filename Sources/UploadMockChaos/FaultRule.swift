@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 package import UploadMockDomain
+package import UploadMockHTTP
 
 /// "The 3rd APPEND of segment 2 answers 503 once": which requests, what happens, how often
 /// (docs/faults.md).
@@ -47,9 +48,11 @@ public struct FaultRule: Sendable, Equatable {
 
 extension FaultRule: ScopedRule {}
 
-/// What a fault does: any combination of a status, a transport failure and a delay.
+/// What a fault does: any combination of a status, a transport failure, a delay and a slow
+/// request body; or, while the body is arriving, a reset, close or stall.
 public struct FaultAction: Sendable, Equatable {
-    /// A transport failure instead of (or after part of) the answer.
+    /// A transport failure instead of (or after part of) the answer, or while the request
+    /// body arrives (with `afterRequestBytes`).
     public enum Failure: String, Sendable, CaseIterable {
         /// A TCP reset, no response.
         case reset
@@ -61,6 +64,9 @@ public struct FaultAction: Sendable, Equatable {
         case truncate
         /// The response dribbles at `bytesPerSecond`.
         case slow
+        /// The request body stops being read after `afterRequestBytes` (default 0): the
+        /// client's send blocks until it gives up or the idle timeout passes; no response.
+        case stall
     }
 
     /// Answer with this status (200–599) and a real-shaped error body instead of the real answer.
@@ -76,16 +82,41 @@ public struct FaultAction: Sendable, Equatable {
     public var bytesPerSecond = 1024
     /// Latency added before anything is sent.
     public var delay: Delay?
+    /// `reset`, `close` or `stall` once this many request body bytes have arrived, with no
+    /// answer and nothing stored; the rule applies only to bodies at least this long.
+    public var afterRequestBytes: Int?
+    /// Read the request body no faster than this (a slow uplink), then act as the rest of the
+    /// action says.
+    public var requestBytesPerSecond: Int?
 
-    /// Any combination; at least one of status, failure or delay.
+    /// Any combination; at least one of status, failure, delay or request pace.
     public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,
-                truncateBytes: Int? = nil, bytesPerSecond: Int = 1024, delay: Delay? = nil) {
+                truncateBytes: Int? = nil, bytesPerSecond: Int = 1024, delay: Delay? = nil,
+                afterRequestBytes: Int? = nil, requestBytesPerSecond: Int? = nil) {
         self.status = status
         self.error = error
         self.failure = failure
         self.truncateBytes = truncateBytes
         self.bytesPerSecond = bytesPerSecond
         self.delay = delay
+        self.afterRequestBytes = afterRequestBytes
+        self.requestBytesPerSecond = requestBytesPerSecond
+    }
+
+    /// Whether the action works while the request body arrives, so its rule is decided then
+    /// (docs/faults.md, Faults while the body arrives).
+    public var actsOnRequestBody: Bool {
+        failure == .stall || afterRequestBytes != nil || requestBytesPerSecond != nil
+    }
+
+    /// How the request ends while its body arrives, and after how many bytes.
+    package var bodyInterruption: (interruption: HTTPInterruption, afterBytes: Int)? {
+        switch failure {
+        case .stall?: (.stall, afterRequestBytes ?? 0)
+        case .reset?: afterRequestBytes.map { (.reset, $0) }
+        case .close?: afterRequestBytes.map { (.close, $0) }
+        case .hang?, .truncate?, .slow?, nil: nil
+        }
     }
 }
 

@@ -11,9 +11,12 @@ package struct RequestFacts: Sendable {
     package var user: String?
     /// The credential's scope (the token it carried), even when authentication is off.
     package var scope: String?
+    /// The body's declared length; nil for chunked bodies.
+    package var declaredBodyBytes: Int?
 
     package init(api: UploadAPI, method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
-                 segmentIndex: Int? = nil, user: String? = nil, scope: String? = nil) {
+                 segmentIndex: Int? = nil, user: String? = nil, scope: String? = nil, declaredBodyBytes: Int? = nil) {
+        self.declaredBodyBytes = declaredBodyBytes
         self.scope = scope
         self.api = api
         self.method = method

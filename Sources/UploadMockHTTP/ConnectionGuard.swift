@@ -117,6 +117,12 @@ struct ConnectionTable {
         entries[serial]?.stage = .busy
     }
 
+    /// The handler holds the body back on purpose (a throttled or stalled upload): its pace is
+    /// no longer the client's, so the body deadline stops applying.
+    mutating func bodyHeld(_ serial: UInt64) {
+        entries[serial]?.stage = .busy
+    }
+
     /// The response is out (or the request failed): the next head is due from now.
     mutating func requestEnded(_ serial: UInt64, now: ContinuousClock.Instant) {
         entries[serial]?.stage = .awaitingHead
@@ -205,6 +211,10 @@ struct ParkedConnections {
         MHD_suspend_connection(connection.pointer)
         suspended[ObjectIdentifier(context)] = (connection, context, cmhd_connection_fd(connection.pointer))
         return true
+    }
+
+    func isParked(_ context: RequestContext) -> Bool {
+        suspended[ObjectIdentifier(context)] != nil
     }
 
     /// Resumes one connection if it is still parked (a timer may race with shutdown or a

@@ -19,7 +19,19 @@ final class RequestContext: @unchecked Sendable {
         /// Suspended until a timer or shutdown resumes the connection.
         case delayed(HTTPReply)
         case hanging
+        /// No more of the body is read; the connection is parked until the client leaves,
+        /// the idle timeout passes or the server stops.
+        case stalled
         case responded
+    }
+
+    /// A body read no faster than `bytesPerSecond`: a tenth of a second's worth per piece,
+    /// the connection parked until the next one is due.
+    struct BodyPace {
+        let bytesPerSecond: Int
+        var nextRead = ContinuousClock.now
+
+        var quantum: Int { max(1, bytesPerSecond / 10) }
     }
 
     let target: String
@@ -30,6 +42,8 @@ final class RequestContext: @unchecked Sendable {
     var phase: Phase = .awaitingHead
     var exchange: (any HTTPExchange)?
     var bytesReceived = 0
+    /// Set while the body is throttled.
+    var bodyPace: BodyPace?
     /// Counted against `maximumHeldRequests` until the request completes.
     var isHeld = false
     private var reported = false
@@ -104,13 +118,15 @@ let accessHandlerCallback: MHD_AccessHandlerCallback = {
     let context = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
     let piece = UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee)
     return server.advance(context, connection: connection, method: method, piece: piece,
-                          consumed: { uploadDataSize.pointee = 0 })
+                          consumed: { uploadDataSize.pointee -= $0 })
 }
 
 extension HTTPServer {
     /// One step of a request's life; `piece` is empty on the first and the final call.
+    /// `consumed(n)` tells libmicrohttpd that the first `n` bytes of `piece` were taken; it
+    /// offers the rest again.
     func advance(_ context: RequestContext, connection: OpaquePointer, method: UnsafePointer<CChar>?,
-                 piece: UnsafeRawBufferPointer, consumed: () -> Void) -> MHD_Result {
+                 piece: UnsafeRawBufferPointer, consumed: (Int) -> Void) -> MHD_Result {
         if context.abandoned { return .NO }
         switch context.phase {
         case .awaitingHead:
@@ -128,30 +144,73 @@ extension HTTPServer {
             }
             let exchange = handler.makeExchange(for: head)
             context.exchange = exchange
-            guard let refusal = exchange.begin() else {
-                context.phase = .readingBody(exchange)
+            context.phase = .readingBody(exchange)
+            switch exchange.begin() {
+            case .proceed:
+                return .YES
+            case .throttle(let rate):
+                pace(context, bytesPerSecond: rate)
+                return .YES
+            case .interrupt(let interruption, _):
+                return interrupt(context, interruption, connection: connection)
+            case .refuse(let refusal):
+                // Answer at once when the client waits for 100 Continue or the body is too big to
+                // swallow; otherwise read it first, since clients that send blindly see a broken pipe.
+                let declared = head.contentLength ?? 0
+                if !head.hasBody || head.expectsContinue || declared > configuration.discardLimit {
+                    return deliver(refusal, context: context, connection: connection)
+                }
+                context.phase = .discardingBody(refusal)
                 return .YES
             }
-            // Answer at once when the client waits for 100 Continue or the body is too big to
-            // swallow; otherwise read it first, since clients that send blindly see a broken pipe.
-            let declared = head.contentLength ?? 0
-            if !head.hasBody || head.expectsContinue || declared > configuration.discardLimit {
-                return deliver(refusal, context: context, connection: connection)
-            }
-            context.phase = .discardingBody(refusal)
-            return .YES
 
         case .readingBody(let exchange):
             guard !piece.isEmpty else {
                 bodyFinished(context)
                 return deliver(exchange.finish(), context: context, connection: connection)
             }
-            bodyReceived(piece.count, context: context)
-            consumed()
-            if let refusal = exchange.receive(piece) {
-                context.phase = .discardingBody(refusal)
+            var offered = piece
+            if let pace = context.bodyPace {
+                // Parked until the next piece is due: libmicrohttpd may call again meanwhile
+                // (it does for chunked bodies); take nothing.
+                if parked.withLock({ $0.isParked(context) }) { return .YES }
+                let now = ContinuousClock.now
+                if now < pace.nextRead { return park(context, connection: connection, until: pace.nextRead) }
+                offered = UnsafeRawBufferPointer(rebasing: piece.prefix(pace.quantum))
             }
-            return .YES
+            let step = exchange.receive(offered)
+            if case .interrupt(let interruption, let count) = step {
+                if interruption == .stall, !hold(context) {
+                    // Past the held-request bound: the rest is read and answered 503, as a delay would be.
+                    bodyReceived(piece.count, context: context)
+                    consumed(piece.count)
+                    context.bodyPace = nil
+                    context.phase = .discardingBody(Self.plainReply(503, configuration.heldLimitMessage))
+                    return .YES
+                }
+                let taken = min(max(count, 0), offered.count)
+                bodyReceived(taken, context: context)
+                consumed(taken)
+                return interrupt(context, interruption, connection: connection)
+            }
+            bodyReceived(offered.count, context: context)
+            consumed(offered.count)
+            switch step {
+            case .proceed, .interrupt:
+                break
+            case .throttle(let rate):
+                pace(context, bytesPerSecond: rate)
+            case .refuse(let refusal):
+                context.bodyPace = nil
+                context.phase = .discardingBody(refusal)
+                return .YES
+            }
+            guard var pace = context.bodyPace else { return .YES }
+            pace.nextRead = ContinuousClock.now + .seconds(Double(offered.count) / Double(pace.bytesPerSecond))
+            context.bodyPace = pace
+            // libmicrohttpd offers bytes it already holds only to a connection that was
+            // suspended and resumed; left unconsumed otherwise, they would wait for more to arrive.
+            return offered.count < piece.count ? park(context, connection: connection, until: pace.nextRead) : .YES
 
         case .discardingBody(let reply):
             guard !piece.isEmpty else {
@@ -159,16 +218,60 @@ extension HTTPServer {
                 return deliver(reply, context: context, connection: connection)
             }
             bodyReceived(piece.count, context: context)
-            consumed()
+            consumed(piece.count)
             // A response can only be queued at the end of the body; past the limit, hang up.
             return context.bytesReceived > configuration.discardLimit ? .NO : .YES
 
         case .delayed(let reply):
             return deliver(reply, context: context, connection: connection)
 
-        case .hanging, .responded:
-            consumed()
+        case .stalled:
             return .YES
+
+        case .hanging, .responded:
+            consumed(piece.count)
+            return .YES
+        }
+    }
+
+    /// Starts reading the body at `bytesPerSecond`, held like a delay; past the held-request
+    /// bound the body is read at full speed and answered 503 instead.
+    private func pace(_ context: RequestContext, bytesPerSecond: Int) {
+        guard hold(context) else {
+            context.phase = .discardingBody(Self.plainReply(503, configuration.heldLimitMessage))
+            return
+        }
+        context.bodyPace = RequestContext.BodyPace(bytesPerSecond: max(1, bytesPerSecond))
+        bodyHeld(context)
+    }
+
+    /// Parks a paced body until its next piece is due.
+    private func park(_ context: RequestContext, connection: OpaquePointer, until due: ContinuousClock.Instant) -> MHD_Result {
+        guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
+        DispatchQueue.global().asyncAfter(deadline: .now() + (due - .now).timeInterval) { [self] in
+            parked.withLock { $0.wake(context) }
+        }
+        return .YES
+    }
+
+    /// Ends a request whose body is still arriving, without an answer.
+    private func interrupt(_ context: RequestContext, _ interruption: HTTPInterruption, connection: OpaquePointer) -> MHD_Result {
+        context.bodyPace = nil
+        switch interruption {
+        case .reset:
+            return deliver(HTTPReply(status: 0, delivery: .reset), context: context, connection: connection)
+        case .close:
+            return deliver(HTTPReply(status: 0, delivery: .close), context: context, connection: connection)
+        case .stall:
+            // Before the body (the first call may answer); within it the caller has held it already.
+            guard hold(context) else {
+                context.phase = .responded
+                return queue(Self.plainReply(503, configuration.heldLimitMessage), context: context, connection: connection)
+            }
+            bodyHeld(context)
+            context.phase = .stalled
+            context.report(status: nil, abnormal: true)
+            return parkUntilTimeout(context, connection: connection)
         }
     }
 
@@ -181,12 +284,35 @@ extension HTTPServer {
         if let record = context.connection { connections.withLock { $0.bodyFinished(record.serial) } }
     }
 
+    /// A throttled or stalled body is slow on purpose: the guard's body deadline no longer applies.
+    private func bodyHeld(_ context: RequestContext) {
+        if let record = context.connection { connections.withLock { $0.bodyHeld(record.serial) } }
+    }
+
+    /// Counts the request against `maximumHeldRequests` until it completes; false at the bound.
+    private func hold(_ context: RequestContext) -> Bool {
+        guard parked.withLock({ $0.hold(context, maximum: limits.maximumHeld) }) else { return false }
+        context.isHeld = true
+        return true
+    }
+
+    /// Parks a request that will get no answer; a suspended connection never notices its
+    /// client leaving, so it is closed after the idle timeout, as libmicrohttpd would close
+    /// any silent connection (or earlier, by the watchdog, once the client has gone).
+    private func parkUntilTimeout(_ context: RequestContext, connection: OpaquePointer) -> MHD_Result {
+        guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
+        let timeout = Double(configuration.connectionTimeoutSeconds)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+            parked.withLock { $0.wake(context, abandoning: true) }
+        }
+        return .YES
+    }
+
     private func deliver(_ reply: HTTPReply, context: RequestContext, connection: OpaquePointer) -> MHD_Result {
-        if reply.holdsConnection, !parked.withLock({ $0.hold(context, maximum: limits.maximumHeld) }) {
+        if reply.holdsConnection, !hold(context) {
             context.phase = .responded
             return queue(Self.plainReply(503, configuration.heldLimitMessage), context: context, connection: connection)
         }
-        context.isHeld = context.isHeld || reply.holdsConnection
         if reply.delay > .zero {
             var undelayed = reply
             undelayed.delay = .zero
@@ -212,14 +338,7 @@ extension HTTPServer {
         case .hang:
             context.phase = .hanging
             context.report(status: nil, abnormal: true)
-            guard parked.withLock({ $0.park(ConnectionHandle(pointer: connection), context: context) }) else { return .NO }
-            // A suspended connection never notices its client leaving: close it after the idle
-            // timeout, as libmicrohttpd would close any silent connection.
-            let timeout = Double(configuration.connectionTimeoutSeconds)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
-                parked.withLock { $0.wake(context, abandoning: true) }
-            }
-            return .YES
+            return parkUntilTimeout(context, connection: connection)
         case .normal, .truncate, .slow:
             context.phase = .responded
             return queue(reply, context: context, connection: connection)

@@ -174,6 +174,7 @@ struct AdminAPI: Sendable {
             switch kind {
             case .faults:
                 var rule = try JSONReader.decode(FaultRule.self, from: value, path: paths(index))
+                try rule.checkBodyReach(limits: application.uploads.settings.limits, path: paths(index))
                 rule.scope = scope ?? rule.scope
                 faultRules.append(rule)
             case .rateLimits:

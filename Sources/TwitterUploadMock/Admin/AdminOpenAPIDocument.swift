@@ -1741,7 +1741,7 @@ extension AdminAPI {
         ]
       },
       "FaultAction": {
-        "description": "Any combination of a status, a transport fault and one delay; at least one of `status`, `fault`, `delay_ms` or `delay`.",
+        "description": "Any combination of a status, a transport fault, one delay and a request-body pace; at least one of `status`, `fault`, `delay_ms`, `delay` or `request_bytes_per_sec` (docs/faults.md). `after_request_bytes` ends the request while its body arrives, so it takes `fault` `reset`, `close` or `stall` and no `status`, `delay_ms`, `delay` or `truncate_bytes`; so does `stall` alone.",
         "type": "object",
         "additionalProperties": false,
         "properties": {
@@ -1768,9 +1768,10 @@ extension AdminAPI {
               "hang",
               "truncate",
               "slow",
+              "stall",
               null
             ],
-            "description": "`reset`: TCP reset; `close`: close without an answer; `hang`: no answer until the idle timeout; `truncate`: part of the answer, then close; `slow`: the answer at `bytes_per_sec`."
+            "description": "`reset`: TCP reset; `close`: close without an answer; `hang`: no answer until the idle timeout; `truncate`: part of the answer, then close; `slow`: the answer at `bytes_per_sec`; `stall`: stop reading the request body after `after_request_bytes` (default 0), no answer. With `after_request_bytes`, `reset` and `close` happen while the body arrives."
           },
           "truncate_bytes": {
             "type": [
@@ -1809,6 +1810,24 @@ extension AdminAPI {
               }
             ],
             "description": "A drawn delay instead of `delay_ms`."
+          },
+          "after_request_bytes": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 42008576,
+            "description": "`reset`, `close` or `stall` once this many request body bytes have arrived: no answer, nothing stored. The rule applies only to requests whose declared body is at least this long. At most the longest body the mock reads with its limits (42,008,576 bytes with the defaults)."
+          },
+          "request_bytes_per_sec": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "Read the request body no faster than this (a slow uplink), then act as the rest of the action says."
           }
         },
         "anyOf": [
@@ -1859,6 +1878,18 @@ extension AdminAPI {
                 }
               }
             }
+          },
+          {
+            "required": [
+              "request_bytes_per_sec"
+            ],
+            "properties": {
+              "request_bytes_per_sec": {
+                "not": {
+                  "type": "null"
+                }
+              }
+            }
           }
         ],
         "not": {
@@ -1874,7 +1905,75 @@ extension AdminAPI {
               "type": "object"
             }
           }
-        }
+        },
+        "allOf": [
+          {
+            "if": {
+              "required": [
+                "after_request_bytes"
+              ],
+              "properties": {
+                "after_request_bytes": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "fault"
+              ],
+              "properties": {
+                "fault": {
+                  "enum": [
+                    "reset",
+                    "close",
+                    "stall"
+                  ]
+                },
+                "status": {
+                  "type": "null"
+                },
+                "delay_ms": {
+                  "type": "null"
+                },
+                "delay": {
+                  "type": "null"
+                },
+                "truncate_bytes": {
+                  "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "if": {
+              "required": [
+                "fault"
+              ],
+              "properties": {
+                "fault": {
+                  "const": "stall"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "status": {
+                  "type": "null"
+                },
+                "delay_ms": {
+                  "type": "null"
+                },
+                "delay": {
+                  "type": "null"
+                },
+                "truncate_bytes": {
+                  "type": "null"
+                }
+              }
+            }
+          }
+        ]
       },
       "FaultRuleInput": {
         "description": "A fault rule as the admin API and the config file read it (docs/faults.md). Unknown keys are refused; a null value is the same as leaving the key out.",
@@ -2066,7 +2165,8 @@ extension AdminAPI {
               "close",
               "hang",
               "truncate",
-              "slow"
+              "slow",
+              "stall"
             ]
           },
           "truncate_bytes": {
@@ -2087,6 +2187,16 @@ extension AdminAPI {
           },
           "delay": {
             "$ref": "#/components/schemas/WrittenDelay"
+          },
+          "after_request_bytes": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647
+          },
+          "request_bytes_per_sec": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647
           }
         }
       },

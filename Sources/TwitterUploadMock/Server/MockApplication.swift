@@ -35,8 +35,8 @@ final class MockApplication: HTTPHandler {
         journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
         authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
         var routes = HTTPRoutes<Route>()
-        routes.add("POST", V1Exchange.path, .v1Upload)
-        routes.add("GET", V1Exchange.path, .v1Upload)
+        routes.add("POST", V1UploadDialect.path, .v1Upload)
+        routes.add("GET", V1UploadDialect.path, .v1Upload)
         V1JSONEndpoint.allCases.forEach { routes.add("POST", $0.path, .v1JSON($0)) }
         V2Endpoint.register(in: &routes) { .v2($0) }
         AdminRoute.register(in: &routes) { .admin($0) }
@@ -46,23 +46,23 @@ final class MockApplication: HTTPHandler {
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {
         switch routes.match(method: head.method, path: head.path) {
         case .found(.v1Upload, _):
-            return V1Exchange(head: head, application: self)
+            return UploadExchange(V1UploadDialect(), head: head, application: self)
         case .found(.v1JSON(let endpoint), _):
-            return endpoint.exchange(for: head, application: self)
+            return UploadExchange(V1JSONDialect(endpoint: endpoint), head: head, application: self)
         case .found(.v2(let endpoint), let parameters):
-            return V2Exchange(endpoint: endpoint, pathID: parameters["id"], head: head, application: self)
+            return UploadExchange(V2UploadDialect(endpoint: endpoint, pathID: parameters["id"]), head: head, application: self)
         case .found(.admin(let route), let parameters):
             let admin = AdminAPI(application: self)
             return bufferedExchange(head) { head, body in admin.respond(to: route, head: head, parameters: parameters, body: body) }
         case .methodNotAllowed(let allowed):
             let reply = AdminRoute.owns(head.path) ? AdminAPI.methodNotAllowed(head, allowed: allowed)
-                : V2Endpoint.owns(head.path) ? V2Exchange.methodNotAllowed(head, allowed: allowed)
-                : V1Exchange.render(.methodNotAllowed(head.method, command: nil), requestPath: head.path)
+                : V2Endpoint.owns(head.path) ? V2UploadDialect.methodNotAllowed(head, allowed: allowed)
+                : V1Error.methodNotAllowed(head.method, command: nil).reply(requestPath: head.path)
             return bufferedExchange(head) { _, _ in reply }
         case .notFound:
             let reply = AdminRoute.owns(head.path)
                 ? AdminAPI.notFound("no admin route \(head.method) \(head.path)")
-                : V1Exchange.render(.pageDoesNotExist, requestPath: head.path)
+                : V1Error.pageDoesNotExist.reply(requestPath: head.path)
             return bufferedExchange(head) { _, _ in reply }
         }
     }
@@ -111,9 +111,10 @@ final class MockApplication: HTTPHandler {
         return (decision.headers, decision.exceeded)
     }
 
-    /// The fault rule that fires for an upload request, if any, journaled and logged.
-    func fireFault(_ facts: RequestFacts, entry: inout JournalEntry) -> FiredFault? {
-        guard let fault = faults.fire(for: facts) else { return nil }
+    /// The fault rule that fires for an upload request at this moment of its life, if any,
+    /// journaled and logged.
+    func fireFault(_ facts: RequestFacts, while moment: FaultMoment, entry: inout JournalEntry) -> FiredFault? {
+        guard let fault = faults.fire(for: facts, while: moment) else { return nil }
         entry.fired(fault)
         logger.info("fault fired", metadata: [
             "rule": "\(fault.rule.id)", "fault": "\(fault.summary)", "method": "\(facts.method)", "path": "\(facts.path)",

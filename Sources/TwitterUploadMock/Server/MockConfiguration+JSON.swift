@@ -59,6 +59,9 @@ extension MockConfiguration: JSONReadable {
         upload.processing = try reader.decode("processing") ?? upload.processing
         rateLimits = try reader.decodeArray("rate_limits") ?? rateLimits
         faults = try reader.decodeArray("faults") ?? faults
+        for (index, rule) in faults.enumerated() {
+            try rule.checkBodyReach(limits: upload.limits, path: reader.name("faults[\(index)]"))
+        }
         if let tls: TLSSetting = try reader.decode("tls") {
             self.tls = tls.files
             tlsSelfSignedDirectory = tls.selfSignedDirectory

@@ -49,6 +49,9 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private let limits: UploadLimits
     private let expectedBodyBytes: Int
     private var current: Field?
+    /// The `media` or `media_data` field has begun: what comes before it (the parameters that
+    /// name the request, in every client seen) is known.
+    private(set) var mediaBegan = false
     private var base64 = Base64StreamDecoder()
     private var fieldCount = 0
 
@@ -90,10 +93,12 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             switch head.name {
             case "media":
                 guard parameters.media == nil else { throw .duplicateParameter("media") }
+                mediaBegan = true
                 parameters.media = []
                 current = .media(limit: payloadLimit)
             case "media_data":
                 guard parameters.mediaData == nil else { throw .duplicateParameter("media_data") }
+                mediaBegan = true
                 parameters.mediaData = []
                 base64 = Base64StreamDecoder()
                 current = .mediaData(limit: payloadLimit)

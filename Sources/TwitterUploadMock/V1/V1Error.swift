@@ -1,4 +1,5 @@
 import UploadMockDomain
+import UploadMockHTTP
 import UploadMockJSON
 
 /// Every refusal the v1.1 endpoints answer, written once, in the real service's shapes
@@ -198,4 +199,27 @@ extension V1Error {
     static func jsonBodyTooLarge(limit: Int) -> V1Error {
         .request("Request body exceeds the \(limit)-byte limit for this endpoint.", status: 413)
     }
+}
+
+// MARK: - On the wire
+
+extension V1Error: UploadRefusal {
+    static func invalidCredentials(because reason: String) -> V1Error {
+        .couldNotAuthenticate(because: reason)
+    }
+
+    static func malformedCredentials(because reason: String) -> V1Error {
+        .malformedAuthorization(because: reason)
+    }
+
+    func reply(requestPath: String, headers: [(name: String, value: String)] = []) -> HTTPReply {
+        guard let json = body(requestPath: requestPath) else { return HTTPReply(status: status, headers: headers) }
+        return HTTPReply(status: status, headers: headers + Self.jsonHeaders, body: .bytes(json.serialized))
+    }
+
+    /// On every v1.1 JSON answer, as recorded.
+    static let jsonHeaders: [(name: String, value: String)] = [
+        ("content-type", "application/json;charset=utf-8"),
+        ("content-disposition", "attachment; filename=json.json"),
+    ]
 }

@@ -1,10 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import Synchronization
-import UploadMockChaos
+import UploadMockAuth
 import UploadMockDomain
 import UploadMockHTTP
 import UploadMockJSON
@@ -34,88 +28,48 @@ enum V1JSONEndpoint: Sendable, CaseIterable {
 
     /// Ample for 1000 characters of alt text or a list of subtitle tracks.
     static let maximumBodyBytes = 64 * 1024
-
-    /// Reads the body whole, then answers it; the journal learns how it ended.
-    func exchange(for head: HTTPRequestHead, application: MockApplication) -> any HTTPExchange {
-        var entry = JournalEntry(time: Date(), api: .v1, method: head.method, path: head.path)
-        entry.command = command.rawValue
-        let draft = JournalDraft(entry)
-        let request = V1JSONRequest(endpoint: self, head: head, application: application, draft: draft)
-        return BufferedExchange(
-            head: head, maximumBodyBytes: Self.maximumBodyBytes,
-            tooLarge: { request.reply(for: .jsonBodyTooLarge(limit: Self.maximumBodyBytes)) },
-            completed: { completion in application.record(draft.finished(completion)) },
-            respond: { _, body in request.answer(body) })
-    }
 }
 
-/// One exchange's journal entry, filled in by the closures that answer it.
-final class JournalDraft: Sendable {
-    private let entry: Mutex<JournalEntry>
+/// The v1.1 JSON endpoints in the admission pipeline: the body read whole, authenticated like
+/// any v1.1 request (the JSON body is never signed), rate limited and faulted by its command,
+/// then validated and handed to the domain. Success is 200 with an empty body, as recorded for
+/// metadata/create and documented for subtitles.
+struct V1JSONDialect: UploadDialect {
+    static let api = UploadAPI.v1
+    static let credentials = AcceptedCredentials.oauth1
+    static let realBaseURLs = V1UploadDialect.realBaseURLs
 
-    init(_ entry: JournalEntry) {
-        self.entry = Mutex(entry)
-    }
-
-    func update<Result>(_ change: (inout JournalEntry) -> Result) -> Result {
-        entry.withLock { change(&$0) }
-    }
-
-    func finished(_ completion: HTTPCompletion) -> JournalEntry {
-        entry.withLock { entry in
-            entry.complete(completion)
-            return entry
-        }
-    }
-}
-
-/// One request to a JSON endpoint: authenticated like any v1.1 request (the JSON body is
-/// never signed), rate limited and faulted by its command, then validated and handed to the
-/// domain. Success is 200 with an empty body, as recorded for metadata/create and documented
-/// for subtitles.
-struct V1JSONRequest: Sendable {
     let endpoint: V1JSONEndpoint
-    let head: HTTPRequestHead
-    let application: MockApplication
-    let draft: JournalDraft
 
-    func answer(_ body: [UInt8]) -> HTTPReply {
-        let requester: Requester
-        switch application.authenticator.authenticate(head, bodyParameters: [], accepts: .oauth1,
-                                                      realBaseURLs: V1Exchange.realBaseURLs) {
-        case .accepted(let user): requester = application.requester(head, user: user)
-        case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
-        case .invalid(let reason): return reply(for: .couldNotAuthenticate(because: reason))
-        case .malformed(let reason): return reply(for: .malformedAuthorization(because: reason))
-        }
-        let document: JSONObject
-        do {
-            document = try Self.document(head, body: body)
-        } catch {
-            return reply(for: error)
-        }
+    var impliedCommand: UploadCommand? { endpoint.command }
+
+    func plan(_ head: HTTPRequestHead, application: MockApplication) throws(V1Error) -> UploadBodyPlan<V1Error> {
+        try refuseDeclaredLength(head, over: V1JSONEndpoint.maximumBodyBytes)
+        return UploadBodyPlan(reader: .whole([]), maximumBytes: V1JSONEndpoint.maximumBodyBytes)
+    }
+
+    func bodyTooLarge(declared: Int?, limit: Int) -> V1Error {
+        .jsonBodyTooLarge(limit: limit)
+    }
+
+    /// The media id is inside the JSON: rules acting on the body know only the command.
+    func earlyNames(_ head: HTTPRequestHead, body: UploadBodyReader<V1Error>, bodyComplete: Bool) -> RequestNames? {
+        RequestNames(command: endpoint.command)
+    }
+
+    func identify(_ head: HTTPRequestHead, body: UploadBody) throws(V1Error) -> (names: RequestNames, request: JSONObject) {
+        guard case .whole(let bytes) = body else { throw .invalidJSONPayload(because: "the body is not JSON") }
+        let document = try Self.document(head, body: bytes)
         // The media id as the rules see it; a malformed one is refused after the limits count.
         let mediaID = try? JSONBody.mediaID(document["media_id"], field: "media_id")
-        let facts = RequestFacts(api: .v1, method: head.method, path: head.path, command: endpoint.command,
-                                 mediaID: mediaID, user: requester.user, scope: requester.scope)
-        let limits = draft.update { application.applyRateLimits(facts, entry: &$0) }
-        let headers = limits.headers
-        if limits.exceeded { return reply(for: .rateLimitExceeded, headers: headers) }
-        guard let fault = draft.update({ application.fireFault(facts, entry: &$0) }) else {
-            return perform(document, as: requester, headers: headers)
-        }
-        return fault.reply(
-            realAnswer: { perform(document, as: requester, headers: headers) },
-            error: { status, message in reply(for: .injected(status: status, message: message), headers: headers) })
+        return (RequestNames(command: endpoint.command, mediaID: mediaID), document)
     }
 
-    private func perform(_ document: JSONObject, as requester: Requester, headers: [(name: String, value: String)]) -> HTTPReply {
-        do {
-            try V1JSONOperation(endpoint: endpoint, document: document).perform(on: application.uploads, as: requester)
-            return HTTPReply(status: 200, headers: headers)
-        } catch {
-            return reply(for: error, headers: headers)
-        }
+    func perform(_ document: JSONObject, head: HTTPRequestHead, as requester: Requester, application: MockApplication,
+                 headers: [(name: String, value: String)]) throws(V1Error) -> UploadReply {
+        try V1JSONOperation(endpoint: endpoint, document: document).perform(on: application.uploads, as: requester)
+        return UploadReply(reply: HTTPReply(status: 200, headers: headers),
+                           mediaID: try? JSONBody.mediaID(document["media_id"], field: "media_id"))
     }
 
     /// The documented content types are `application/json` and `text/plain` (with
@@ -134,11 +88,6 @@ struct V1JSONRequest: Sendable {
         }
         guard case .object(let object) = value else { throw .invalidJSONPayload(because: "the body is not a JSON object") }
         return object
-    }
-
-    func reply(for error: V1Error, headers: [(name: String, value: String)] = []) -> HTTPReply {
-        draft.update { $0.error = error.description }
-        return V1Exchange.render(error, requestPath: head.path, headers: headers)
     }
 }
 

@@ -64,9 +64,9 @@ struct V2Problem: Error, Sendable {
         }
     }
 
-    func reply(headers: [(name: String, value: String)]) -> HTTPReply {
+    func reply(requestPath: String, headers: [(name: String, value: String)]) -> HTTPReply {
         let (contentType, body) = rendered
-        return HTTPReply(status: status, headers: headers + [("content-type", contentType)] + V2Exchange.commonHeaders,
+        return HTTPReply(status: status, headers: headers + [("content-type", contentType)] + V2UploadDialect.commonHeaders,
                          body: .bytes(body))
     }
 
@@ -227,7 +227,15 @@ extension V2Problem {
 
 // MARK: - The form collector's refusals (multipart and the command form)
 
-extension V2Problem: UploadParameterFailures {
+extension V2Problem: UploadRefusal {
+    static func invalidCredentials(because reason: String) -> V2Problem {
+        .unauthorized(because: reason)
+    }
+
+    static func malformedCredentials(because reason: String) -> V2Problem {
+        .invalid(reason, explanation: "authentication refused: \(reason)")
+    }
+
     static func duplicateParameter(_ name: String) -> V2Problem {
         .invalid("Duplicate parameters are not allowed: the `\(name)` parameter", parameters: [(name, [])])
     }

@@ -13,7 +13,7 @@ struct FaultStatusTests {
         let faults = FaultInjector(seed: 1)
         faults.add(FaultRule(action: FaultAction(status: status)))
         let fired = faults.fire(for: RequestFacts(api: .v1, method: "POST", path: "/1.1/media/upload.json",
-                                                  command: .initialize, mediaID: nil, segmentIndex: nil, user: nil))
+                                                  command: .initialize, mediaID: nil, segmentIndex: nil, user: nil), while: .answering)
         #expect(fired?.sentStatus == 500)
         #expect(fired?.summary.contains("status \(status) is not a final status (200-599), so 500 was sent") == true)
         let reply = fired?.reply(realAnswer: { HTTPReply(status: 200) }, error: { status, _ in HTTPReply(status: status) })
@@ -25,7 +25,7 @@ struct FaultStatusTests {
         let faults = FaultInjector(seed: 1)
         faults.add(FaultRule(action: FaultAction(status: status)))
         let fired = faults.fire(for: RequestFacts(api: .v1, method: "GET", path: "/", command: .status,
-                                                  mediaID: nil, segmentIndex: nil, user: nil))
+                                                  mediaID: nil, segmentIndex: nil, user: nil), while: .answering)
         #expect(fired?.sentStatus == status)
         #expect(fired?.summary == "rule 1, status \(status)")
     }

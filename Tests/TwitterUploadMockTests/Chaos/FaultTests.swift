@@ -15,9 +15,9 @@ struct FaultTests {
         let faults = FaultInjector(seed: 1)
         faults.add(FaultRule(match: RequestMatch(command: .append, segmentIndex: 2), skip: 2,
                              action: FaultAction(status: 503), times: 1))
-        let fired = (0..<5).map { _ in faults.fire(for: facts(.append, segment: 2)) != nil }
+        let fired = (0..<5).map { _ in faults.fire(for: facts(.append, segment: 2), while: .answering) != nil }
         #expect(fired == [false, false, true, false, false])
-        #expect(faults.fire(for: facts(.append, segment: 3)) == nil)
+        #expect(faults.fire(for: facts(.append, segment: 3), while: .answering) == nil)
         #expect(faults.rules.isEmpty)
     }
 
@@ -26,7 +26,7 @@ struct FaultTests {
         func run() -> [Int] {
             let faults = FaultInjector(seed: 42)
             faults.add(FaultRule(probability: 0.1, action: FaultAction(failure: .reset)))
-            return (0..<1000).filter { _ in faults.fire(for: facts(.append)) != nil }
+            return (0..<1000).filter { _ in faults.fire(for: facts(.append), while: .answering) != nil }
         }
         let first = run()
         #expect(first == run())

@@ -29,20 +29,37 @@ final class ScriptedExchange: HTTPExchange {
         self.recorder = recorder
     }
 
-    func begin() -> HTTPReply? {
-        path == "/refuse" ? HTTPReply(status: 413, body: .bytes(Array("refused".utf8))) : nil
+    func begin() -> HTTPBodyStep {
+        switch (parts.first, number) {
+        case ("refuse", _): .refuse(HTTPReply(status: 413, body: .bytes(Array("refused".utf8))))
+        case ("throttle", let rate?): .throttle(bytesPerSecond: rate)
+        default: .proceed
+        }
     }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPReply? {
+    /// `/reset-after/N`, `/close-after/N`, `/stall-after/N`: interrupted once N body bytes arrived.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPBodyStep {
+        let interruption: HTTPInterruption? = switch parts.first {
+        case "reset-after": .reset
+        case "close-after": .close
+        case "stall-after": .stall
+        default: nil
+        }
+        if let interruption, let limit = number, received + bytes.count >= limit {
+            defer { received = limit }
+            return .interrupt(interruption, consumed: limit - received)
+        }
         received += bytes.count
-        return nil
+        return .proceed
     }
+
+    private var parts: [Substring] { path.split(separator: "/") }
+    private var number: Int? { parts.dropFirst().first.flatMap { Int($0) } }
 
     func finish() -> HTTPReply {
-        let parts = path.split(separator: "/")
-        switch (parts.first, parts.dropFirst().first.flatMap { Int($0) }) {
+        switch (parts.first, number) {
         case ("ok", _): return HTTPReply(status: 200, body: .bytes(Array("ok".utf8)))
-        case ("echo", _): return HTTPReply(status: 200, body: .bytes(Array("received \(received)".utf8)))
+        case ("echo", _), ("throttle", _): return HTTPReply(status: 200, body: .bytes(Array("received \(received)".utf8)))
         case ("delay", let milliseconds?):
             return HTTPReply(status: 200, body: .bytes(Array("late".utf8)), delay: .milliseconds(milliseconds))
         case ("hang", _): return HTTPReply(status: 200, delivery: .hang)
@@ -399,6 +416,104 @@ struct HTTPBoundsTests {
             fourth.send(get("/hang"))
             #expect(eventually { server.load.heldRequests == 1 })
             #expect(fourth.isSilent)
+        }
+    }
+}
+
+@Suite("HTTP server: steering a body as it arrives")
+struct HTTPBodyStepTests {
+    private func post(_ path: String, bodyBytes: Int) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Length: \(bodyBytes)\r\n\r\n"
+    }
+
+    @Test("a reset after N body bytes takes exactly N, answers nothing and resets the connection")
+    func resetAfter() throws {
+        try withHTTPServer { server, recorder, _ in
+            let connection = try RawConnection(port: server.port)
+            connection.send(post("/reset-after/1000", bodyBytes: 5000) + String(repeating: "a", count: 5000))
+            let (bytes, ending) = connection.readToEnd()
+            #expect(bytes.isEmpty)
+            #expect(ending == .reset)
+            let completion = try #require(eventually { recorder.completion(for: "/reset-after/1000") != nil }
+                ? recorder.completion(for: "/reset-after/1000") : nil)
+            #expect(completion.status == nil)
+            #expect(completion.bytesReceived == 1000)
+            #expect(completion.abnormal)
+        }
+    }
+
+    @Test("a close after N body bytes answers nothing")
+    func closeAfter() throws {
+        try withHTTPServer { server, recorder, _ in
+            let connection = try RawConnection(port: server.port)
+            connection.send(post("/close-after/10", bodyBytes: 20) + String(repeating: "a", count: 20))
+            let (bytes, ending) = connection.readToEnd()
+            #expect(bytes.isEmpty)
+            #expect(ending != .timedOut)
+            #expect(eventually { recorder.completion(for: "/close-after/10")?.bytesReceived == 10 })
+        }
+    }
+
+    @Test("a stall stops reading: no answer, the request is held, and released when the client leaves")
+    func stall() throws {
+        try withHTTPServer { server, recorder, events in
+            let connection = try RawConnection(port: server.port)
+            connection.send(post("/stall-after/100", bodyBytes: 200) + String(repeating: "a", count: 200))
+            // Reported at once, so a test can read the journal while its client still waits.
+            #expect(eventually { recorder.completion(for: "/stall-after/100")?.bytesReceived == 100 })
+            #expect(recorder.completion(for: "/stall-after/100")?.status == nil)
+            #expect(server.load.heldRequests == 1)
+            #expect(connection.isSilent)
+            connection.close()
+            #expect(eventually { server.load.heldRequests == 0 })
+            #expect(eventually { events.all.contains(.heldClientsDeparted(count: 1)) })
+        }
+    }
+
+    @Test("a throttled body arrives whole, no faster than asked, and the guard's body deadline spares it")
+    func throttle() throws {
+        // Without the exemption the guard would close a body slower than 100 kB/s after 0.1 s.
+        try withHTTPServer({ $0.bodyTimeout = .milliseconds(100); $0.bodyMinimumBytesPerSecond = 100_000 }) { server, _, _ in
+            let connection = try RawConnection(port: server.port)
+            let started = ContinuousClock.now
+            connection.send(post("/throttle/20000", bodyBytes: 30_000) + String(repeating: "a", count: 30_000))
+            let response = try #require(connection.readResponse())
+            #expect(response.status == 200)
+            #expect(response.text == "received 30000")
+            // A lower bound only: 30,000 bytes at 20,000 bytes/s cannot take less than about 1.5 s.
+            #expect(ContinuousClock.now - started >= .milliseconds(1_300))
+            #expect(eventually { server.load.heldRequests == 0 })
+        }
+    }
+
+    @Test("throttled and stalled bodies hold no thread: other requests are answered meanwhile")
+    func heldWithoutThreads() throws {
+        try withHTTPServer({ $0.threads = 1 }) { server, _, _ in
+            var held: [RawConnection] = []
+            for index in 0..<40 {
+                let connection = try RawConnection(port: server.port)
+                let path = index.isMultiple(of: 2) ? "/throttle/10" : "/stall-after/1"
+                connection.send(post(path, bodyBytes: 1000) + String(repeating: "a", count: 1000))
+                held.append(connection)
+            }
+            #expect(eventually { server.load.heldRequests == 40 })
+            let probe = try RawConnection(port: server.port)
+            probe.send(get("/ok"))
+            #expect(probe.readResponse()?.text == "ok")
+            held.forEach { $0.close() }
+            #expect(eventually { server.load.heldRequests == 0 })
+        }
+    }
+
+    @Test("past the held-request bound a throttled body is read at full speed and answered 503")
+    func throttleBound() throws {
+        try withHTTPServer({ $0.maximumHeldRequests = 1 }) { server, _, _ in
+            let first = try RawConnection(port: server.port)
+            first.send(post("/stall-after/1", bodyBytes: 10) + "aaaaaaaaaa")
+            #expect(eventually { server.load.heldRequests == 1 })
+            let second = try RawConnection(port: server.port)
+            second.send(post("/throttle/10", bodyBytes: 1000) + String(repeating: "a", count: 1000))
+            #expect(second.readResponse()?.status == 503)
         }
     }
 }
