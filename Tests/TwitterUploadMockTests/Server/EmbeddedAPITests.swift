@@ -61,6 +61,31 @@ struct EmbeddedAPITests {
             #expect(mock.uploads().isEmpty && mock.faults.rules.isEmpty)
         }
     }
+
+    @Test("a rule built in Swift resets an APPEND partway through its body; the retry is stored")
+    func bodyTimeReset() async throws {
+        try await withUploadMock { mock in
+            let uploader = ExampleUploader(baseURL: mock.baseURL)
+            let (_, data) = try await uploader.post("command=INIT&total_bytes=30000&media_type=video%2Fmp4")
+            let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["media_id_string"] as? String)
+            mock.faults.add(FaultRule(match: RequestMatch(command: .append),
+                                      action: FaultAction(failure: .reset, afterRequestBytes: 10_000), times: 1))
+            let chunk = Data((0..<30_000).map { UInt8(truncatingIfNeeded: $0) }).base64EncodedString()
+            let append = "command=APPEND&media_id=\(id)&segment_index=0&media_data="
+                + (chunk.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            // A bare socket: Foundation's URLSession on Linux reports a reset met while sending
+            // only after about 30 seconds.
+            let connection = try RawConnection(port: mock.port)
+            connection.send("POST /1.1/media/upload.json HTTP/1.1\r\nHost: mock\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                            + "Content-Length: \(append.utf8.count)\r\n\r\n" + append)
+            #expect(connection.readToEnd().ending == .reset)
+            let cut = try #require(mock.requests(RequestFilter(command: .append)).first)
+            #expect(cut.status == nil && cut.bytesReceived == 10_000)
+            #expect(cut.fault?.hasSuffix("reset after 10000 request bytes") == true)
+            #expect(try await uploader.post(append).0 == 204)
+            #expect(mock.upload(try #require(UInt64(id)))?.segmentCount == 1)
+        }
+    }
 }
 
 /// The same from XCTest.
