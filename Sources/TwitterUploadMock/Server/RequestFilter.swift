@@ -68,8 +68,8 @@ extension RequestFilter {
     static let queryNames = ["api", "command", "media_id", "segment_index", "status", "fault", "user", "since"]
 
     /// Reads the admin API's query parameters; an unknown name or a bad value is an error that
-    /// names it.
-    init(query: [(name: String, value: String)]) throws(ConfigurationError) {
+    /// names it (and lists the filters, then `otherNames`, the route's other parameters).
+    init(query: [(name: String, value: String)], otherNames: [String] = []) throws(ConfigurationError) {
         self.init()
         for (name, value) in query {
             func invalid(_ expected: String) -> ConfigurationError {
@@ -111,7 +111,8 @@ extension RequestFilter {
                 }
                 since = parsed
             default:
-                throw ConfigurationError("unknown query parameter '\(name)': expected one of \(Self.queryNames.joined(separator: ", "))")
+                let known = Self.queryNames + otherNames
+                throw ConfigurationError("unknown query parameter '\(name)': expected one of \(known.joined(separator: ", "))")
             }
         }
     }
