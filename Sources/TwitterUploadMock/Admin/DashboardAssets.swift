@@ -657,11 +657,12 @@ extension DashboardPage {
         before ? link("/journal", selected(), "Newest") : null]);
     }
 
-    /** The page just above this one: the PAGE_SIZE entries after its first. */
+    /** The page just above this one: the PAGE_SIZE entries after its first, or the newest page when no more are left. */
     async function newer() {
-      const next = await api("/requests" + query({ ...selected(), order: "oldest", limit: PAGE_SIZE, after: firstID ?? before - 1 }));
+      const after = firstID ?? Number(before) - 1;
+      const next = await api("/requests" + query({ ...selected(), order: "oldest", limit: PAGE_SIZE + 1, after }));
       const entries = next.requests;
-      const target = entries.length === PAGE_SIZE ? { ...selected(), before: entries[entries.length - 1].id + 1 } : selected();
+      const target = entries.length > PAGE_SIZE ? { ...selected(), before: entries[PAGE_SIZE - 1].id + 1 } : selected();
       navigate(href("/journal", target));
     }
 
