@@ -491,3 +491,16 @@ def test_a_large_store_renders_in_under_two_seconds(browser, start_mock):
         dashboard.close()
     print("large store: " + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in timings.items()))
     assert max(timings.values()) < 2.0, timings
+
+
+def test_served_files_are_dashboard_folder_byte_for_byte(mock):
+    """dashboard/ is compiled in by scripts/sync-dashboard; scripts/test runs its --check too."""
+    for path, name, kind in ((UI, "index.html", "text/html"), (f"{UI}/dashboard.js", "dashboard.js", "text/javascript"),
+                             (f"{UI}/dashboard.css", "dashboard.css", "text/css")):
+        response = requests.get(mock.url(path))
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.content == (REPO / "dashboard" / name).read_bytes(), "stale: run scripts/sync-dashboard, then build"
+    for view in (f"{UI}/journal", f"{UI}/rules", f"{UI}/uploads/1"):
+        assert requests.get(mock.url(view)).content == (REPO / "dashboard" / "index.html").read_bytes()
+    assert requests.get(mock.url(f"{UI}/nowhere")).status_code == 404
