@@ -8,8 +8,10 @@ is checked with axe-core (contrast, labels, roles). Screenshots go to $DASHBOARD
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -504,3 +506,27 @@ def test_served_files_are_dashboard_folder_byte_for_byte(mock):
     for view in (f"{UI}/journal", f"{UI}/rules", f"{UI}/uploads/1"):
         assert requests.get(mock.url(view)).content == (REPO / "dashboard" / "index.html").read_bytes()
     assert requests.get(mock.url(f"{UI}/nowhere")).status_code == 404
+
+
+def test_the_docs_examples_run_as_written(start_mock, tmp_path):
+    """docs/dashboard.md's shell blocks against a server with a journal, only the port changed."""
+    server = start_mock({"faults": [{"match": {"command": "APPEND"}, "action": {"status": 503}, "times": 1}]})
+    media_id = init(server, 6)
+    for index in (0, 0, 1):
+        append(server, media_id, index, b"abc")
+    text = (REPO / "docs" / "dashboard.md").read_text()
+    paging, har = re.findall(r"```sh\n(.*?)```", text, re.S)
+    script = (paging + har).replace("8080", str(server.port))
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    answers, rest, decoder = [], run.stdout, json.JSONDecoder()  # curl prints each answer without a newline
+    while rest.strip():
+        answer, end = decoder.raw_decode(rest.strip())
+        answers.append(answer)
+        rest = rest.strip()[end:]
+    newest, since, page, index = answers
+    assert [entry["id"] for entry in newest["requests"]] == [4, 3]
+    assert since == {"requests": []}
+    assert [entry["segment_index"] for entry in page["requests"]] == [0, 0]
+    assert index["dashboard"] == "/__admin/ui"
+    assert [entry["response"]["status"] for entry in json.loads((tmp_path / "faults.har").read_text())["log"]["entries"]] == [503]

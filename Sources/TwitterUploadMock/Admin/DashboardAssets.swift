@@ -1047,6 +1047,7 @@ tr.row-limited { background: var(--limited-row); }
 .summary dt { color: var(--muted); }
 .summary dd { margin: 0; overflow-wrap: anywhere; }
 .columns { display: flex; flex-wrap: wrap; gap: 1em 3em; align-items: flex-start; }
+.columns > section { max-width: 40em; }
 .thumbnail { margin: 0; }
 .thumbnail img { max-width: 240px; max-height: 240px; border: 1px solid var(--line); background: repeating-conic-gradient(#eaeef2 0 25%, #ffffff 0 50%) 0 0 / 16px 16px; }
 
