@@ -161,7 +161,7 @@ struct AdminAPI: Sendable {
                 throw ConfigurationError("unknown query parameter '\(name)': expected uploads or requests")
             }
             guard let count = Int(decimal: value), (0...MockTimeline.maximumListed).contains(count) else {
-                throw ConfigurationError("query parameter \(name)=\(value) is not valid: expected 0 to \(MockTimeline.maximumListed)")
+                throw .invalidQueryParameter(name, value, expected: "0 to \(MockTimeline.maximumListed)")
             }
             if name == "uploads" { counts.uploads = count } else { counts.requests = count }
         }

@@ -28,7 +28,7 @@ struct JournalPage: Sendable, Equatable {
         var page = JournalPage(), rest: [(name: String, value: String)] = []
         for (name, value) in query {
             func invalid(_ expected: String) -> ConfigurationError {
-                ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
+                .invalidQueryParameter(name, value, expected: expected)
             }
             switch name {
             case "order":

@@ -73,7 +73,7 @@ extension RequestFilter {
         self.init()
         for (name, value) in query {
             func invalid(_ expected: String) -> ConfigurationError {
-                ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
+                .invalidQueryParameter(name, value, expected: expected)
             }
             switch name {
             case "api":
@@ -122,5 +122,12 @@ extension RequestFilter {
         // RFC 3339 allows a lowercase t and z; Foundation does not.
         let text = text.uppercased()
         return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: .iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true)))
+    }
+}
+
+extension ConfigurationError {
+    /// The admin API's answer to a query parameter it reads but cannot take this value for.
+    static func invalidQueryParameter(_ name: String, _ value: String, expected: String) -> ConfigurationError {
+        ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
     }
 }
