@@ -133,22 +133,9 @@ final class OAuth1Verifier: Sendable {
         return Data(code).base64EncodedString()
     }
 
-    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-
-    /// RFC 3986 percent-encoding: everything but unreserved characters, uppercase hex.
+    /// RFC 3986 percent-encoding, as RFC 5849 §3.6 asks.
     static func encode(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var output: [UInt8] = []
-        for byte in text.utf8 {
-            if unreserved.contains(byte) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
+        URLEncodedFormParser.percentEncode(text)
     }
 }
 

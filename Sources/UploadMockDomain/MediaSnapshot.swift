@@ -59,11 +59,14 @@ package struct MediaDeclaration: Sendable {
     package var totalBytes: Int
     package var mediaType: String
     package var category: MediaCategory?
+    /// The API the INIT came through, kept for the admin API's reports.
+    package var api: UploadAPI
 
-    package init(totalBytes: Int, mediaType: String, category: MediaCategory?) {
+    package init(totalBytes: Int, mediaType: String, category: MediaCategory?, api: UploadAPI = .v1) {
         self.totalBytes = totalBytes
         self.mediaType = mediaType
         self.category = category
+        self.api = api
     }
 }
 

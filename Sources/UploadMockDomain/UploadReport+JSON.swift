@@ -9,10 +9,14 @@ extension UploadReport: JSONWritable {
             "media_type": .string(mediaType),
         ]
         object["media_category"] = mediaCategory.map { .string($0) } ?? .null
+        object["api"] = .string(api.rawValue)
         object["total_bytes"] = .int(Int64(totalBytes))
         object["received_bytes"] = .int(Int64(receivedBytes))
         object["segment_count"] = .int(Int64(segmentCount))
         object["owner"] = owner.map { .string($0) } ?? .null
+        object["scope"] = scope.map { .string($0) } ?? .null
+        object["expires_at"] = .string(JSONValue.timestamp(expiresAt))
+        object["image"] = imageSize.map { .object(["width": .int(Int64($0.width)), "height": .int(Int64($0.height))]) } ?? .null
         if let segments {
             object["segments"] = .array(segments.map { segment in
                 .object(["index": .int(Int64(segment.index)), "bytes": .int(Int64(segment.bytes)),

@@ -1,9 +1,9 @@
 internal import Crypto
 package import UploadMockJSON
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// What arrived for one media id: what `GET /__admin/uploads/{id}` serves as JSON and
@@ -27,6 +27,15 @@ public struct UploadReport: Sendable, Equatable {
     public var mediaType: String
     /// `media_category`, snake_case, when one was sent.
     public var mediaCategory: String?
+    /// The API whose INIT (or one-shot upload) created it.
+    public var api: UploadAPI
+    /// When the media id expires, in the mock's clock.
+    public var expiresAt: Date
+    /// An image's pixel size, read from its bytes at FINALIZE (or the one-shot upload).
+    public var imageSize: (width: Int, height: Int)? {
+        image.map { ($0.width, $0.height) }
+    }
+    private var image: ImageHeader?
     /// `total_bytes` as declared.
     public var totalBytes: Int
     /// Bytes stored so far, over all segments.
@@ -35,6 +44,8 @@ public struct UploadReport: Sendable, Equatable {
     public var segmentCount: Int
     /// The user that made it, when authentication is on.
     public var owner: String?
+    /// The credential that made it (README, Isolation): the token its INIT carried.
+    public var scope: String?
     /// Per segment, in index order; nil in summaries (digests are computed only when asked).
     public var segments: [Segment]?
     /// Lowercase hex digests of the reassembled media, once the segments form the whole file.
@@ -86,10 +97,14 @@ public struct UploadReport: Sendable, Equatable {
         state = session.state(at: moment, processing: processing)
         mediaType = session.mediaType
         mediaCategory = session.category?.rawValue
+        api = session.api
+        expiresAt = session.expiresAt
+        image = session.image
         totalBytes = session.totalBytes
         receivedBytes = session.receivedBytes
         segmentCount = session.segments.count
         owner = session.owner
+        scope = session.scope
         altText = session.altText
         subtitles = session.subtitles
         otherMetadata = session.otherMetadata

@@ -31,7 +31,7 @@ package final class UploadService: Sendable {
         let created = now()
         let session = try store.create(at: created) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
-                          totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
+                          api: declaration.api, totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
                           expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
         }
         return snapshot(session, at: created)
@@ -146,7 +146,7 @@ package final class UploadService: Sendable {
     /// subtitles (`recognizedType`, v2's one-shot categories), that type. Stored whole and
     /// finalized at once: a video with a category then processes like a chunked one.
     package func uploadOneShot(_ payload: MediaPayload, category: MediaCategory?, recognizedType: String? = nil,
-                               by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
+                               api: UploadAPI = .v1, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
         let mediaType: String
         let kind: MediaKind
         let header: ImageHeader?
@@ -165,7 +165,7 @@ package final class UploadService: Sendable {
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
         let moment = now()
         let session = try store.create(at: moment) { id in
-            var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category,
+            var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category, api: api,
                                         totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
             session.segments[0] = .memory(payload.bytes)
@@ -263,6 +263,12 @@ package final class UploadService: Sendable {
     package func report(_ mediaID: UInt64, in scope: String? = nil) -> UploadReport? {
         guard let (session, attempts) = store.sessionWithAttempts(mediaID), Self.visible(session, in: scope) else { return nil }
         return UploadReport(session, attempts: attempts, at: now(), processing: settings.processing)
+    }
+
+    /// One upload's segment map, with nothing hashed; nil when unknown or another credential's.
+    package func segmentMap(_ mediaID: UInt64, in scope: String? = nil) -> SegmentMap? {
+        guard let (session, attempts) = store.sessionWithAttempts(mediaID), Self.visible(session, in: scope) else { return nil }
+        return SegmentMap(stored: session.segments.keys, attempts: attempts.inOrder)
     }
 
     /// The media as stored, segments in index order: a consistent snapshot that later

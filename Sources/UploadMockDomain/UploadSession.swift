@@ -25,6 +25,8 @@ struct UploadSession: Sendable {
     let mediaType: String
     let kind: MediaKind
     let category: MediaCategory?
+    /// The API that created it.
+    let api: UploadAPI
     let totalBytes: Int
     let owner: String?
     /// The credential that created it (see `Requester.scope`).

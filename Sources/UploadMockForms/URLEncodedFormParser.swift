@@ -264,6 +264,25 @@ package struct URLEncodedFormParser: Sendable {
         return output
     }
 
+    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    /// RFC 3986 percent-encoding: everything but unreserved characters, uppercase hex (OAuth
+    /// signatures, links the admin API writes).
+    package static func percentEncode(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            if unreserved.contains(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// Decodes `%XX` escapes (and `+` as a space when asked), as in an OAuth `Authorization`
     /// header value; throws on a malformed or cut-off escape.
     package static func percentDecode(_ text: Substring, plusIsSpace: Bool) throws(FormParseError) -> String {

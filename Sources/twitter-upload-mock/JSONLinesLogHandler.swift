@@ -10,8 +10,9 @@ import Logging
 import Synchronization
 import UploadMockJSON
 
-/// The command line's log handler: one JSON object per line on stderr (`time`, `level`,
-/// `message`, then the metadata as fields), so CI logs can be filtered with jq.
+/// The command line's log handler: one JSON object per line on stderr (`time` in UTC with
+/// milliseconds, `level`, `message`, then the metadata as fields, numbers as numbers), so CI
+/// logs can be filtered with jq.
 struct JSONLinesLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -30,7 +31,7 @@ struct JSONLinesLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: JSONObject = [
-            "time": .string(Date().formatted(.iso8601)),
+            "time": .string(JSONValue.timestamp(Date())),
             "level": .string(event.level.rawValue),
             "message": .string(event.message.description),
         ]
@@ -46,6 +47,7 @@ struct JSONLinesLogHandler: LogHandler {
         switch value {
         case .string(let text): .string(text)
         case .stringConvertible(let number as Int): .int(Int64(number))
+        case .stringConvertible(let number as Double): .double(number)
         case .stringConvertible(let other): .string(other.description)
         case .array(let values): .array(values.map(json))
         case .dictionary(let members): .object(JSONObject(members.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) }))

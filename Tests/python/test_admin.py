@@ -156,3 +156,110 @@ def test_journal_filters_and_count(mock):
     for bad in [{"command": "append"}, {"media_id": "x"}, {"since": "yesterday"}, {"colour": "blue"}]:
         response = mock.admin("/requests", params=bad)
         assert response.status_code == 400 and list(bad)[0] in response.json()["error"]
+
+
+def test_journal_pages_by_id_newest_first_and_from_a_cursor(mock):
+    """docs/dashboard.md, Paging: what the dashboard asks for, and the bounds a client relies on."""
+    media_id = init(mock, 100)
+    for index in range(5):
+        append(mock, media_id, index, b"x")
+    ids = [entry["id"] for entry in requests.get(mock.url("/__admin/requests")).json()["requests"]]
+    assert ids == list(range(ids[0], ids[0] + 6))  # one more than the entry before
+    page = requests.get(mock.url("/__admin/requests"), params={"order": "newest", "limit": 2}).json()["requests"]
+    assert [entry["id"] for entry in page] == ids[:-3:-1]
+    older = requests.get(mock.url("/__admin/requests"), params={"order": "newest", "limit": 2, "before": page[-1]["id"],
+                                                                "command": "APPEND"}).json()["requests"]
+    assert [entry["id"] for entry in older] == [ids[3], ids[2]]
+    since = requests.get(mock.url("/__admin/requests"), params={"after": ids[3]}).json()["requests"]
+    assert [entry["segment_index"] for entry in since] == [3, 4]
+    for bad, message in ((("limit", "0"), "limit=0 is not valid"), (("order", "up"), "expected oldest or newest"),
+                         (("after", "-1"), "expected an entry id")):
+        response = requests.get(mock.url("/__admin/requests"), params=dict([bad]))
+        assert response.status_code == 400 and message in response.json()["error"]
+    assert requests.post(mock.url("/__admin/reset")).status_code == 200
+    init(mock, 1)
+    assert requests.get(mock.url("/__admin/requests")).json()["requests"][0]["id"] == ids[-1] + 1  # never reused
+
+
+def test_index_lists_the_dashboard_the_document_and_every_route(mock):
+    index = requests.get(mock.url("/__admin")).json()
+    assert (index["dashboard"], index["openapi"]) == ("/__admin/ui", "/__admin/openapi.json")
+    document = requests.get(mock.url("/__admin/openapi.json")).json()
+    assert {(r["method"].lower(), r["path"]) for r in index["routes"]} == {
+        (method, path) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    assert all(r["summary"] == document["paths"][r["path"]][r["method"].lower()]["summary"] for r in index["routes"])
+    page = requests.get(mock.url("/__admin"), headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.headers["content-type"] == "text/html;charset=utf-8"
+    assert '<a href="/__admin/ui">Open the dashboard</a>' in page.text and '<a href="/__admin/faults">' in page.text
+
+
+# The fields HAR 1.2 requires of each object (docs/dashboard.md, HAR), and their types.
+HAR_SCHEMA = {
+    "type": "object", "required": ["log"],
+    "properties": {"log": {
+        "type": "object", "required": ["version", "creator", "entries"],
+        "properties": {
+            "version": {"const": "1.2"},
+            "creator": {"type": "object", "required": ["name", "version"],
+                        "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
+            "entries": {"type": "array", "items": {
+                "type": "object", "required": ["startedDateTime", "time", "request", "response", "cache", "timings"],
+                "properties": {
+                    "startedDateTime": {"type": "string", "format": "date-time"},
+                    "time": {"type": "number", "minimum": 0},
+                    "request": {"type": "object",
+                                "required": ["method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"],
+                                "properties": {"method": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+                                               "httpVersion": {"type": "string"}, "cookies": {"type": "array"},
+                                               "headers": {"type": "array"}, "queryString": {"type": "array"},
+                                               "headersSize": {"type": "integer"}, "bodySize": {"type": "integer"}}},
+                    "response": {"type": "object",
+                                 "required": ["status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL",
+                                              "headersSize", "bodySize"],
+                                 "properties": {"status": {"type": "integer"}, "statusText": {"type": "string"},
+                                                "content": {"type": "object", "required": ["size", "mimeType"],
+                                                            "properties": {"size": {"type": "integer"}, "mimeType": {"type": "string"}}},
+                                                "redirectURL": {"type": "string"}, "headersSize": {"type": "integer"},
+                                                "bodySize": {"type": "integer"}}},
+                    "cache": {"type": "object"},
+                    "comment": {"type": "string"},
+                    "timings": {"type": "object", "required": ["send", "wait", "receive"],
+                                "properties": {name: {"type": "number", "minimum": -1} for name in ("send", "wait", "receive")}},
+                },
+                "patternProperties": {"^_": {}}, "additionalProperties": False,
+            }},
+        }}},
+}
+
+
+def test_journal_exports_as_har(mock):
+    from jsonschema import Draft202012Validator, FormatChecker
+    requests.post(mock.url("/__admin/faults"), json={"match": {"command": "APPEND"}, "action": {"status": 503}, "times": 1})
+    media_id = init(mock, 3)
+    assert append(mock, media_id, 0, b"abc").status_code == 503
+    har = requests.get(mock.url("/__admin/requests.har"))
+    assert har.headers["content-type"].startswith("application/json")
+    document = har.json()
+    Draft202012Validator(HAR_SCHEMA, format_checker=FormatChecker()).validate(document)
+    init_entry, append_entry = document["log"]["entries"]
+    assert init_entry["request"]["url"] == mock.upload_url and init_entry["response"]["statusText"] == "Accepted"
+    assert append_entry["response"]["status"] == 503 and append_entry["response"]["statusText"] == "Service Unavailable"
+    assert (append_entry["_command"], append_entry["_media_id"], append_entry["_segment_index"]) == ("APPEND", media_id, 0)
+    assert append_entry["_fault"] == "rule 1, status 503" and append_entry["request"]["bodySize"] > 3
+    filtered = requests.get(mock.url("/__admin/requests.har"), params={"status": 503, "order": "newest", "limit": 1}).json()
+    assert [entry["_id"] for entry in filtered["log"]["entries"]] == [append_entry["_id"]]
+
+
+def test_timeline_is_the_text_a_failing_test_shows(mock):
+    media_id = init(mock, 6)
+    append(mock, media_id, 0, b"abc")
+    append(mock, media_id, 2, b"def")
+    text = requests.get(mock.url("/__admin/timeline"), params={"requests": 1}).text
+    assert text.splitlines()[:5] == [
+        "twitter-upload-mock: 1 upload, 3 requests", f"dashboard: {mock.base_url}/__admin/ui",
+        f"  upload {media_id}  v1.1  video/mp4  initialized  6/6 bytes in 2 segments",
+        "    segments 0-2 (# arrived, R retried, X refused, . missing):", "       0  #.#"]
+    assert text.splitlines()[5:7] == ["the last 1 requests:", text.splitlines()[6]] and "segment 2  -> 204" in text.splitlines()[6]
+    scoped = requests.get(mock.url("/__admin/timeline"), headers={"X-Mock-Scope": "a b"}).text
+    assert scoped == f"twitter-upload-mock: 0 uploads, 0 requests with X-Mock-Scope a b\ndashboard: {mock.base_url}/__admin/ui?scope=a%20b\n"
+    assert requests.get(mock.url("/__admin/timeline"), params={"requests": 1001}).status_code == 400

@@ -1,5 +1,6 @@
 """The command line as a user runs it (README, Command line)."""
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, UPLOAD_PATH
+from conftest import BINARY, UPLOAD_PATH, append, init
 
 
 def test_listening_line_and_ready_file(start_mock):
@@ -16,6 +17,23 @@ def test_listening_line_and_ready_file(start_mock):
     assert server.base_url.startswith("http://127.0.0.1:") and server.port > 0
     logs = [json.loads(line) for line in server.stderr_text().splitlines()]
     assert logs[0]["message"] == "listening"
+
+
+def test_log_lines_name_the_command_media_segment_status_fault_and_latency_to_the_millisecond(start_mock):
+    """docs/dashboard.md, Log lines."""
+    server = start_mock(config={"faults": [{"match": {"command": "APPEND", "segment_index": 1}, "action": {"status": 503}, "times": 1}]},
+                        args=["--log-level", "debug"])
+    media_id = init(server, 6)
+    assert append(server, media_id, 0, b"abc").status_code == 204
+    assert append(server, media_id, 1, b"def").status_code == 503
+    logs = [json.loads(line) for line in server.stderr_text().splitlines()]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["time"]) for line in logs), logs
+    requests_logged = [line for line in logs if line["message"] in ("request", "request refused")]
+    assert [(line["level"], line["command"], line.get("segment_index"), line["status"]) for line in requests_logged] == [
+        ("debug", "INIT", None, 202), ("debug", "APPEND", 0, 204), ("info", "APPEND", 1, 503)]
+    refused = requests_logged[-1]
+    assert refused["api"] == "v1.1" and refused["media_id"] == media_id and refused["fault"] == "rule 1, status 503"
+    assert all(isinstance(line["latency_ms"], float) and line["latency_ms"] >= 0 for line in requests_logged)
 
 
 def test_help_shows_defaults_and_choices_and_version_prints_one_line():

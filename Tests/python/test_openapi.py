@@ -152,12 +152,21 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
                      "/__admin/requests/count").json() == {"count": count}
     admin("GET", "/__admin/health")
     admin("GET", "/__admin/openapi.json")
+    admin("GET", "/__admin")
+    admin("GET", "/__admin", headers={"Accept": "text/html"})
+    newest = admin("GET", "/__admin/requests?order=newest&limit=2&after=1", "/__admin/requests").json()["requests"]
+    assert [e["id"] for e in admin("GET", f"/__admin/requests?before={newest[0]['id']}&order=newest&limit=1",
+                                   "/__admin/requests").json()["requests"]] == [newest[1]["id"]]
+    har = admin("GET", f"/__admin/requests.har?media_id={video}&fault=true", "/__admin/requests.har").json()
+    assert [e["response"]["status"] for e in har["log"]["entries"]] == [503, 0]
+    assert f"upload {video}" in admin("GET", "/__admin/timeline?uploads=4&requests=3", "/__admin/timeline").text
 
     # Refusals.
     admin("GET", "/__admin/uploads/1", "/__admin/uploads/{id}", status=404)
     admin("GET", "/__admin/uploads/x/media", "/__admin/uploads/{id}/media", status=404)
-    for path in ("/__admin/requests", "/__admin/requests/count"):
+    for path in ("/__admin/requests", "/__admin/requests/count", "/__admin/requests.har"):
         admin("GET", path + "?stauts=503", path, status=400)
+    admin("GET", "/__admin/timeline?uploads=-1", "/__admin/timeline", status=400)
     admin("POST", "/__admin/faults", status=400, json={"action": {"status": 503, "statuss": 1}})
     admin("POST", "/__admin/rate-limits", status=400, json={"match": {"skip": 1}, "limit": 1})
     inverted = [{"action": {"delay": {"distribution": "uniform", "min_ms": 2, "max_ms": 1}}}]  # the rule JSON Schema cannot state

@@ -115,3 +115,57 @@ def test_a_server_that_dies_during_a_test_fails_it(pytester):
 def test_marker_is_registered(pytester):
     result = pytester.runpytest(*PLUGIN, "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.upload_mock(config=None, tls=False, args=(), seed=None)*"])
+
+
+def test_a_failing_test_reports_what_the_mock_saw(pytester):
+    """The report of a failing test shows its scope's uploads with segment maps, the last
+    requests with statuses and fired faults, and the dashboard's address; a passing one nothing."""
+    pytester.makepyfile(test_inner="""
+        import urllib.error, urllib.request
+
+        def post(mock, body, token=None):
+            headers = {"Authorization": f'OAuth oauth_token="{token}"'} if token else {}
+            request = urllib.request.Request(mock.upload_url, method="POST", data=body.encode(), headers=headers)
+            try:
+                return urllib.request.urlopen(request).read()
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        def upload_with_a_retry(mock, token=None):
+            mock.add_fault({"command": "APPEND", "segment_index": 1}, {"status": 503}, times=1)
+            media_id = __import__("json").loads(post(mock, "command=INIT&total_bytes=4&media_type=video/mp4", token))["media_id_string"]
+            for index in (0, 1, 1, 3):
+                post(mock, f"command=APPEND&media_id={media_id}&segment_index={index}&media_data=YQ==", token)
+            return media_id
+
+        def test_per_test_server(upload_mock):
+            upload_with_a_retry(upload_mock)
+            assert [e.status for e in upload_mock.requests(segment_index=1)] == [204]
+
+        def test_scoped_view(upload_mock_scoped):
+            upload_with_a_retry(upload_mock_scoped, token=upload_mock_scoped.scope)
+            assert upload_mock_scoped.uploads() == []
+
+        def test_passing(upload_mock_shared):
+            upload_with_a_retry(upload_mock_shared)
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, failed=2)
+    output = result.stdout.str()
+    assert output.count(" twitter-upload-mock ---") == 2, output  # the section's title, once per failure
+    result.stdout.fnmatch_lines([
+        "*- twitter-upload-mock -*",
+        "twitter-upload-mock: 1 upload, 5 requests",
+        "dashboard: http://127.0.0.1:*/__admin/ui",
+        "  upload * v1.1  video/mp4  initialized  3/4 bytes in 3 segments",
+        "    segments 0-3 (# arrived, R retried, X refused, . missing):",
+        "       0  #R.#",
+        "requests:",
+        "  *  v1.1  APPEND  media *  segment 1  -> 503  fault: rule 1, status 503  *",
+        "(upload_mock's server stops with the test*",
+    ])
+    result.stdout.fnmatch_lines([
+        "twitter-upload-mock: 1 upload, 5 requests with X-Mock-Scope test-*",
+        "dashboard: http://127.0.0.1:*/__admin/ui?scope=test-*",
+        "       0  #R.#",
+    ])

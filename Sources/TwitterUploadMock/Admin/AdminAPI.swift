@@ -6,15 +6,20 @@ import UploadMockJSON
 
 /// The routes of `/__admin` (README, Verify what arrived; docs/faults.md).
 enum AdminRoute: Sendable, Equatable {
+    case index
     case health
     case uploads
     case upload
     case media
     case requests
     case requestCount
+    case requestsHAR
+    case timeline
     case reset
     case rules(RuleKind, RuleAction)
     case openAPI
+    /// The dashboard's page and files: not part of the API, so not in `table`.
+    case dashboard(DashboardPage)
 
     enum RuleKind: Sendable, Equatable {
         case faults
@@ -35,12 +40,15 @@ enum AdminRoute: Sendable, Equatable {
     /// docs/admin-openapi.json to it read.
     static let table: [(method: String, path: String, route: AdminRoute)] = {
         var table: [(method: String, path: String, route: AdminRoute)] = [
+            ("GET", prefix, .index),
             ("GET", "\(prefix)/health", .health),
             ("GET", "\(prefix)/uploads", .uploads),
             ("GET", "\(prefix)/uploads/{id}", .upload),
             ("GET", "\(prefix)/uploads/{id}/media", .media),
             ("GET", "\(prefix)/requests", .requests),
             ("GET", "\(prefix)/requests/count", .requestCount),
+            ("GET", "\(prefix)/requests.har", .requestsHAR),
+            ("GET", "\(prefix)/timeline", .timeline),
             ("POST", "\(prefix)/reset", .reset),
             ("GET", "\(prefix)/openapi.json", .openAPI),
         ]
@@ -57,6 +65,7 @@ enum AdminRoute: Sendable, Equatable {
 
     static func register<Route>(in routes: inout HTTPRoutes<Route>, as route: (AdminRoute) -> Route) {
         for entry in table { routes.add(entry.method, entry.path, route(entry.route)) }
+        for entry in DashboardPage.routes { routes.add("GET", entry.path, route(.dashboard(entry.page))) }
     }
 }
 
@@ -72,6 +81,8 @@ struct AdminAPI: Sendable {
     func respond(to route: AdminRoute, head: HTTPRequestHead, parameters: [String: String], body: [UInt8]) -> HTTPReply {
         let scope = head.headers[Self.scopeHeader].flatMap { $0.isEmpty ? nil : $0 }
         switch route {
+        case .index:
+            return AdminIndex.reply(accepting: head.headers["accept"])
         case .health:
             return Self.json(200, .object(["status": "ok"]))
         case .uploads:
@@ -87,7 +98,7 @@ struct AdminAPI: Sendable {
             }
             return HTTPReply(status: 200, headers: [("content-type", media.mediaType)],
                              body: .source(SegmentsBody(media.segments)))
-        case .requests, .requestCount:
+        case .requestCount:
             var filter: RequestFilter
             do {
                 filter = try RequestFilter(query: try Self.query(head))
@@ -95,9 +106,35 @@ struct AdminAPI: Sendable {
                 return Self.badRequest(error.message)
             }
             filter.scope = scope
-            let entries = application.journal.entries(filter)
-            if route == .requestCount { return Self.json(200, .object(["count": .int(Int64(entries.count))])) }
+            return Self.json(200, .object(["count": .int(Int64(application.journal.count(filter)))]))
+        case .requests, .requestsHAR:
+            var filter: RequestFilter, page: JournalPage
+            do {
+                let split = try JournalPage.split(try Self.query(head))
+                filter = try RequestFilter(query: split.rest, otherNames: JournalPage.queryNames)
+                page = split.page
+            } catch {
+                return Self.badRequest(error.message)
+            }
+            filter.scope = scope
+            let entries = application.journal.entries(filter, page: page)
+            if route == .requestsHAR {
+                let origin = origin(head) ?? "http://\(application.configuration.host)"
+                return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
+                                 body: .bytes(HARExport.document(entries, origin: origin).serialized))
+            }
             return Self.json(200, .object(["requests": .array(entries.map(\.json))]))
+        case .timeline:
+            let counts: (uploads: Int, requests: Int)
+            do {
+                counts = try Self.timelineCounts(try Self.query(head))
+            } catch {
+                return Self.badRequest(error.message)
+            }
+            let timeline = MockTimeline(application: application, scope: scope, uploads: counts.uploads, requests: counts.requests,
+                                        baseURL: origin(head))
+            return HTTPReply(status: 200, headers: [("content-type", "text/plain;charset=utf-8")],
+                             body: .bytes(Array((timeline.description + "\n").utf8)))
         case .reset:
             application.reset(scope: scope)
             return Self.json(200, .object(["status": "reset"]))
@@ -106,7 +143,29 @@ struct AdminAPI: Sendable {
         case .openAPI:
             return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
                              body: .bytes(Self.openAPIDocumentBytes))
+        case .dashboard(let page):
+            return page.reply
         }
+    }
+
+    /// The address the client reached the server at, from its `Host` header.
+    private func origin(_ head: HTTPRequestHead) -> String? {
+        head.headers["host"].map { (application.configuration.servesHTTPS ? "https://" : "http://") + $0 }
+    }
+
+    /// `uploads` and `requests`: how many of each `GET /__admin/timeline` lists.
+    private static func timelineCounts(_ query: [(name: String, value: String)]) throws(ConfigurationError) -> (uploads: Int, requests: Int) {
+        var counts = (uploads: 5, requests: 20)
+        for (name, value) in query {
+            guard name == "uploads" || name == "requests" else {
+                throw ConfigurationError("unknown query parameter '\(name)': expected uploads or requests")
+            }
+            guard let count = Int(decimal: value), (0...MockTimeline.maximumListed).contains(count) else {
+                throw .invalidQueryParameter(name, value, expected: "0 to \(MockTimeline.maximumListed)")
+            }
+            if name == "uploads" { counts.uploads = count } else { counts.requests = count }
+        }
+        return counts
     }
 
     /// docs/admin-openapi.json as served, encoded once.

@@ -10,7 +10,7 @@ extension AdminAPI {
     "title": "twitter-upload-mock admin API",
     "version": "0.2.0",
     "summary": "Verify what arrived at the mock and rehearse failures.",
-    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, and reset. Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
+    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -42,9 +42,48 @@ extension AdminAPI {
     {
       "name": "server",
       "description": "Health, reset and this document."
+    },
+    {
+      "name": "dashboard",
+      "description": "The dashboard's index and exports (docs/dashboard.md)."
     }
   ],
   "paths": {
+    "/__admin": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "getIndex",
+        "tags": [
+          "dashboard"
+        ],
+        "summary": "This index",
+        "description": "The dashboard, this document and every admin route with its summary: JSON, or a page of links when the client accepts `text/html` (a browser).",
+        "responses": {
+          "200": {
+            "description": "The index.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminIndex"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
     "/__admin/health": {
       "parameters": [
         {
@@ -192,7 +231,7 @@ extension AdminAPI {
           "journal"
         ],
         "summary": "The request journal",
-        "description": "Upload requests only, the newest 10,000 (`journal.max_entries`). Every filter given must match; an unknown filter or a bad value is 400 naming it.",
+        "description": "Upload requests only, the newest 10,000 (`journal.max_entries`). Every filter given must match; an unknown parameter or a bad value is 400 naming it. `order`, `limit`, `after` and `before` page through the selected entries by their `id`: `?order=newest&limit=100`, then `&before=` the last `id` received.",
         "parameters": [
           {
             "$ref": "#/components/parameters/FilterAPI"
@@ -217,11 +256,23 @@ extension AdminAPI {
           },
           {
             "$ref": "#/components/parameters/FilterSince"
+          },
+          {
+            "$ref": "#/components/parameters/PageOrder"
+          },
+          {
+            "$ref": "#/components/parameters/PageLimit"
+          },
+          {
+            "$ref": "#/components/parameters/PageAfter"
+          },
+          {
+            "$ref": "#/components/parameters/PageBefore"
           }
         ],
         "responses": {
           "200": {
-            "description": "The entries every given filter selects, oldest first.",
+            "description": "The entries every given filter selects, oldest first (newest first with `order=newest`), cut to `limit`.",
             "content": {
               "application/json": {
                 "schema": {
@@ -284,6 +335,118 @@ extension AdminAPI {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Count"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
+    "/__admin/requests.har": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "exportRequestsHAR",
+        "tags": [
+          "journal"
+        ],
+        "summary": "The request journal as HAR 1.2",
+        "description": "The entries `GET /__admin/requests` would answer, with the same filters and paging, as an HTTP Archive for browser devtools and HAR viewers (docs/dashboard.md, HAR).",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/FilterAPI"
+          },
+          {
+            "$ref": "#/components/parameters/FilterCommand"
+          },
+          {
+            "$ref": "#/components/parameters/FilterMediaID"
+          },
+          {
+            "$ref": "#/components/parameters/FilterSegmentIndex"
+          },
+          {
+            "$ref": "#/components/parameters/FilterStatus"
+          },
+          {
+            "$ref": "#/components/parameters/FilterFault"
+          },
+          {
+            "$ref": "#/components/parameters/FilterUser"
+          },
+          {
+            "$ref": "#/components/parameters/FilterSince"
+          },
+          {
+            "$ref": "#/components/parameters/PageOrder"
+          },
+          {
+            "$ref": "#/components/parameters/PageLimit"
+          },
+          {
+            "$ref": "#/components/parameters/PageAfter"
+          },
+          {
+            "$ref": "#/components/parameters/PageBefore"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "An HTTP Archive 1.2 document.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HAR"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
+    "/__admin/timeline": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "getTimeline",
+        "tags": [
+          "dashboard"
+        ],
+        "summary": "What the mock saw, as text",
+        "description": "The newest uploads with their segment maps (`#` arrived, `R` retried, `X` refused, `.` missing), the newest requests with their statuses and fired faults, and the dashboard's address: what the pytest plugin adds to a failing test's report (docs/dashboard.md). With `X-Mock-Scope`, only that credential's.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/TimelineUploads"
+          },
+          {
+            "$ref": "#/components/parameters/TimelineRequests"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Plain text, a line per upload, segment-map row and request.",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -857,6 +1020,68 @@ extension AdminAPI {
           ]
         },
         "example": "2026-11-30T06:18:50.123Z"
+      },
+      "PageOrder": {
+        "name": "order",
+        "in": "query",
+        "description": "`oldest` (the default) lists the selected entries oldest first, `newest` newest first; `limit` keeps the first that many in this order.",
+        "schema": {
+          "enum": [
+            "oldest",
+            "newest"
+          ]
+        }
+      },
+      "PageLimit": {
+        "name": "limit",
+        "in": "query",
+        "description": "At most this many entries (all that match when absent).",
+        "schema": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 9223372036854775807
+        },
+        "example": 100
+      },
+      "PageAfter": {
+        "name": "after",
+        "in": "query",
+        "description": "Only entries whose `id` is greater: what arrived since the newest entry a client has.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 18446744073709551615
+        }
+      },
+      "PageBefore": {
+        "name": "before",
+        "in": "query",
+        "description": "Only entries whose `id` is smaller: the next page back, after `order=newest`.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 18446744073709551615
+        }
+      },
+      "TimelineUploads": {
+        "name": "uploads",
+        "in": "query",
+        "description": "How many of the newest uploads to list (default 5).",
+        "schema": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 1000
+        }
+      },
+      "TimelineRequests": {
+        "name": "requests",
+        "in": "query",
+        "description": "How many of the newest requests to list (default 20).",
+        "schema": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 1000
+        }
       }
     },
     "responses": {
@@ -1131,10 +1356,14 @@ extension AdminAPI {
           "state",
           "media_type",
           "media_category",
+          "api",
           "total_bytes",
           "received_bytes",
           "segment_count",
           "owner",
+          "scope",
+          "expires_at",
+          "image",
           "alt_text",
           "subtitles"
         ],
@@ -1179,6 +1408,10 @@ extension AdminAPI {
             ],
             "description": "snake_case, whatever case the client sent; null when none was sent."
           },
+          "api": {
+            "$ref": "#/components/schemas/API",
+            "description": "The API whose INIT (or one-shot upload) created it."
+          },
           "total_bytes": {
             "type": "integer",
             "minimum": 0,
@@ -1199,6 +1432,28 @@ extension AdminAPI {
               "null"
             ],
             "description": "The user that made it (authentication on)."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential token its INIT carried (README, Isolation); null when it carried none."
+          },
+          "expires_at": {
+            "$ref": "#/components/schemas/Timestamp",
+            "description": "When the media id expires, in the mock's clock."
+          },
+          "image": {
+            "anyOf": [
+              {
+                "$ref": "#/components/schemas/ImageSize"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "An image's pixel size, read from its bytes at FINALIZE or the one-shot upload; null for other media and before."
           },
           "alt_text": {
             "type": [
@@ -1230,10 +1485,14 @@ extension AdminAPI {
           "state",
           "media_type",
           "media_category",
+          "api",
           "total_bytes",
           "received_bytes",
           "segment_count",
           "owner",
+          "scope",
+          "expires_at",
+          "image",
           "segments",
           "attempts",
           "dropped_attempts",
@@ -1281,6 +1540,10 @@ extension AdminAPI {
             ],
             "description": "snake_case, whatever case the client sent; null when none was sent."
           },
+          "api": {
+            "$ref": "#/components/schemas/API",
+            "description": "The API whose INIT (or one-shot upload) created it."
+          },
           "total_bytes": {
             "type": "integer",
             "minimum": 0,
@@ -1301,6 +1564,28 @@ extension AdminAPI {
               "null"
             ],
             "description": "The user that made it (authentication on)."
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The credential token its INIT carried (README, Isolation); null when it carried none."
+          },
+          "expires_at": {
+            "$ref": "#/components/schemas/Timestamp",
+            "description": "When the media id expires, in the mock's clock."
+          },
+          "image": {
+            "anyOf": [
+              {
+                "$ref": "#/components/schemas/ImageSize"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "An image's pixel size, read from its bytes at FINALIZE or the one-shot upload; null for other media and before."
           },
           "segments": {
             "type": "array",
@@ -1377,6 +1662,7 @@ extension AdminAPI {
         "type": "object",
         "additionalProperties": false,
         "required": [
+          "id",
           "time",
           "api",
           "method",
@@ -1396,6 +1682,11 @@ extension AdminAPI {
           "note"
         ],
         "properties": {
+          "id": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The entry's place in the journal: one more than the entry before it, never reused, even across resets."
+          },
           "time": {
             "$ref": "#/components/schemas/Timestamp",
             "description": "When the request arrived."
@@ -2391,6 +2682,186 @@ extension AdminAPI {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/RateLimitRule"
+            }
+          }
+        }
+      },
+      "ImageSize": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "width",
+          "height"
+        ],
+        "properties": {
+          "width": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "height": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      },
+      "AdminIndex": {
+        "description": "Where to go from here.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "version",
+          "dashboard",
+          "openapi",
+          "routes"
+        ],
+        "properties": {
+          "name": {
+            "const": "twitter-upload-mock"
+          },
+          "version": {
+            "type": "string"
+          },
+          "dashboard": {
+            "type": "string",
+            "description": "The dashboard's path (docs/dashboard.md).",
+            "examples": [
+              "/__admin/ui"
+            ]
+          },
+          "openapi": {
+            "type": "string",
+            "description": "This document's path.",
+            "examples": [
+              "/__admin/openapi.json"
+            ]
+          },
+          "routes": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "method",
+                "path",
+                "summary"
+              ],
+              "properties": {
+                "method": {
+                  "type": "string"
+                },
+                "path": {
+                  "type": "string"
+                },
+                "summary": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      },
+      "HAR": {
+        "description": "An HTTP Archive 1.2 document (docs/dashboard.md, HAR): one entry per journal entry. The journal keeps no headers, query strings or bodies, so those fields are empty; the journal's own fields follow, each prefixed with `_`.",
+        "type": "object",
+        "required": [
+          "log"
+        ],
+        "properties": {
+          "log": {
+            "type": "object",
+            "required": [
+              "version",
+              "creator",
+              "entries"
+            ],
+            "properties": {
+              "version": {
+                "const": "1.2"
+              },
+              "creator": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "version"
+                ],
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "version": {
+                    "type": "string"
+                  }
+                }
+              },
+              "entries": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "startedDateTime",
+                    "time",
+                    "request",
+                    "response",
+                    "cache",
+                    "timings"
+                  ],
+                  "properties": {
+                    "startedDateTime": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "time": {
+                      "type": "number",
+                      "minimum": 0
+                    },
+                    "request": {
+                      "type": "object",
+                      "required": [
+                        "method",
+                        "url",
+                        "httpVersion",
+                        "cookies",
+                        "headers",
+                        "queryString",
+                        "headersSize",
+                        "bodySize"
+                      ]
+                    },
+                    "response": {
+                      "type": "object",
+                      "required": [
+                        "status",
+                        "statusText",
+                        "httpVersion",
+                        "cookies",
+                        "headers",
+                        "content",
+                        "redirectURL",
+                        "headersSize",
+                        "bodySize"
+                      ],
+                      "properties": {
+                        "status": {
+                          "type": "integer",
+                          "description": "0 when the connection ended without an answer, as browsers record it."
+                        }
+                      }
+                    },
+                    "cache": {
+                      "type": "object"
+                    },
+                    "timings": {
+                      "type": "object",
+                      "required": [
+                        "send",
+                        "wait",
+                        "receive"
+                      ]
+                    }
+                  }
+                }
+              }
             }
           }
         }

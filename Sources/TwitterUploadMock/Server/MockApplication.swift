@@ -84,15 +84,22 @@ final class MockApplication: HTTPHandler {
             uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, status: entry.status,
                                                                    bytesReceived: entry.bytesReceived, fault: entry.fault))
         }
-        if let status = entry.status, status >= 400 {
-            logger.info("request refused", metadata: [
-                "method": "\(entry.method)", "path": "\(entry.path)", "status": .stringConvertible(status),
-                "error": entry.error.map { "\($0)" } ?? "",
-            ])
+        // What a reader of the log needs to follow an upload (docs/dashboard.md, Log lines).
+        var metadata: Logger.Metadata = [
+            "api": "\(entry.api.rawValue)", "method": "\(entry.method)", "path": "\(entry.path)",
+            "status": entry.status.map { .stringConvertible($0) } ?? "none",
+            "latency_ms": .stringConvertible((entry.durationMilliseconds * 1000).rounded() / 1000),
+        ]
+        metadata["command"] = entry.command.map { "\($0)" }
+        metadata["media_id"] = entry.mediaID.map { "\($0)" }
+        metadata["segment_index"] = entry.segmentIndex.map { .stringConvertible($0) }
+        metadata["fault"] = entry.fault.map { "\($0)" }
+        metadata["rate_limit"] = entry.rateLimit.map { "\($0)" }
+        if let status = entry.status, status < 400 {
+            logger.debug("request", metadata: metadata)
         } else {
-            logger.debug("request", metadata: [
-                "method": "\(entry.method)", "path": "\(entry.path)", "status": entry.status.map { .stringConvertible($0) } ?? "none",
-            ])
+            metadata["error"] = entry.error.map { "\($0)" }
+            logger.info(entry.status == nil ? "request unanswered" : "request refused", metadata: metadata)
         }
     }
 

@@ -68,12 +68,12 @@ extension RequestFilter {
     static let queryNames = ["api", "command", "media_id", "segment_index", "status", "fault", "user", "since"]
 
     /// Reads the admin API's query parameters; an unknown name or a bad value is an error that
-    /// names it.
-    init(query: [(name: String, value: String)]) throws(ConfigurationError) {
+    /// names it (and lists the filters, then `otherNames`, the route's other parameters).
+    init(query: [(name: String, value: String)], otherNames: [String] = []) throws(ConfigurationError) {
         self.init()
         for (name, value) in query {
             func invalid(_ expected: String) -> ConfigurationError {
-                ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
+                .invalidQueryParameter(name, value, expected: expected)
             }
             switch name {
             case "api":
@@ -111,7 +111,8 @@ extension RequestFilter {
                 }
                 since = parsed
             default:
-                throw ConfigurationError("unknown query parameter '\(name)': expected one of \(Self.queryNames.joined(separator: ", "))")
+                let known = Self.queryNames + otherNames
+                throw ConfigurationError("unknown query parameter '\(name)': expected one of \(known.joined(separator: ", "))")
             }
         }
     }
@@ -121,5 +122,12 @@ extension RequestFilter {
         // RFC 3339 allows a lowercase t and z; Foundation does not.
         let text = text.uppercased()
         return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: .iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true)))
+    }
+}
+
+extension ConfigurationError {
+    /// The admin API's answer to a query parameter it reads but cannot take this value for.
+    static func invalidQueryParameter(_ name: String, _ value: String, expected: String) -> ConfigurationError {
+        ConfigurationError("query parameter \(name)=\(value) is not valid: expected \(expected)")
     }
 }

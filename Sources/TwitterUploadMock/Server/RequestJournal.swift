@@ -11,6 +11,9 @@ package import UploadMockJSON
 
 /// One request as the journal remembers it (`GET /__admin/requests`, `UploadMockServer.requests()`).
 public struct JournalEntry: Sendable {
+    /// The entry's place in the journal: ids grow by one with each request recorded and never
+    /// repeat, even across resets, so `after` and `before` page through the journal with them.
+    public internal(set) var id: UInt64 = 0
     /// When the request arrived.
     public var time: Date
     /// Which API the request used.
@@ -79,6 +82,7 @@ public struct JournalEntry: Sendable {
 extension JournalEntry: JSONWritable {
     package var json: JSONValue {
         var object: JSONObject = [
+            "id": .uint(id),
             "time": .string(JSONValue.timestamp(time)),
             "api": .string(api.rawValue),
             "method": .string(method),
@@ -113,6 +117,11 @@ final class RequestJournal: Sendable {
         /// Where the oldest kept entry is; the dropped prefix is compacted away in bulk.
         var head = 0
         var bytes = 0
+        /// The id the next entry gets; kept across resets.
+        var nextID: UInt64 = 1
+
+        /// The kept entries, whose ids grow with their position.
+        var kept: ArraySlice<JournalEntry> { entries[head...] }
     }
 
     private let state = Mutex(Entries())
@@ -132,6 +141,8 @@ final class RequestJournal: Sendable {
         }
         let size = entry.estimatedBytes
         state.withLock { state in
+            entry.id = state.nextID
+            state.nextID += 1
             state.entries.append(entry)
             state.bytes += size
             while state.entries.count - state.head > maximumEntries || (state.bytes > maximumBytes && state.entries.count - state.head > 1) {
@@ -146,23 +157,61 @@ final class RequestJournal: Sendable {
     }
 
     var all: [JournalEntry] {
-        state.withLock { Array($0.entries[$0.head...]) }
+        state.withLock { Array($0.kept) }
     }
 
-    /// The entries `filter` selects, oldest first.
-    func entries(_ filter: RequestFilter) -> [JournalEntry] {
-        state.withLock { $0.entries[$0.head...].filter(filter.matches) }
+    /// The entries `filter` selects, oldest first; or the slice of them `page` asks for, in its
+    /// order. The cursors cost a binary search and a page stops scanning once full, so paging
+    /// through the newest entries stays cheap however many the journal holds.
+    func entries(_ filter: RequestFilter, page: JournalPage = JournalPage()) -> [JournalEntry] {
+        state.withLock { state in
+            let candidates = Self.between(state.kept, after: page.after, before: page.before)
+            let limit = page.limit ?? Int.max
+            func select(from ordered: some Sequence<JournalEntry>) -> [JournalEntry] {
+                var selected: [JournalEntry] = []
+                for entry in ordered where filter.matches(entry) {
+                    selected.append(entry)
+                    if selected.count >= limit { break }
+                }
+                return selected
+            }
+            return page.order == .oldest ? select(from: candidates) : select(from: candidates.reversed())
+        }
     }
 
+    /// How many entries `filter` selects, without copying them.
+    func count(_ filter: RequestFilter) -> Int {
+        state.withLock { state in state.kept.reduce(0) { $0 + (filter.matches($1) ? 1 : 0) } }
+    }
+
+    /// The entries with ids strictly between the cursors.
+    private static func between(_ entries: ArraySlice<JournalEntry>, after: UInt64?, before: UInt64?) -> ArraySlice<JournalEntry> {
+        let lower = after.map { id in firstIndex(in: entries) { $0.id > id } } ?? entries.startIndex
+        let upper = before.map { id in firstIndex(in: entries) { $0.id >= id } } ?? entries.endIndex
+        return lower < upper ? entries[lower..<upper] : entries[lower..<lower]
+    }
+
+    /// The first index whose entry satisfies `isAtOrPast`, which is false up to some point and
+    /// true from there on.
+    private static func firstIndex(in entries: ArraySlice<JournalEntry>, where isAtOrPast: (JournalEntry) -> Bool) -> Int {
+        var low = entries.startIndex, high = entries.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isAtOrPast(entries[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// Forgets every entry; ids go on from where they were.
     func removeAll() {
-        state.withLock { $0 = Entries() }
+        state.withLock { $0 = Entries(nextID: $0.nextID) }
     }
 
     /// Forgets one scope's entries.
     func removeAll(in scope: String) {
         state.withLock { state in
-            let kept = state.entries[state.head...].filter { $0.scope != scope }
-            state = Entries(entries: Array(kept), head: 0, bytes: kept.reduce(0) { $0 + $1.estimatedBytes })
+            let kept = state.kept.filter { $0.scope != scope }
+            state = Entries(entries: Array(kept), head: 0, bytes: kept.reduce(0) { $0 + $1.estimatedBytes }, nextID: state.nextID)
         }
     }
 }

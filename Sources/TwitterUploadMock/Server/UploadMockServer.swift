@@ -137,6 +137,17 @@ public final class UploadMockServer: Sendable {
         application.journal.entries(filter)
     }
 
+    /// What the mock saw, as text for a failing test's report: the newest `uploads` uploads with
+    /// their segment maps, the newest `requests` requests with their statuses and fired faults,
+    /// and the dashboard's address. With `scope`, only that credential's (README, Isolation).
+    ///
+    /// ```swift
+    /// #expect(report.attempts(forSegment: 1).map(\.status) == [503, 204], "\(mock.timeline())")
+    /// ```
+    public func timeline(scope: String? = nil, uploads: Int = 5, requests: Int = 20) -> MockTimeline {
+        MockTimeline(application: application, scope: scope, uploads: uploads, requests: requests, baseURL: baseURL)
+    }
+
     /// The port listened on (the chosen one when configured as 0).
     public var port: UInt16 { http.port }
     /// For example `http://127.0.0.1:8080`.
@@ -149,6 +160,12 @@ public final class UploadMockServer: Sendable {
         }
         return text
     }
+}
+
+extension UploadMockServer: CustomStringConvertible {
+    /// The whole server's `timeline()`: `"\(mock)"` in a failing expectation's comment shows
+    /// what the mock saw.
+    public var description: String { timeline().description }
 }
 
 /// Why the mock could not be set up or started: a port in use, an unreadable certificate, a

@@ -67,7 +67,7 @@ struct V1Operation {
         case .simpleUpload:
             let payload = try payload()
             let category = try parameters["media_category"].map { (text) throws(V1Error) in try Self.category(text) }
-            let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, by: requester) }
+            let media = try domain { () throws(UploadFailure) in try uploads.uploadOneShot(payload, category: category, api: .v1, by: requester) }
             return V1Answer(status: 200, body: .object(render(media, uploads)), mediaID: media.mediaID, sendsMediaIDHeader: false)
         case .metadata, .subtitlesCreate, .subtitlesDelete:
             // Served by their own endpoints; `command=` never names them.
@@ -100,7 +100,7 @@ struct V1Operation {
         guard let totalBytes = Int(decimal: totalText), totalBytes > 0 else { throw .invalidTotalBytes(totalText) }
         guard let mediaType = parameters["media_type"] else { throw .missingParameter("media_type") }
         let category = try parameters["media_category"].map { (text) throws(V1Error) in try Self.category(text) }
-        return MediaDeclaration(totalBytes: totalBytes, mediaType: mediaType, category: category)
+        return MediaDeclaration(totalBytes: totalBytes, mediaType: mediaType, category: category, api: .v1)
     }
 
     private func mediaID() throws(V1Error) -> UInt64 {

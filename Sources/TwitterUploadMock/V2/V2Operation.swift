@@ -81,7 +81,7 @@ struct V2Operation {
                                as requester: Requester) throws(V2Problem) -> MediaSnapshot {
         try domain { () throws(UploadFailure) in
             let recognized = try Self.recognizedType(payload.bytes, category: category)
-            return try uploads.uploadOneShot(payload, category: category, recognizedType: recognized, by: requester)
+            return try uploads.uploadOneShot(payload, category: category, recognizedType: recognized, api: .v2, by: requester)
         }
     }
 

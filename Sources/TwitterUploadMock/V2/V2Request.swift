@@ -340,7 +340,7 @@ struct V2RequestReader {
     private static func declaration(_ object: JSONObject) -> MediaDeclaration {
         let total: Int = if case .int(let value) = object["total_bytes"] { Int(value) } else { 0 }
         return MediaDeclaration(totalBytes: total, mediaType: object["media_type"]?.stringValue ?? "",
-                                category: object["media_category"]?.stringValue.flatMap(MediaCategory.init(rawValue:)))
+                                category: object["media_category"]?.stringValue.flatMap(MediaCategory.init(rawValue:)), api: .v2)
     }
 
     /// `media` as base64 text in a JSON body, decoded; the chunk limit applies to the bytes.

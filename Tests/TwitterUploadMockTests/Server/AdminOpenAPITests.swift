@@ -58,9 +58,11 @@ struct AdminOpenAPITests {
         #expect(value("components", "parameters", "MockScope", "name")?.stringValue == "X-Mock-Scope")
     }
 
-    @Test("lists the journal filters the server reads, in order")
+    @Test("lists the journal filters and paging parameters the server reads, in order")
     func journalFilters() throws {
-        for operation in ["/__admin/requests", "/__admin/requests/count"] {
+        let paged = RequestFilter.queryNames + JournalPage.queryNames
+        for (operation, expected) in [("/__admin/requests", paged), ("/__admin/requests.har", paged),
+                                      ("/__admin/requests/count", RequestFilter.queryNames)] {
             guard case .array(let references)? = value("paths", operation, "get", "parameters") else {
                 Issue.record("\(operation) has no parameters")
                 continue
@@ -70,7 +72,7 @@ struct AdminOpenAPITests {
                 let name = String(target.split(separator: "/").last ?? "")
                 return value("components", "parameters", name, "name")?.stringValue
             }
-            #expect(names == RequestFilter.queryNames, "\(operation)")
+            #expect(names == expected, "\(operation)")
         }
     }
 
@@ -79,6 +81,7 @@ struct AdminOpenAPITests {
         let commands = UploadCommand.allCases.map(\.rawValue)
         #expect(strings("components", "schemas", "Command", "enum") == commands)
         #expect(strings("components", "schemas", "API", "enum") == UploadAPI.allCases.map(\.rawValue))
+        #expect(strings("components", "parameters", "PageOrder", "schema", "enum") == JournalPage.Order.allCases.map(\.rawValue))
         #expect(strings("components", "schemas", "RequestMatch", "properties", "api", "enum") == UploadAPI.allCases.map(\.rawValue))
         let failures = FaultAction.Failure.allCases.map(\.rawValue)
         #expect(strings("components", "schemas", "FaultAction", "properties", "fault", "enum") == failures)
@@ -99,5 +102,24 @@ struct AdminOpenAPITests {
         #expect(value("components", "schemas", "FaultAction", "properties", "delay_ms", "maximum") == maximum)
         #expect(value("components", "schemas", "UniformDelay", "properties", "max_ms", "maximum") == maximum)
         #expect(value("components", "schemas", "LognormalDelay", "properties", "median_ms", "maximum") == maximum)
+    }
+
+    @Test("the index lists every route with the document's summary, and the document's version")
+    func index() throws {
+        let version = try #require(value("info", "version")?.stringValue)
+        #expect(AdminIndex.version == version)
+        let reply = AdminIndex.reply(accepting: "application/json")
+        guard case .bytes(let body) = reply.body, case .object(let index) = try JSONParser.parse(body),
+              case .array(let routes)? = index["routes"] else {
+            Issue.record("the index is not a JSON object with routes")
+            return
+        }
+        #expect(routes.count == AdminRoute.table.count)
+        for route in routes {
+            let method = route.objectOrEmpty["method"]?.stringValue?.lowercased() ?? ""
+            let path = route.objectOrEmpty["path"]?.stringValue ?? ""
+            let summary = value("paths", path, method, "summary")?.stringValue
+            #expect(summary != nil && route.objectOrEmpty["summary"]?.stringValue == summary, "\(method) \(path)")
+        }
     }
 }

@@ -113,7 +113,10 @@ struct EmbeddedLoggingTests {
             let fired = try #require(handler.entries.first { $0.message == "fault fired" })
             #expect(fired.level == .info)
             #expect(fired.metadata["rule"] == "\(rule.id)")
-            #expect(handler.entries.contains { $0.message == "request refused" && $0.metadata["status"]?.description == "503" })
+            let refused = try #require(handler.entries.first { $0.message == "request refused" })
+            #expect(refused.metadata["status"]?.description == "503" && refused.metadata["command"] == "INIT")
+            #expect(refused.metadata["api"] == "v1.1" && refused.metadata["fault"] == "rule \(rule.id), status 503")
+            #expect(refused.metadata["latency_ms"].flatMap { Double($0.description) } != nil)
         }
         #expect(handler.entries.contains { $0.message == "listening" })
     }

@@ -129,6 +129,18 @@ class AdminClient:
             query["since"] = _utc(since).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return "?" + urllib.parse.urlencode(query) if query else ""
 
+    def timeline(self, *, uploads: int = 5, requests: int = 20) -> str:
+        """What the mock saw, as text: the newest ``uploads`` uploads with their segment maps, the
+        newest ``requests`` requests with statuses and fired faults, and the dashboard's address
+        (docs/dashboard.md). The pytest plugin adds it to the report of a failing test."""
+        return self._send("GET", f"/timeline?uploads={uploads}&requests={requests}").decode("utf-8", "replace")
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard (``/__admin/ui``), showing only this client's scope when it has one."""
+        scope = "?" + urllib.parse.urlencode({"scope": self.scope}) if self.scope is not None else ""
+        return f"{self.base_url}/__admin/ui{scope}"
+
     # Faults (docs/faults.md)
 
     def add_fault(self, match: Optional[Mapping[str, Any]] = None, action: Optional[Mapping[str, Any]] = None, *,

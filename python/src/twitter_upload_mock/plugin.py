@@ -10,7 +10,10 @@
   server). The client under test sends ``upload_mock_scoped.scope`` as its credential (OAuth
   access token or bearer token) and the view sees only what that credential did.
 
-A server that exits on its own during a test fails that test with the server's log.
+A server that exits on its own during a test fails that test with the server's log. A test
+that fails while using one of these fixtures gets a "twitter-upload-mock" section in its report:
+what the mock saw in that test's scope (uploads with their segment maps, the last requests with
+statuses and fired faults) and the dashboard's address (docs/dashboard.md).
 """
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ from .client import AdminClient
 from .server import MockServer
 
 MARKER = "upload_mock"
+# The fixtures whose view of the mock a failing test's report shows, the most specific first.
+REPORTED_FIXTURES = ("upload_mock_scoped", "upload_mock", "upload_mock_shared")
+REPORT_SECTION = "twitter-upload-mock"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,3 +97,26 @@ def upload_mock_scoped(request: pytest.FixtureRequest) -> Iterator[AdminClient]:
         yield view
     finally:
         view.reset()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Adds the mock's timeline to the report of a test that failed while using a mock fixture."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    values = getattr(item, "funcargs", {})
+    name = next((name for name in REPORTED_FIXTURES if isinstance(values.get(name), AdminClient)), None)
+    if name is not None:
+        report.sections.append((REPORT_SECTION, _timeline(values[name], per_test=name == "upload_mock")))
+
+
+def _timeline(mock: AdminClient, per_test: bool) -> str:
+    try:
+        text = mock.timeline()
+    except Exception as error:  # the report of a failure must not fail in turn
+        return f"the mock could not say what it saw: {error}"
+    if per_test:
+        text += "\n(upload_mock's server stops with the test; upload_mock_scoped on a server that stays up keeps the dashboard open)"
+    return text
