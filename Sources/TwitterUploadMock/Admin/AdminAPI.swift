@@ -15,6 +15,7 @@ enum AdminRoute: Sendable, Equatable {
     case reset
     case rules(RuleKind, RuleAction)
     case openAPI
+    case clock(ClockAction)
 
     enum RuleKind: Sendable, Equatable {
         case faults
@@ -23,6 +24,11 @@ enum AdminRoute: Sendable, Equatable {
 
     enum RuleAction: Sendable, Equatable {
         case list, add, removeAll, remove
+    }
+
+    /// `/__admin/clock` (docs/clock.md): read it, move it, or go back to real time.
+    enum ClockAction: Sendable, Equatable {
+        case read, change, reset
     }
 
     static let prefix = "/__admin"
@@ -43,6 +49,9 @@ enum AdminRoute: Sendable, Equatable {
             ("GET", "\(prefix)/requests/count", .requestCount),
             ("POST", "\(prefix)/reset", .reset),
             ("GET", "\(prefix)/openapi.json", .openAPI),
+            ("GET", "\(prefix)/clock", .clock(.read)),
+            ("POST", "\(prefix)/clock", .clock(.change)),
+            ("DELETE", "\(prefix)/clock", .clock(.reset)),
         ]
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
             table += [
@@ -106,6 +115,8 @@ struct AdminAPI: Sendable {
         case .openAPI:
             return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
                              body: .bytes(Self.openAPIDocumentBytes))
+        case .clock(let action):
+            return clock(action, body: body, scope: scope)
         }
     }
 

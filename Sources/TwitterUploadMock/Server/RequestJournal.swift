@@ -4,6 +4,7 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import Synchronization
+import UploadMockAuth
 import UploadMockChaos
 import UploadMockHTTP
 public import UploadMockDomain
@@ -11,8 +12,11 @@ package import UploadMockJSON
 
 /// One request as the journal remembers it (`GET /__admin/requests`, `UploadMockServer.requests()`).
 public struct JournalEntry: Sendable {
-    /// When the request arrived.
+    /// When the request arrived, on the wall clock (the `since` filter reads it).
     public var time: Date
+    /// When the request arrived on the mock's clock (its scope's), when that clock was moved or
+    /// frozen (docs/clock.md); nil while it reads real time.
+    public var clockTime: Date?
     /// Which API the request used.
     public var api: UploadAPI
     /// The HTTP method as sent.
@@ -54,6 +58,15 @@ public struct JournalEntry: Sendable {
         self.path = path
     }
 
+    /// The entry of a request arriving now: the wall time, and its scope's clock time when that
+    /// clock does not read real time.
+    init(arriving head: HTTPRequestHead, api: UploadAPI, clock: MockClock) {
+        let readings = clock.readings()
+        let scope = Authenticator.scope(of: head)
+        self.init(time: readings.wall, api: api, method: head.method, path: head.path)
+        clockTime = readings.isReal(in: scope) ? nil : readings.now(in: scope)
+    }
+
     /// What the request turned out to be.
     mutating func describe(_ facts: RequestFacts) {
         command = facts.command?.rawValue
@@ -80,6 +93,7 @@ extension JournalEntry: JSONWritable {
     package var json: JSONValue {
         var object: JSONObject = [
             "time": .string(JSONValue.timestamp(time)),
+            "clock_time": clockTime.map { .string(JSONValue.timestamp($0)) } ?? .null,
             "api": .string(api.rawValue),
             "method": .string(method),
             "path": .string(path),

@@ -30,7 +30,7 @@ final class V1Exchange: HTTPExchange {
     init(head: HTTPRequestHead, application: MockApplication) {
         self.head = head
         self.application = application
-        entry = JournalEntry(time: Date(), api: .v1, method: head.method, path: head.path)
+        entry = JournalEntry(arriving: head, api: .v1, clock: application.clock)
     }
 
     func begin() -> HTTPReply? {

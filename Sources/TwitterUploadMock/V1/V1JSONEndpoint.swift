@@ -37,7 +37,7 @@ enum V1JSONEndpoint: Sendable, CaseIterable {
 
     /// Reads the body whole, then answers it; the journal learns how it ended.
     func exchange(for head: HTTPRequestHead, application: MockApplication) -> any HTTPExchange {
-        var entry = JournalEntry(time: Date(), api: .v1, method: head.method, path: head.path)
+        var entry = JournalEntry(arriving: head, api: .v1, clock: application.clock)
         entry.command = command.rawValue
         let draft = JournalDraft(entry)
         let request = V1JSONRequest(endpoint: self, head: head, application: application, draft: draft)

@@ -43,7 +43,7 @@ final class V2Exchange: HTTPExchange {
         self.pathID = pathID
         self.head = head
         self.application = application
-        entry = JournalEntry(time: Date(), api: .v2, method: head.method, path: head.path)
+        entry = JournalEntry(arriving: head, api: .v2, clock: application.clock)
         entry.command = endpoint == .upload ? nil : endpoint.command.rawValue
     }
 
