@@ -101,6 +101,9 @@ package struct ClockReadings: Sendable {
     package func isReal(in scope: String?) -> Bool {
         setting(in: scope).isReal
     }
+
+    /// True while every clock reads real time: then no caller needs to know its scope.
+    package var allReal: Bool { server.isReal && scoped.isEmpty }
 }
 
 /// The mock's virtual clock (docs/clock.md): the server's clock, which every scope follows,

@@ -724,14 +724,7 @@ extension AdminAPI {
         "description": "With `X-Mock-Scope`, that scope's clock: its own, or else the server's, which it follows.",
         "responses": {
           "200": {
-            "description": "The clock as it now reads.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ClockReading"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ClockReading"
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
@@ -778,14 +771,7 @@ extension AdminAPI {
         },
         "responses": {
           "200": {
-            "description": "Changed; the clock as it now reads.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ClockReading"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ClockReading"
           },
           "400": {
             "description": "Not exactly one known key, a value of the wrong type, `advance_secs` negative or taking the clock past 2100-01-01, `set` outside 2006-01-01 to 2100-01-01. `error` names the field; nothing changed.",
@@ -827,14 +813,7 @@ extension AdminAPI {
         "description": "Without `X-Mock-Scope`, every clock reads real time again and every scope follows the server's. With it, that scope follows the server's clock again. `POST /__admin/reset` does the same.",
         "responses": {
           "200": {
-            "description": "The clock as it now reads.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ClockReading"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ClockReading"
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
@@ -1064,6 +1043,16 @@ extension AdminAPI {
       },
       "Deleted": {
         "description": "Deleted; no body."
+      },
+      "ClockReading": {
+        "description": "The clock as it now reads (after the change, if any).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ClockReading"
+            }
+          }
+        }
       }
     },
     "schemas": {

@@ -72,8 +72,9 @@ class AdminClient:
         return str(self._json("GET", "/health")["status"])
 
     def reset(self) -> None:
-        """Forgets uploads and the journal and restores the startup faults and rate limits; with a
-        ``scope``, forgets only that credential's uploads, journal entries and rules."""
+        """Forgets uploads and the journal, restores the startup faults and rate limits and puts the
+        clock back on real time; with a ``scope``, forgets only that credential's uploads, journal
+        entries and rules, and its clock follows the server's again."""
         self._json("POST", "/reset")
 
     # What arrived
