@@ -24,9 +24,10 @@ struct ClockSetting: Sendable, Equatable {
         return false
     }
 
+    /// A running clock set near the end of its range stops there rather than run past it.
     func now(wall: Date) -> Date {
         switch mode {
-        case .running(let offset): wall.addingTimeInterval(offset)
+        case .running(let offset): min(wall.addingTimeInterval(offset), MockClock.range.upperBound)
         case .frozen(let instant): instant
         }
     }
