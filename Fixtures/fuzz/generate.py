@@ -201,6 +201,9 @@ def admin_corpus():
                               {"action": {"fault": "truncate", "truncate_bytes": 3}, "after_commit": True}]).encode(),
         "rate-limit": json.dumps({"match": {"command": "INIT", "method": "POST", "path": UPLOAD}, "limit": 2,
                                   "window_secs": 60, "per": "user"}).encode(),
+        "clock-advance": json.dumps({"advance_secs": 86400}).encode(),
+        "clock-set": json.dumps({"set": 4102444800}).encode(),
+        "clock-freeze": json.dumps({"freeze": True}).encode(),
     }
 
 

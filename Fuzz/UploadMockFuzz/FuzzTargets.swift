@@ -326,6 +326,15 @@ func fuzzAdmin(_ input: [UInt8]) {
         guard case .bytes(let bytes) = listed.body else { continue }
         check((try? JSONParser.parse(bytes)) != nil, "the admin API wrote JSON it cannot read")
     }
+    // The same body as a clock change, unscoped and scoped: moved (200) or refused (400), and
+    // the clock still reads as JSON in range.
+    for scope in [nil, "fuzz"] as [String?] {
+        let headers = HTTPHeaders(scope.map { [("X-Mock-Scope", $0)] } ?? [])
+        let post = HTTPRequestHead(method: "POST", target: "/__admin/clock", headers: headers)
+        let changed = admin.respond(to: .clock(.change), head: post, parameters: [:], body: input)
+        check([200, 400].contains(changed.status), "changing the clock answered \(changed.status)")
+        check(MockClock.range.contains(application.clock.now(in: scope)), "the clock left its range")
+    }
 }
 
 // MARK: - Helpers

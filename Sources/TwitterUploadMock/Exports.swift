@@ -9,6 +9,7 @@
 @_exported public import struct UploadMockChaos.RateLimitRule
 @_exported public import class UploadMockChaos.RateLimiter
 @_exported public import struct UploadMockChaos.RequestMatch
+@_exported public import enum UploadMockDomain.ClockError
 @_exported public import struct UploadMockDomain.ProcessingError
 @_exported public import struct UploadMockDomain.SegmentAttempt
 @_exported public import struct UploadMockDomain.SubtitleTrack

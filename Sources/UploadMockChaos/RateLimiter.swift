@@ -1,8 +1,8 @@
-internal import UploadMockDomain
+package import UploadMockDomain
 #if canImport(FoundationEssentials)
-package import FoundationEssentials
+import FoundationEssentials
 #else
-package import Foundation
+import Foundation
 #endif
 import Synchronization
 
@@ -101,10 +101,10 @@ public final class RateLimiter: Sendable {
     }
 
     private let state = Mutex(State())
-    private let now: @Sendable () -> Date
+    private let clock: MockClock
 
-    package init(rules: [RateLimitRule], now: @escaping @Sendable () -> Date = { Date() }) {
-        self.now = now
+    package init(rules: [RateLimitRule], clock: MockClock = MockClock()) {
+        self.clock = clock
         rules.forEach { add($0) }
     }
 
@@ -113,15 +113,18 @@ public final class RateLimiter: Sendable {
     /// the tightest rule (the exhausted one, or the one with the fewest requests left), so a
     /// rule added at run time takes effect beside the defaults.
     package func admit(_ facts: RequestFacts) -> RateLimitDecision? {
-        let moment = now()
+        let readings = clock.readings()
         return state.withLock { state in
             var windows: [(rule: RateLimitRule, key: WindowKey, window: Window)] = []
             for rule in state.rules where rule.applies(to: facts) {
                 // Per user: the authenticated user, or else the credential, so parallel test
                 // workers sharing one server without authentication keep apart windows.
                 let key = WindowKey(rule: rule.id, user: rule.per == .user ? facts.user ?? facts.scope : nil)
+                let moment = readings.now(in: Self.clockScope(of: rule, for: facts))
                 var window = state.windows[key] ?? Window(start: moment, count: 0)
-                if moment.timeIntervalSince(window.start) >= TimeInterval(rule.windowSeconds) {
+                // A window ends when the clock passes it, or is set back before its start.
+                let elapsed = moment.timeIntervalSince(window.start)
+                if elapsed >= TimeInterval(rule.windowSeconds) || elapsed < 0 {
                     window = Window(start: moment, count: 0)
                 }
                 windows.append((rule, key, window))
@@ -136,6 +139,13 @@ public final class RateLimiter: Sendable {
             let tightest = windows.min { $0.rule.limit - $0.window.count < $1.rule.limit - $1.window.count }
             return tightest.map { Self.decision($0.rule, $0.window, exceeded: false) }
         }
+    }
+
+    /// Whose clock a rule's windows run on (docs/clock.md): the request's scope for per-user
+    /// rules and rules added within a scope, which count that scope alone; the server's for
+    /// the rest (per-app in the real service), which every scope shares.
+    private static func clockScope(of rule: RateLimitRule, for facts: RequestFacts) -> String? {
+        rule.per == .user || rule.scope != nil ? facts.scope : nil
     }
 
     private static func decision(_ rule: RateLimitRule, _ window: Window, exceeded: Bool) -> RateLimitDecision {

@@ -91,8 +91,11 @@ public struct SubtitleTrack: Sendable, Equatable {
 public struct SegmentAttempt: Sendable, Equatable {
     /// `segment_index` as sent.
     public var segmentIndex: Int
-    /// When the request arrived.
+    /// When the request arrived, on the wall clock.
     public var time: Date
+    /// When the request arrived on the mock's clock, when that clock was moved or frozen
+    /// (docs/clock.md); nil while it reads real time.
+    public var clockTime: Date?
     /// The status answered; nil when the connection ended without one (reset, close, hang).
     public var status: Int?
     /// Request body bytes received (the whole body, framing included).
@@ -100,9 +103,10 @@ public struct SegmentAttempt: Sendable, Equatable {
     /// The fault rule that fired, described (`rule 3, status 503`), if any.
     public var fault: String?
 
-    public init(segmentIndex: Int, time: Date, status: Int?, bytesReceived: Int, fault: String? = nil) {
+    public init(segmentIndex: Int, time: Date, clockTime: Date? = nil, status: Int?, bytesReceived: Int, fault: String? = nil) {
         self.segmentIndex = segmentIndex
         self.time = time
+        self.clockTime = clockTime
         self.status = status
         self.bytesReceived = bytesReceived
         self.fault = fault

@@ -46,6 +46,7 @@ extension SegmentAttempt: JSONWritable {
         .object([
             "segment_index": .int(Int64(segmentIndex)),
             "time": .string(JSONValue.timestamp(time)),
+            "clock_time": clockTime.map { .string(JSONValue.timestamp($0)) } ?? .null,
             "status": status.map { .int(Int64($0)) } ?? .null,
             "bytes_received": .int(Int64(bytesReceived)),
             "fault": fault.map { .string($0) } ?? .null,

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-package import FoundationEssentials
+import FoundationEssentials
 #else
-package import Foundation
+import Foundation
 #endif
 package import UploadMockJSON
 
@@ -12,14 +12,15 @@ package final class UploadService: Sendable {
     package let settings: UploadSettings
     private let store: UploadStore
     private let storage: SegmentStorage
-    private let now: @Sendable () -> Date
+    /// Each session keeps time on the clock of the scope that created it (docs/clock.md).
+    private let clock: MockClock
 
-    package init(settings: UploadSettings, seed: UInt64, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(settings: UploadSettings, seed: UInt64, clock: MockClock = MockClock()) {
         self.settings = settings
         store = UploadStore(seed: seed, maximumSessions: settings.limits.maxSessions,
                             maximumMemoryBytes: settings.limits.maxMemoryBytes)
         storage = SegmentStorage(directory: settings.storageDirectory)
-        self.now = now
+        self.clock = clock
     }
 
     // MARK: INIT
@@ -28,13 +29,14 @@ package final class UploadService: Sendable {
         guard let kind = MediaKind(mediaType: declaration.mediaType) else { throw .mediaTypeUnrecognized }
         let limit = settings.limits.maximumBytes(for: kind, category: declaration.category)
         guard declaration.totalBytes <= limit else { throw .fileSizeExceeds(limit: limit) }
-        let created = now()
-        let session = try store.create(at: created) { id in
+        let readings = clock.readings()
+        let created = readings.now(in: requester.scope)
+        let session = try store.create(at: readings) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
                           api: declaration.api, totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
                           expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
         }
-        return snapshot(session, at: created)
+        return snapshot(session, at: readings)
     }
 
     // MARK: APPEND
@@ -47,14 +49,14 @@ package final class UploadService: Sendable {
         guard payload.sentBytes <= settings.limits.chunkBytes else {
             throw .chunkTooLarge(parameter: payload.parameter, limit: settings.limits.chunkBytes)
         }
-        let moment = now()
+        let readings = clock.readings()
         let segment = try storage.keep(payload.bytes, name: "\(mediaID)-\(requested ?? -1)-\(UUID().uuidString)")
         // The segment replaced by a retry is released after the lock (a spool file's removal
         // takes system calls).
         var replaced: StoredSegment?
         defer { withExtendedLifetime(replaced) {} }
         return try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: moment)
+            try check(session, usableBy: requester, at: readings)
             guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
             let index = requested ?? session.segments.keys.max().map { $0 + 1 } ?? 0
             guard index <= 999 else { throw .segmentIndexOutOfRange(index) }
@@ -73,28 +75,29 @@ package final class UploadService: Sendable {
     // MARK: FINALIZE
 
     package func finalize(mediaID: UInt64, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
-        let moment = now()
+        let readings = clock.readings()
         // Images need their header read from the bytes, which may be spooled to disk: that
         // read happens outside the lock, against a revision that must still hold afterwards.
         while true {
             let session = try store.update(mediaID) { (session) throws(UploadFailure) in
-                try check(session, usableBy: requester, at: moment)
+                try check(session, usableBy: requester, at: readings)
                 return session
             }
             // FINALIZE is idempotent, so a client that lost the first answer can ask again.
-            if session.isFinalized { return snapshot(session, at: moment) }
+            if session.isFinalized { return snapshot(session, at: readings) }
             try checkComplete(session)
             let image = try session.kind.hasImageHeader ? Self.readImageHeader(session) : nil
             let finalized = try store.update(mediaID) { (current) throws(UploadFailure) -> UploadSession? in
                 guard current.revision == session.revision, !current.isFinalized else { return nil }
-                try check(current, usableBy: requester, at: moment)
+                try check(current, usableBy: requester, at: readings)
+                let moment = readings.now(in: current.scope)
                 current.image = image
                 current.needsProcessing = current.category != nil && (current.kind == .video || current.kind == .gif)
                 current.finalizedAt = moment
                 current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds))
                 return current
             }
-            if let finalized { return snapshot(finalized, at: moment) }
+            if let finalized { return snapshot(finalized, at: readings) }
             // A segment changed (or another FINALIZE won) while the header was read: look again.
         }
     }
@@ -130,14 +133,14 @@ package final class UploadService: Sendable {
     // MARK: STATUS
 
     package func status(mediaID: UInt64, by requester: Requester) throws(UploadFailure) -> MediaSnapshot {
-        let moment = now()
+        let readings = clock.readings()
         let session = try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: moment)
+            try check(session, usableBy: requester, at: readings)
             guard session.isFinalized else { throw .notFinalized(mediaID) }
             if session.needsProcessing { session.statusPolls += 1 }
             return session
         }
-        return snapshot(session, at: moment)
+        return snapshot(session, at: readings)
     }
 
     // MARK: One-shot upload
@@ -163,8 +166,9 @@ package final class UploadService: Sendable {
         case .video, .subtitles, .model: settings.limits.maximumBytes(for: kind, category: category)
         }
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
-        let moment = now()
-        let session = try store.create(at: moment) { id in
+        let readings = clock.readings()
+        let moment = readings.now(in: requester.scope)
+        let session = try store.create(at: readings) { id in
             var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category, api: api,
                                         totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
@@ -174,7 +178,7 @@ package final class UploadService: Sendable {
             session.finalizedAt = moment
             return session
         }
-        return snapshot(session, at: moment)
+        return snapshot(session, at: readings)
     }
 
     // MARK: Metadata and subtitles
@@ -188,9 +192,9 @@ package final class UploadService: Sendable {
         if let altText, altText.count > Self.altTextLimit {
             throw .altTextTooLong(length: altText.count, limit: Self.altTextLimit)
         }
-        let moment = now()
+        let readings = clock.readings()
         try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: moment)
+            try check(session, usableBy: requester, at: readings)
             if let altText { session.altText = altText }
             for member in other.members { session.otherMetadata[member.key] = member.value }
         }
@@ -204,16 +208,16 @@ package final class UploadService: Sendable {
     /// Attaches several subtitles files at once (v1.1 takes a list): all of them, or, when one
     /// is refused, none.
     package func addSubtitles(videoID: UInt64, tracks: [SubtitleTrack], by requester: Requester) throws(UploadFailure) -> [SubtitleTrack] {
-        let moment = now()
+        let readings = clock.readings()
         for track in tracks {
             let kind = try store.update(track.mediaID) { (session) throws(UploadFailure) in
-                try check(session, usableBy: requester, at: moment)
+                try check(session, usableBy: requester, at: readings)
                 return session.kind
             }
             guard kind == .subtitles else { throw .notSubtitles(track.mediaID) }
         }
         return try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: moment)
+            try check(session, usableBy: requester, at: readings)
             guard session.kind == .video else { throw .notVideo(videoID) }
             for track in tracks {
                 session.subtitles.removeAll { $0.languageCode == track.languageCode }
@@ -231,9 +235,9 @@ package final class UploadService: Sendable {
     /// Removes a video's subtitles in several languages: all of them, or, when one is
     /// missing, none.
     package func removeSubtitles(videoID: UInt64, languageCodes: [String], by requester: Requester) throws(UploadFailure) {
-        let moment = now()
+        let readings = clock.readings()
         try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: moment)
+            try check(session, usableBy: requester, at: readings)
             guard session.kind == .video else { throw .notVideo(videoID) }
             for language in languageCodes where !session.subtitles.contains(where: { $0.languageCode == language }) {
                 throw .noSubtitles(videoID, languageCode: language)
@@ -253,16 +257,16 @@ package final class UploadService: Sendable {
     /// Every upload, oldest first, without digests; within `scope` only that credential's
     /// (nil: everyone's).
     package func reports(in scope: String? = nil) -> [UploadReport] {
-        let moment = now()
+        let readings = clock.readings()
         return store.all().filter { Self.visible($0, in: scope) }
-            .map { UploadReport(summarizing: $0, at: moment, processing: settings.processing) }
+            .map { UploadReport(summarizing: $0, at: readings.now(in: $0.scope), processing: settings.processing) }
     }
 
     /// One upload with per-segment and whole-file digests, computed now, outside the lock;
     /// nil when unknown or another credential's.
     package func report(_ mediaID: UInt64, in scope: String? = nil) -> UploadReport? {
         guard let (session, attempts) = store.sessionWithAttempts(mediaID), Self.visible(session, in: scope) else { return nil }
-        return UploadReport(session, attempts: attempts, at: now(), processing: settings.processing)
+        return UploadReport(session, attempts: attempts, at: clock.now(in: session.scope), processing: settings.processing)
     }
 
     /// One upload's segment map, with nothing hashed; nil when unknown or another credential's.
@@ -294,27 +298,18 @@ package final class UploadService: Sendable {
 
     // MARK: Shared rules
 
-    private func check(_ session: UploadSession, usableBy requester: Requester, at moment: Date) throws(UploadFailure) {
-        if session.isExpired(at: moment) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
+    private func check(_ session: UploadSession, usableBy requester: Requester, at readings: ClockReadings) throws(UploadFailure) {
+        if session.isExpired(at: readings.now(in: session.scope)) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
         if let owner = session.owner, owner != requester.user { throw .ownedByAnotherUser(session.mediaID) }
     }
 
-    private func snapshot(_ session: UploadSession, at moment: Date) -> MediaSnapshot {
-        MediaSnapshot(
+    private func snapshot(_ session: UploadSession, at readings: ClockReadings) -> MediaSnapshot {
+        let moment = readings.now(in: session.scope)
+        return MediaSnapshot(
             mediaID: session.mediaID, mediaKey: session.mediaKey, mediaType: session.mediaType, kind: session.kind,
             size: session.totalBytes,
             expiresAfterSeconds: max(0, Int(session.expiresAt.timeIntervalSince(moment).rounded(.down))),
             image: session.image,
-            processing: session.needsProcessing ? processingState(polls: session.statusPolls) : nil)
-    }
-
-    private func processingState(polls: Int) -> ProcessingState {
-        let processing = settings.processing
-        if polls == 0 { return .pending(checkAfterSeconds: processing.checkAfterSeconds) }
-        if polls < processing.pollsUntilDone {
-            return .inProgress(checkAfterSeconds: processing.checkAfterSeconds,
-                               percent: polls * 100 / max(processing.pollsUntilDone, 1))
-        }
-        return processing.result == .succeeded ? .succeeded : .failed(processing.error)
+            processing: session.processing(at: moment, settings: settings.processing))
     }
 }

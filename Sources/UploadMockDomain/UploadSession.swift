@@ -62,9 +62,19 @@ struct UploadSession: Sendable {
     func state(at now: Date, processing: ProcessingSimulation) -> UploadState {
         if isExpired(at: now) { return .expired }
         guard isFinalized else { return .initialized }
-        guard needsProcessing else { return .finalized }
-        guard statusPolls >= processing.pollsUntilDone else { return .processing }
-        return processing.result == .succeeded ? .succeeded : .failed
+        switch self.processing(at: now, settings: processing) {
+        case nil: return .finalized
+        case .pending?, .inProgress?: return .processing
+        case .succeeded?: return .succeeded
+        case .failed?: return .failed
+        }
+    }
+
+    /// Where simulated processing stands at `now` on this session's clock; nil for media that
+    /// needs none.
+    func processing(at now: Date, settings: ProcessingSimulation) -> ProcessingState? {
+        guard needsProcessing, let finalizedAt else { return nil }
+        return settings.progress(polls: statusPolls, elapsed: now.timeIntervalSince(finalizedAt), category: category)
     }
 
     /// Segments in index order, as FINALIZE reassembles them.

@@ -30,10 +30,33 @@ extension ProcessingSimulation: JSONReadable {
         self.init()
         checkAfterSeconds = try reader.int("check_after_secs", in: 0...86_400) ?? checkAfterSeconds
         pollsUntilDone = try reader.int("polls_until_done", in: 0...Int(Int32.max)) ?? pollsUntilDone
+        durationSeconds = try reader.int("duration_secs", in: Self.durationRange)
+        if let byCategory = reader.value("duration_secs_by_category") {
+            durationSecondsByCategory = try Self.categoryDurations(byCategory, path: reader.name("duration_secs_by_category"))
+        }
         result = try reader.choice("result") ?? result
         error = try reader.decode("error") ?? error
         errorState = try reader.choice("error_state") ?? errorState
         errorProgressPercent = try reader.int("error_progress_percent", in: 0...100) ?? errorProgressPercent
+    }
+}
+
+extension ProcessingSimulation {
+    /// Up to 68 years: any duration a test means, and one whose arithmetic cannot overflow.
+    static let durationRange = 0...Int(Int32.max)
+
+    /// `{"tweet_gif": 5, "AmplifyVideo": 600}`: categories read as INIT reads them, kept in snake_case.
+    private static func categoryDurations(_ value: JSONValue, path: String) throws(ConfigurationError) -> [String: Int] {
+        guard case .object(let object) = value else { throw ConfigurationError("\(path) must be an object of media_category: seconds") }
+        var reader = try JSONReader(value, path: path)
+        var durations: [String: Int] = [:]
+        for name in object.members.map(\.key) {
+            guard let category = MediaCategory(lenient: name) else {
+                throw ConfigurationError("\(reader.name(name)) is not a media_category: expected one of \(MediaCategory.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            durations[category.rawValue] = try reader.int(name, in: durationRange)
+        }
+        return durations
     }
 }
 

@@ -54,8 +54,15 @@ public struct ProcessingSimulation: Sendable, Equatable {
 
     /// Told to clients in `processing_info.check_after_secs`. Default 1.
     public var checkAfterSeconds = 1
-    /// STATUS polls until the result: earlier polls answer `in_progress`. Default 2.
+    /// STATUS polls until the result: earlier polls answer `in_progress`. Default 2. Unused
+    /// for media whose processing is timed (`durationSeconds`).
     public var pollsUntilDone = 2
+    /// Processing takes this long on the mock's clock after FINALIZE (docs/clock.md), however
+    /// often STATUS polls; nil counts polls instead (`pollsUntilDone`). Default nil.
+    public var durationSeconds: Int?
+    /// Durations for media of one `media_category` (snake_case: `tweet_video`, `tweet_gif`,
+    /// `amplify_video`, …), in place of `durationSeconds`. Default none.
+    public var durationSecondsByCategory: [String: Int] = [:]
     /// Default `succeeded`.
     public var result = Result.succeeded
     /// The `processing_info.error` object when `result` is `failed`.

@@ -38,19 +38,20 @@ final class UploadStore: Sendable {
         self.maximumMemoryBytes = maximumMemoryBytes
     }
 
-    /// Creates a session with a fresh id made at `moment`.
-    func create(at moment: Date, _ make: (UInt64) -> UploadSession) throws(UploadFailure) -> UploadSession {
+    /// Creates a session with a fresh id made at the wall time of `readings` (ids keep growing
+    /// whatever the mock's clock does); expiry is judged on each session's own clock.
+    func create(at readings: ClockReadings, _ make: (UInt64) -> UploadSession) throws(UploadFailure) -> UploadSession {
         // Expired sessions swept out of the store are released after the lock.
         var evicted: [UploadSession] = []
         defer { withExtendedLifetime(evicted) {} }
         return try contents.withLock { (contents) throws(UploadFailure) -> UploadSession in
             if contents.sessions.count >= max(64, 2 * contents.sweptCount) || contents.sessions.count >= maximumSessions {
-                evicted = Self.sweep(&contents, at: moment)
+                evicted = Self.sweep(&contents, at: readings)
             }
             guard contents.sessions.count < maximumSessions else {
                 throw .overCapacity("\(maximumSessions) uploads are live (limits.max_sessions); reset, or let some expire")
             }
-            let session = make(contents.ids.next(at: moment))
+            let session = make(contents.ids.next(at: readings.wall))
             let bytes = session.memoryBytes
             guard contents.memoryBytes + bytes <= maximumMemoryBytes else {
                 throw .overCapacity(Self.memoryFull(holding: contents.memoryBytes, adding: bytes, limit: maximumMemoryBytes))
@@ -136,9 +137,9 @@ final class UploadStore: Sendable {
     }
 
     /// Removes expired sessions; returns them so they are released outside the lock.
-    private static func sweep(_ contents: inout Contents, at moment: Date) -> [UploadSession] {
+    private static func sweep(_ contents: inout Contents, at readings: ClockReadings) -> [UploadSession] {
         var evicted: [UploadSession] = []
-        for (id, session) in contents.sessions where session.isExpired(at: moment) {
+        for (id, session) in contents.sessions where session.isExpired(at: readings.now(in: session.scope)) {
             evicted.append(session)
             contents.sessions[id] = nil
             contents.attempts[id] = nil

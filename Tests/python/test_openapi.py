@@ -69,17 +69,17 @@ def test_unknown_method_is_405_with_allow(mock):
     assert set(response.json()) == {"error"}
 
 
-def test_every_documented_answer_matches_a_real_one(mock, document):
-    """Real uploads, faults that fired, alt text, subtitles, every refusal: each answer is
-    validated against the document, and every answer the document lists is seen at least once."""
+def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
+    """Real uploads, faults that fired, alt text, subtitles, the clock, every refusal: each answer
+    is validated against the document, and every answer the document lists is seen at least once."""
     schema = schemathesis.openapi.from_dict(document)
     seen = set()
 
-    def admin(method, path, template=None, status=200, declared_length=None, **kwargs):
+    def admin(method, path, template=None, status=200, declared_length=None, server=mock, **kwargs):
         if declared_length is None:
-            response = requests.request(method, mock.url(path), **kwargs)
+            response = requests.request(method, server.url(path), **kwargs)
         else:  # a length over the limit is refused before any body is sent, so send none
-            request = requests.Request(method, mock.url(path), headers={"Expect": "100-continue"}).prepare()
+            request = requests.Request(method, server.url(path), headers={"Expect": "100-continue"}).prepare()
             request.headers["Content-Length"] = str(declared_length)
             with requests.Session() as session:
                 response = session.send(request)
@@ -161,6 +161,23 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
     assert [e["response"]["status"] for e in har["log"]["entries"]] == [503, 0]
     assert f"upload {video}" in admin("GET", "/__admin/timeline?uploads=4&requests=3", "/__admin/timeline").text
 
+    # The clock: moved, frozen, set, read within a scope, refused, back to real time.
+    admin("POST", "/__admin/clock", json={"advance_secs": 86_400})
+    admin("POST", "/__admin/clock", json={"freeze": True})
+    admin("POST", "/__admin/clock", headers={"X-Mock-Scope": "worker-7"}, json={"set": 1_893_456_000})
+    assert admin("GET", "/__admin/clock", headers={"X-Mock-Scope": "worker-7"}).json()["now"] == 1_893_456_000
+    assert admin("GET", f"/__admin/uploads/{video}", "/__admin/uploads/{id}").json()["state"] == "expired"
+    clocked = init(mock, 1)
+    assert append(mock, clocked, 0, b"x").status_code == 204
+    assert admin("GET", f"/__admin/uploads/{clocked}", "/__admin/uploads/{id}").json()["attempts"][0]["clock_time"]
+    assert admin("GET", f"/__admin/requests?media_id={clocked}", "/__admin/requests").json()["requests"][0]["clock_time"]
+    admin("POST", "/__admin/clock", status=400, json={"set": 0})
+    admin("DELETE", "/__admin/clock", headers={"X-Mock-Scope": "worker-7"})
+    admin("DELETE", "/__admin/clock")
+    bounded = start_mock({"admin": {"max_scoped_clocks": 1}})
+    admin("POST", "/__admin/clock", server=bounded, headers={"X-Mock-Scope": "a"}, json={"freeze": True})
+    admin("POST", "/__admin/clock", server=bounded, status=409, headers={"X-Mock-Scope": "b"}, json={"freeze": True})
+
     # Refusals.
     admin("GET", "/__admin/uploads/1", "/__admin/uploads/{id}", status=404)
     admin("GET", "/__admin/uploads/x/media", "/__admin/uploads/{id}/media", status=404)
@@ -208,7 +225,7 @@ def run_schemathesis(server, tmp_path, name, config, phases, *selection):
                "--max-examples", str(SCHEMATHESIS_EXAMPLES), "--seed", "12", "--generation-database", "none",
                "--workers", "2", "--request-timeout", "10", "--no-color",
                "--report", "json", "--report-json-path", str(report), *selection]
-    environment = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+    environment = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "UPLOAD_MOCK_URL": server.base_url,
                    "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     run = subprocess.run(command, capture_output=True, text=True, timeout=110, cwd=tmp_path, env=environment)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]

@@ -46,16 +46,20 @@ def test_walkthrough_verification_isolation_and_faults_as_written(tmp_path):
     [verify_python] = blocks("## Verify what arrived", "python")
     [isolation] = blocks("## Isolation: many test workers, one server", "sh")
     [faults] = blocks("## Rehearse failures", "sh")
+    [clock] = blocks("## Fast-forward time", "sh")
     faults = "\n".join(line for line in faults.splitlines() if not line.startswith("scripts/run"))
     assert "until [ -s /tmp/mock-url ]" in walkthrough, "the walkthrough waits for the server"
     script = "trap 'kill %1' EXIT\n" + localized(walkthrough, port, tmp_path)
     script += "python3 - <<'PYTHON'\n" + localized(verify_python, port, tmp_path) + "PYTHON\n"
     script += localized(verify, port, tmp_path) + localized(isolation, port, tmp_path) + localized(faults, port, tmp_path)
+    script += localized(clock, port, tmp_path)
     output = run(["bash", "-euo", "pipefail", "-c", script])
     assert '"processing_info":{"state":"pending","check_after_secs":1}' in output
     assert '"state":"in_progress"' in output
     assert '{"count":5}' in output
     assert '"openapi":"3.1' in output.replace(" ", "")
+    assert '"offset_secs":86400.0' in output and "expired: it was valid for 86400 seconds after INIT." in output
+    assert output.rstrip().endswith('"offset_secs":0.0}'), "the clock is back on real time"
 
 
 def test_tweepy_over_https_as_written(tmp_path):

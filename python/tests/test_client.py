@@ -183,3 +183,38 @@ def test_a_client_for_an_already_running_server(upload_mock_shared):
     client = AdminClient(upload_mock_shared.base_url + "/")
     assert client.health() == "ok" and client.host == f"127.0.0.1:{upload_mock_shared.port}"
     assert isinstance(upload_mock_shared, MockServer)
+
+
+def test_clock_moves_the_servers_time_and_the_journal_shows_both(upload_mock_shared):
+    mock = upload_mock_shared
+    assert abs(mock.clock.now() - time.time()) < 5
+    media_id = init(mock, 2)
+    frozen = mock.clock.freeze()
+    assert frozen.frozen and frozen.offset_secs <= 0
+    assert mock.clock.advance(86_400).now == pytest.approx(frozen.now + 86_400)
+    refused = append(mock, media_id, 0, b"ab")
+    assert refused.status_code == 400 and "expired" in refused.json()["error"]
+    [attempt] = mock.upload(media_id).attempts
+    assert attempt.status == 400 and (attempt.clock_time - attempt.time).total_seconds() == pytest.approx(86_400, abs=1)
+    [_, entry] = mock.requests()
+    assert entry.clock_time == attempt.clock_time and entry.time == attempt.time
+    assert mock.upload(media_id).state == "expired"
+    new_year = mock.clock.set(datetime(2030, 1, 1))
+    assert (new_year.now, new_year.time) == (1_893_456_000, datetime(2030, 1, 1, tzinfo=timezone.utc))
+    resumed = mock.clock.resume()
+    assert not resumed.frozen and resumed.now == pytest.approx(1_893_456_000, abs=1)
+    with pytest.raises(AdminError) as refused_set:
+        mock.clock.set(0)
+    assert refused_set.value.status == 400 and refused_set.value.message.startswith("set must be seconds since 1970")
+    assert mock.clock.reset().offset_secs == 0
+    assert mock.upload(media_id).state == "initialized" and mock.requests()[0].clock_time is None
+
+
+def test_a_scoped_clients_clock_is_its_own(upload_mock_shared):
+    alice = upload_mock_shared.scoped("alice")
+    alice.clock.advance(3_600)
+    assert alice.clock.reading().offset_secs == 3_600
+    assert upload_mock_shared.clock.reading().offset_secs == 0
+    upload_mock_shared.clock.advance(60)
+    assert upload_mock_shared.scoped("bob").clock.reading().offset_secs == 60, "bob follows the server's clock"
+    assert alice.clock.reset().offset_secs == 60, "reset: alice follows the server's clock again"

@@ -1,4 +1,6 @@
 """The pytest fixtures, run in an inner pytest session exactly as a user's suite would use them."""
+import re
+from pathlib import Path
 
 PLUGIN = ("-p", "twitter_upload_mock.plugin")
 
@@ -97,6 +99,29 @@ def test_scoped_views_of_one_shared_server_stay_apart_across_parallel_workers(py
         """)
     result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(passed=2)
+
+
+def test_a_scoped_view_moves_its_own_clock_and_forgets_it_after_the_test(pytester):
+    pytester.makepyfile(test_inner="""
+        def test_a_day_later(upload_mock_scoped, upload_mock_session, request):
+            request.config.cache.set("scope", upload_mock_scoped.scope)
+            upload_mock_scoped.clock.advance(86_400)
+            assert upload_mock_scoped.clock.reading().offset_secs == 86_400
+            assert upload_mock_session.clock.reading().offset_secs == 0
+
+        def test_the_clock_was_forgotten_after_its_test(upload_mock_session, request):
+            earlier = upload_mock_session.scoped(request.config.cache.get("scope", None))
+            assert earlier.clock.reading().offset_secs == 0
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=2)
+
+
+def test_the_readmes_clock_example_as_written(pytester):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    pytester.makepyfile(test_inner=re.search(r"fast-forwards them:\n\n```python\n(.*?)```", readme, re.S)[1])
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1)
 
 
 def test_a_server_that_dies_during_a_test_fails_it(pytester):

@@ -20,6 +20,7 @@ enum AdminRoute: Sendable, Equatable {
     case openAPI
     /// The dashboard's page and files: not part of the API, so not in `table`.
     case dashboard(DashboardPage)
+    case clock(ClockAction)
 
     enum RuleKind: Sendable, Equatable {
         case faults
@@ -28,6 +29,11 @@ enum AdminRoute: Sendable, Equatable {
 
     enum RuleAction: Sendable, Equatable {
         case list, add, removeAll, remove
+    }
+
+    /// `/__admin/clock` (docs/clock.md): read it, move it, or go back to real time.
+    enum ClockAction: Sendable, Equatable {
+        case read, change, reset
     }
 
     static let prefix = "/__admin"
@@ -51,6 +57,9 @@ enum AdminRoute: Sendable, Equatable {
             ("GET", "\(prefix)/timeline", .timeline),
             ("POST", "\(prefix)/reset", .reset),
             ("GET", "\(prefix)/openapi.json", .openAPI),
+            ("GET", "\(prefix)/clock", .clock(.read)),
+            ("POST", "\(prefix)/clock", .clock(.change)),
+            ("DELETE", "\(prefix)/clock", .clock(.reset)),
         ]
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
             table += [
@@ -145,6 +154,8 @@ struct AdminAPI: Sendable {
                              body: .bytes(Self.openAPIDocumentBytes))
         case .dashboard(let page):
             return page.reply
+        case .clock(let action):
+            return clock(action, body: body, scope: scope)
         }
     }
 

@@ -10,7 +10,7 @@ extension AdminAPI {
     "title": "twitter-upload-mock admin API",
     "version": "0.2.0",
     "summary": "Verify what arrived at the mock and rehearse failures.",
-    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
+    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, the virtual clock, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -38,6 +38,10 @@ extension AdminAPI {
     {
       "name": "rate limits",
       "description": "Rate limits (docs/configuration.md, Rate limits)."
+    },
+    {
+      "name": "clock",
+      "description": "The virtual clock (docs/clock.md)."
     },
     {
       "name": "server",
@@ -474,7 +478,7 @@ extension AdminAPI {
         "summary": "Forget everything",
         "responses": {
           "200": {
-            "description": "Uploads and the journal are gone; faults and rate limits are the startup ones again. Media ids never repeat.",
+            "description": "Uploads and the journal are gone; faults and rate limits are the startup ones again, and every clock reads real time. Within a scope, only that credential's uploads, journal entries and rules are gone, and its clock follows the server's again. Media ids never repeat.",
             "content": {
               "application/json": {
                 "schema": {
@@ -868,6 +872,118 @@ extension AdminAPI {
         }
       }
     },
+    "/__admin/clock": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "getClock",
+        "tags": [
+          "clock"
+        ],
+        "summary": "Read the clock",
+        "description": "With `X-Mock-Scope`, that scope's clock: its own, or else the server's, which it follows.",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/ClockReading"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      },
+      "post": {
+        "operationId": "changeClock",
+        "tags": [
+          "clock"
+        ],
+        "summary": "Move, set, freeze or resume the clock",
+        "description": "Without `X-Mock-Scope`, moves the server's clock, which every scope without its own follows. With it, gives that scope its own clock (starting where the server's reads) and moves only it. Session expiry, rate-limit windows, timed processing, `check_after_secs`, v2's `expires_at` and upload states read the clock; delays, timeouts, OAuth timestamps and nonces, the HTTP `Date` header and media ids stay on the wall clock.",
+        "requestBody": {
+          "required": true,
+          "description": "Exactly one of `advance_secs`, `set` or `freeze`.",
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ClockChange"
+              },
+              "examples": {
+                "dayLater": {
+                  "summary": "A day later: every upload made so far has expired",
+                  "value": {
+                    "advance_secs": 86400
+                  }
+                },
+                "newYear": {
+                  "summary": "2030-01-01T00:00:00Z",
+                  "value": {
+                    "set": 1893456000
+                  }
+                },
+                "freeze": {
+                  "summary": "Stand still",
+                  "value": {
+                    "freeze": true
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/ClockReading"
+          },
+          "400": {
+            "description": "Not exactly one known key, a value of the wrong type, `advance_secs` negative or taking the clock past 2100-01-01, `set` outside 2006-01-01 to 2100-01-01. `error` names the field; nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "set must be seconds since 1970 from 1136073600 (2006-01-01T00:00:00Z) to 4102444800 (2100-01-01T00:00:00Z), not 1"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "The scope would get its own clock while 10,000 scopes have one (`admin.max_scoped_clocks`); nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "10000 scopes have their own clock (admin.max_scoped_clocks): reset one (DELETE /__admin/clock with its X-Mock-Scope) or all of them first"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "resetClock",
+        "tags": [
+          "clock"
+        ],
+        "summary": "Back to real time",
+        "description": "Without `X-Mock-Scope`, every clock reads real time again and every scope follows the server's. With it, that scope follows the server's clock again. `POST /__admin/reset` does the same.",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/ClockReading"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
     "/__admin/openapi.json": {
       "parameters": [
         {
@@ -909,7 +1025,7 @@ extension AdminAPI {
         "name": "X-Mock-Scope",
         "in": "header",
         "required": false,
-        "description": "Scopes the call to one credential's view of a shared server (README, Isolation): the token that credential sends, a bearer token or its oauth_token. Uploads, the journal and rules are then only that credential's; rules added apply only to its requests; reset forgets only what is its own. Without the header a call sees and changes the whole server.",
+        "description": "Scopes the call to one credential's view of a shared server (README, Isolation): the token that credential sends, a bearer token or its oauth_token. Uploads, the journal and rules are then only that credential's; rules added apply only to its requests; the clock moved is its own (docs/clock.md); reset forgets only what is its own. Without the header a call sees and changes the whole server.",
         "schema": {
           "type": "string"
         }
@@ -1007,7 +1123,7 @@ extension AdminAPI {
       "FilterSince": {
         "name": "since",
         "in": "query",
-        "description": "Requests that arrived at or after this time: an RFC 3339 / ISO 8601 time (`2026-11-30T06:18:50Z`, `2026-11-30T06:18:50.123+05:30`, also `+0530`) or seconds since 1970 (`1796019530.5`).",
+        "description": "Requests that arrived at or after this time on the wall clock (`time`, not `clock_time`): an RFC 3339 / ISO 8601 time (`2026-11-30T06:18:50Z`, `2026-11-30T06:18:50.123+05:30`, also `+0530`) or seconds since 1970 (`1796019530.5`).",
         "schema": {
           "anyOf": [
             {
@@ -1152,6 +1268,16 @@ extension AdminAPI {
       },
       "Deleted": {
         "description": "Deleted; no body."
+      },
+      "ClockReading": {
+        "description": "The clock as it now reads (after the change, if any).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ClockReading"
+            }
+          }
+        }
       }
     },
     "schemas": {
@@ -1234,6 +1360,81 @@ extension AdminAPI {
           }
         }
       },
+      "ClockReading": {
+        "description": "What one clock reads (docs/clock.md).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "now",
+          "frozen",
+          "offset_secs"
+        ],
+        "properties": {
+          "now": {
+            "type": "number",
+            "description": "Seconds since 1970, to the millisecond.",
+            "examples": [
+              1796633776.174
+            ]
+          },
+          "frozen": {
+            "type": "boolean",
+            "description": "True while it stands still (`advance` and `set` still move it)."
+          },
+          "offset_secs": {
+            "type": "number",
+            "description": "`now` minus the wall clock, to the millisecond (negative: behind)."
+          }
+        }
+      },
+      "ClockChange": {
+        "description": "Exactly one change.",
+        "oneOf": [
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "advance_secs"
+            ],
+            "properties": {
+              "advance_secs": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 2966371200,
+                "description": "Seconds to move forward, frozen or not. The clock must stay at or before 2100-01-01: 2,966,371,200 (the whole range) is the most any reading allows, and a later reading allows less."
+              }
+            }
+          },
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "set"
+            ],
+            "properties": {
+              "set": {
+                "type": "number",
+                "minimum": 1136073600,
+                "maximum": 4102444800,
+                "description": "Seconds since 1970, from 2006-01-01T00:00:00Z to 2100-01-01T00:00:00Z; a frozen clock stays frozen there."
+              }
+            }
+          },
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "freeze"
+            ],
+            "properties": {
+              "freeze": {
+                "type": "boolean",
+                "description": "true stops the clock where it reads; false lets it run on from there."
+              }
+            }
+          }
+        ]
+      },
       "Segment": {
         "description": "One stored segment.",
         "type": "object",
@@ -1283,6 +1484,7 @@ extension AdminAPI {
         "required": [
           "segment_index",
           "time",
+          "clock_time",
           "status",
           "bytes_received",
           "fault"
@@ -1293,7 +1495,19 @@ extension AdminAPI {
             "minimum": 0
           },
           "time": {
-            "$ref": "#/components/schemas/Timestamp"
+            "$ref": "#/components/schemas/Timestamp",
+            "description": "When the APPEND arrived, on the wall clock."
+          },
+          "clock_time": {
+            "anyOf": [
+              {
+                "$ref": "#/components/schemas/Timestamp"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "When the request arrived on the mock's clock (its scope's), when that clock was moved or frozen (docs/clock.md); null while it reads real time."
           },
           "status": {
             "type": [
@@ -1664,6 +1878,7 @@ extension AdminAPI {
         "required": [
           "id",
           "time",
+          "clock_time",
           "api",
           "method",
           "path",
@@ -1689,7 +1904,18 @@ extension AdminAPI {
           },
           "time": {
             "$ref": "#/components/schemas/Timestamp",
-            "description": "When the request arrived."
+            "description": "When the request arrived, on the wall clock (`since` filters on it)."
+          },
+          "clock_time": {
+            "anyOf": [
+              {
+                "$ref": "#/components/schemas/Timestamp"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "When the request arrived on the mock's clock (its scope's), when that clock was moved or frozen (docs/clock.md); null while it reads real time."
           },
           "api": {
             "$ref": "#/components/schemas/API"

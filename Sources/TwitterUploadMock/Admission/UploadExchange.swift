@@ -35,7 +35,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         self.dialect = dialect
         self.head = head
         self.application = application
-        entry = JournalEntry(time: Date(), api: Dialect.api, method: head.method, path: head.path)
+        entry = JournalEntry(arriving: head, api: Dialect.api, clock: application.clock)
         entry.command = dialect.impliedCommand?.rawValue
     }
 

@@ -16,6 +16,8 @@ final class MockApplication: HTTPHandler {
     }
 
     let configuration: MockConfiguration
+    /// The virtual clock every time-shaped answer reads (docs/clock.md).
+    let clock: MockClock
     let uploads: UploadService
     let rateLimiter: RateLimiter
     let faults: FaultInjector
@@ -26,8 +28,9 @@ final class MockApplication: HTTPHandler {
 
     init(configuration: MockConfiguration, seed: UInt64, logger: Logger) {
         self.configuration = configuration
-        uploads = UploadService(settings: configuration.upload, seed: seed)
-        rateLimiter = RateLimiter(rules: configuration.rateLimits)
+        clock = MockClock(maximumScopedClocks: configuration.maxScopedClocks)
+        uploads = UploadService(settings: configuration.upload, seed: seed, clock: clock)
+        rateLimiter = RateLimiter(rules: configuration.rateLimits, clock: clock)
         let faults = FaultInjector(seed: seed)
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
@@ -81,7 +84,8 @@ final class MockApplication: HTTPHandler {
     func record(_ entry: JournalEntry) {
         journal.record(entry)
         if entry.command == UploadCommand.append.rawValue, let mediaID = entry.mediaID, let index = entry.segmentIndex {
-            uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, status: entry.status,
+            uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, clockTime: entry.clockTime,
+                                                                   status: entry.status,
                                                                    bytesReceived: entry.bytesReceived, fault: entry.fault))
         }
         // What a reader of the log needs to follow an upload (docs/dashboard.md, Log lines).
@@ -129,16 +133,19 @@ final class MockApplication: HTTPHandler {
         return fault
     }
 
-    /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
-    /// Within a scope, forgets only that credential's uploads, journal entries and rules.
+    /// Forgets uploads and the journal; faults and limits go back to the startup configuration
+    /// and every clock to real time. Within a scope, forgets only that credential's uploads,
+    /// journal entries and rules, and its clock follows the server's again.
     func reset(scope: String? = nil) {
         if let scope {
+            clock.follow(in: scope)
             uploads.reset(scope: scope)
             journal.removeAll(in: scope)
             rateLimiter.removeAll(in: scope)
             faults.removeAll(in: scope)
             return
         }
+        clock.reset()
         uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()

@@ -74,6 +74,7 @@ extension MockConfiguration: JSONReadable {
         if let admin: AdminSetting = try reader.decode("admin") {
             maxAdminBodyBytes = admin.maxBodyBytes ?? maxAdminBodyBytes
             maxAdminRules = admin.maxRules ?? maxAdminRules
+            maxScopedClocks = admin.maxScopedClocks ?? maxScopedClocks
         }
     }
 }
@@ -82,10 +83,12 @@ extension MockConfiguration: JSONReadable {
 private struct AdminSetting: JSONReadable {
     var maxBodyBytes: Int?
     var maxRules: Int?
+    var maxScopedClocks: Int?
 
     init(json reader: inout JSONReader) throws(ConfigurationError) {
         maxBodyBytes = try reader.int("max_body_bytes", in: 1024...(64 * 1024 * 1024))
         maxRules = try reader.int("max_rules", in: 1...1_000_000)
+        maxScopedClocks = try reader.int("max_scoped_clocks", in: 1...1_000_000)
     }
 }
 

@@ -38,6 +38,9 @@ public struct MockConfiguration: Sendable {
     /// Fault rules, and separately rate limits, the admin API lets be in force; past it, 409.
     /// Rules given here in `faults` and `rateLimits` count but are never refused. Default 10,000.
     public var maxAdminRules = 10_000
+    /// Scopes that may have their own clock at once (`X-Mock-Scope` on `POST /__admin/clock`);
+    /// past it, 409. Default 10,000.
+    public var maxScopedClocks = 10_000
     /// Serve HTTPS with these PEM files.
     public var tls: TLSFiles?
     /// Generate a key and certificate for localhost, 127.0.0.1 and upload.twitter.com, write

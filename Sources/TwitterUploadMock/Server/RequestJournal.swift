@@ -4,6 +4,7 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import Synchronization
+import UploadMockAuth
 import UploadMockChaos
 import UploadMockHTTP
 public import UploadMockDomain
@@ -14,8 +15,11 @@ public struct JournalEntry: Sendable {
     /// The entry's place in the journal: ids grow by one with each request recorded and never
     /// repeat, even across resets, so `after` and `before` page through the journal with them.
     public internal(set) var id: UInt64 = 0
-    /// When the request arrived.
+    /// When the request arrived, on the wall clock (the `since` filter reads it).
     public var time: Date
+    /// When the request arrived on the mock's clock (its scope's), when that clock was moved or
+    /// frozen (docs/clock.md); nil while it reads real time.
+    public var clockTime: Date?
     /// Which API the request used.
     public var api: UploadAPI
     /// The HTTP method as sent.
@@ -57,6 +61,17 @@ public struct JournalEntry: Sendable {
         self.path = path
     }
 
+    /// The entry of a request arriving now: the wall time, and its scope's clock time when that
+    /// clock does not read real time.
+    init(arriving head: HTTPRequestHead, api: UploadAPI, clock: MockClock) {
+        let readings = clock.readings()
+        self.init(time: readings.wall, api: api, method: head.method, path: head.path)
+        // Most runs never move the clock: then the credential need not be read here.
+        guard !readings.allReal else { return }
+        let scope = Authenticator.scope(of: head)
+        clockTime = readings.isReal(in: scope) ? nil : readings.now(in: scope)
+    }
+
     /// What the request turned out to be.
     mutating func describe(_ facts: RequestFacts) {
         command = facts.command?.rawValue
@@ -84,6 +99,7 @@ extension JournalEntry: JSONWritable {
         var object: JSONObject = [
             "id": .uint(id),
             "time": .string(JSONValue.timestamp(time)),
+            "clock_time": clockTime.map { .string(JSONValue.timestamp($0)) } ?? .null,
             "api": .string(api.rawValue),
             "method": .string(method),
             "path": .string(path),

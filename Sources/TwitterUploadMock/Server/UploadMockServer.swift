@@ -103,8 +103,11 @@ public final class UploadMockServer: Sendable {
     public var faults: FaultInjector { application.faults }
     /// Rate-limit rules, live; `removeAll()` turns rate limiting off.
     public var rateLimits: RateLimiter { application.rateLimiter }
+    /// The virtual clock (docs/clock.md): `try mock.clock.advance(by: .seconds(86_400))`.
+    public var clock: UploadMockClock { UploadMockClock(application.clock, scope: nil) }
 
-    /// Forgets uploads and the journal; faults and rate limits return to the startup configuration.
+    /// Forgets uploads and the journal; faults and rate limits return to the startup
+    /// configuration, every clock to real time.
     public func reset() {
         application.reset()
     }

@@ -78,7 +78,7 @@ struct FaultTests {
         final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000) }
         let clock = Clock()
         let limiter = RateLimiter(rules: [RateLimitRule(match: RequestMatch(command: .append), limit: 2, windowSeconds: 10)],
-                                  now: { clock.now })
+                                  clock: MockClock(wall: { clock.now }))
         let decisions = (0..<3).map { _ in limiter.admit(facts(.append))! }
         #expect(decisions.map(\.remaining) == [1, 0, 0])
         #expect(decisions.map(\.exceeded) == [false, false, true])

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TwitterUploadMock
 import UploadMockChaos
@@ -94,6 +95,20 @@ struct AdminOpenAPITests {
             #expect(strings("components", "schemas", schema, "properties", "media_category", "enum")
                     == MediaCategory.allCases.map(\.rawValue))
         }
+    }
+
+    @Test("clock bounds match the code's")
+    func clockBounds() throws {
+        guard case .array(let changes)? = value("components", "schemas", "ClockChange", "oneOf") else {
+            Issue.record("no ClockChange schema")
+            return
+        }
+        func bound(_ key: String, _ end: String) -> JSONValue? {
+            changes.lazy.compactMap { $0.objectValue?["properties"]?.objectValue?[key]?.objectValue?[end] }.first
+        }
+        let (earliest, latest) = (MockClock.range.lowerBound.timeIntervalSince1970, MockClock.range.upperBound.timeIntervalSince1970)
+        #expect(bound("set", "minimum") == .int(Int64(earliest)) && bound("set", "maximum") == .int(Int64(latest)))
+        #expect(bound("advance_secs", "minimum") == .int(0) && bound("advance_secs", "maximum") == .int(Int64(latest - earliest)))
     }
 
     @Test("delay bounds match the code's")

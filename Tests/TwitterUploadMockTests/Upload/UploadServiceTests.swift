@@ -17,7 +17,7 @@ struct UploadServiceTests {
         settings.limits.chunkBytes = 8
         settings.expiresAfterSeconds = 60
         let clock = self.clock
-        service = UploadService(settings: settings, seed: 7, now: { clock.now })
+        service = UploadService(settings: settings, seed: 7, clock: MockClock(wall: { clock.now }))
     }
 
     func initialize(total: Int = 10, type: String = "video/mp4", category: MediaCategory? = nil) throws -> UInt64 {
@@ -272,7 +272,7 @@ struct UploadServiceTests {
         settings.limits.maxSessions = 100
         settings.expiresAfterSeconds = 60
         let clock = self.clock
-        let bounded = UploadService(settings: settings, seed: 1, now: { clock.now })
+        let bounded = UploadService(settings: settings, seed: 1, clock: MockClock(wall: { clock.now }))
         let old = try (0..<100).map { _ in
             try bounded.initialize(MediaDeclaration(totalBytes: 1, mediaType: "video/mp4", category: nil), by: .anonymous).mediaID
         }

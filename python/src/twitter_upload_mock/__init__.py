@@ -5,11 +5,11 @@
 ...     mock.health()
 'ok'
 """
-from .client import UPLOAD_PATH, AdminClient, AdminError
-from .models import Attempt, FaultRule, JournalEntry, RateLimitRule, Segment, UploadReport
+from .client import UPLOAD_PATH, AdminClient, AdminError, Clock
+from .models import Attempt, ClockReading, FaultRule, JournalEntry, RateLimitRule, Segment, UploadReport
 from .server import BinaryNotFound, MockServer, ServerError, find_binary
 
 __all__ = [
-    "UPLOAD_PATH", "AdminClient", "AdminError", "Attempt", "BinaryNotFound", "FaultRule", "JournalEntry", "MockServer",
-    "RateLimitRule", "Segment", "ServerError", "UploadReport", "find_binary",
+    "UPLOAD_PATH", "AdminClient", "AdminError", "Attempt", "BinaryNotFound", "Clock", "ClockReading", "FaultRule",
+    "JournalEntry", "MockServer", "RateLimitRule", "Segment", "ServerError", "UploadReport", "find_binary",
 ]

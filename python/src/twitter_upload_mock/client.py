@@ -9,7 +9,7 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from .models import FaultRule, JournalEntry, RateLimitRule, UploadReport
+from .models import ClockReading, FaultRule, JournalEntry, RateLimitRule, UploadReport
 
 MediaID = Union[int, str]
 UPLOAD_PATH = "/1.1/media/upload.json"
@@ -72,8 +72,9 @@ class AdminClient:
         return str(self._json("GET", "/health")["status"])
 
     def reset(self) -> None:
-        """Forgets uploads and the journal and restores the startup faults and rate limits; with a
-        ``scope``, forgets only that credential's uploads, journal entries and rules."""
+        """Forgets uploads and the journal, restores the startup faults and rate limits and puts the
+        clock back on real time; with a ``scope``, forgets only that credential's uploads, journal
+        entries and rules, and its clock follows the server's again."""
         self._json("POST", "/reset")
 
     # What arrived
@@ -186,6 +187,14 @@ class AdminClient:
         """Removes every rate limit: nothing is limited until one is added or the server is reset."""
         self._send("DELETE", "/rate-limits")
 
+    # The clock (docs/clock.md)
+
+    @property
+    def clock(self) -> "Clock":
+        """The mock's virtual clock; a scoped client's moves only its scope's clock:
+        ``upload_mock.clock.advance(86400)``."""
+        return Clock(self)
+
     # HTTP
 
     def _json(self, method: str, path: str, body: Optional[Any] = None) -> Dict[str, Any]:
@@ -212,6 +221,47 @@ class AdminClient:
             except (ValueError, AttributeError):
                 message = text
             raise AdminError(error.code, message, url) from None
+
+
+class Clock:
+    """The mock's virtual clock (docs/clock.md): session expiry, rate-limit windows and timed
+    processing read it. Reached through ``AdminClient.clock``; with a scope, each call gives that
+    scope its own clock and moves only it. Every change returns the new :class:`ClockReading`."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self._admin = admin
+
+    def now(self) -> float:
+        """What the clock reads, in seconds since 1970."""
+        return self.reading().now
+
+    def reading(self) -> ClockReading:
+        """``now``, ``frozen`` and ``offset_secs``."""
+        return ClockReading.from_json(self._admin._json("GET", "/clock"))
+
+    def advance(self, seconds: float) -> ClockReading:
+        """Moves the clock forward by ``seconds`` (zero or more), frozen or not."""
+        return self._change({"advance_secs": seconds})
+
+    def set(self, moment: Union[float, datetime]) -> ClockReading:
+        """Sets the clock to ``moment``: seconds since 1970, or a datetime (naive means UTC)."""
+        epoch = moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp() if isinstance(moment, datetime) else moment
+        return self._change({"set": epoch})
+
+    def freeze(self) -> ClockReading:
+        """Stops the clock where it reads; ``advance`` and ``set`` still move it."""
+        return self._change({"freeze": True})
+
+    def resume(self) -> ClockReading:
+        """Lets the clock run on from where it stands."""
+        return self._change({"freeze": False})
+
+    def reset(self) -> ClockReading:
+        """Unscoped: every clock back to real time. Scoped: this scope follows the server's clock again."""
+        return ClockReading.from_json(self._admin._json("DELETE", "/clock"))
+
+    def _change(self, body: Dict[str, Any]) -> ClockReading:
+        return ClockReading.from_json(self._admin._json("POST", "/clock", body))
 
 
 def _utc(moment: Union[datetime, str]) -> datetime:

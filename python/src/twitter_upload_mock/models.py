@@ -6,7 +6,7 @@ readable before this package names them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
 JSON = Dict[str, Any]
@@ -19,6 +19,10 @@ def parse_time(text: str) -> datetime:
 
 def _optional_int(value: Any) -> Optional[int]:
     return None if value is None else int(value)
+
+
+def _optional_time(value: Any) -> Optional[datetime]:
+    return None if value is None else parse_time(str(value))
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,14 @@ class Attempt:
     status: Optional[int]
     bytes_received: int
     fault: Optional[str] = None
+    clock_time: Optional[datetime] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Attempt":
         return cls(segment_index=int(data["segment_index"]), time=parse_time(str(data["time"])),
                    status=_optional_int(data.get("status")), bytes_received=int(data.get("bytes_received", 0)),
-                   fault=data.get("fault"), raw=dict(data))
+                   fault=data.get("fault"), clock_time=_optional_time(data.get("clock_time")), raw=dict(data))
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,8 @@ class JournalEntry:
     ``status`` is ``None`` when the connection ended without a response (a ``reset``,
     ``close`` or ``hang`` fault). ``fault`` and ``rate_limit`` describe the rule that fired or
     refused, ``error`` the mock's explanation of a refusal. ``user`` is the authenticated user
-    (``None`` while authentication is off); ``api`` is ``v1.1`` or ``v2``.
+    (``None`` while authentication is off); ``api`` is ``v1.1`` or ``v2``. ``time`` is the wall
+    clock's; ``clock_time`` the mock's clock's when it was moved or frozen (docs/clock.md), else ``None``.
     """
 
     time: datetime
@@ -132,6 +138,7 @@ class JournalEntry:
     api: Optional[str] = None
     fault_rule: Optional[str] = None
     scope: Optional[str] = None
+    clock_time: Optional[datetime] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -153,8 +160,30 @@ class JournalEntry:
             api=data.get("api"),
             fault_rule=data.get("fault_rule"),
             scope=data.get("scope"),
+            clock_time=_optional_time(data.get("clock_time")),
             raw=dict(data),
         )
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """What the mock's clock reads (``GET /__admin/clock``): ``now`` in seconds since 1970,
+    whether it is ``frozen``, and ``offset_secs`` from the wall clock."""
+
+    now: float
+    frozen: bool
+    offset_secs: float
+    raw: JSON = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def time(self) -> datetime:
+        """``now`` as a timezone-aware UTC datetime."""
+        return datetime.fromtimestamp(self.now, tz=timezone.utc)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ClockReading":
+        return cls(now=float(data["now"]), frozen=bool(data["frozen"]), offset_secs=float(data["offset_secs"]),
+                   raw=dict(data))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def upload_mock_session(upload_mock_session_config: Optional[Dict[str, Any]]) ->
 
 @pytest.fixture
 def upload_mock_shared(upload_mock_session: MockServer) -> MockServer:
-    """The session-wide server, reset first: no uploads, empty journal, startup rules."""
+    """The session-wide server, reset first: no uploads, empty journal, startup rules, real time."""
     upload_mock_session.reset()
     return upload_mock_session
 
