@@ -30,6 +30,16 @@ do {
     fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
 }
 
+// A ready file left by an earlier run goes first, so nothing waiting on it can see a stale URL,
+// whether this server starts or not.
+if let readyFile = command.readyFile {
+    do {
+        try ReadyFile.removeStale(at: readyFile)
+    } catch {
+        fail("\(error)")
+    }
+}
+
 let server: UploadMockServer
 do {
     let configuration = try command.mockConfiguration()
@@ -61,4 +71,5 @@ if let readyFile = command.readyFile {
 var received: Int32 = 0
 while sigwait(&stopSignals, &received) != 0 {}
 server.stop()
+if let readyFile = command.readyFile { ReadyFile.remove(at: readyFile, ifItSays: server.baseURL) }
 exit(0)
