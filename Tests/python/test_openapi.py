@@ -152,6 +152,9 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
                      "/__admin/requests/count").json() == {"count": count}
     admin("GET", "/__admin/health")
     admin("GET", "/__admin/openapi.json")
+    assert admin("GET", "/__admin/compatibility").json() == {"infer_v2_segment_index": False}
+    assert admin("PATCH", "/__admin/compatibility", json={"infer_v2_segment_index": True}).json() == {
+        "infer_v2_segment_index": True}
 
     # Refusals.
     admin("GET", "/__admin/uploads/1", "/__admin/uploads/{id}", status=404)
@@ -165,6 +168,7 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
         "error": "rules[0].action.delay: uniform needs min_ms <= max_ms"}
     admin("DELETE", "/__admin/faults/99", "/__admin/faults/{id}", status=404)
     admin("DELETE", "/__admin/rate-limits/99", "/__admin/rate-limits/{id}", status=404)
+    admin("PATCH", "/__admin/compatibility", status=400, json={"infer_v2_segment_index": 1})
     for path, item in document["paths"].items():
         concrete = path.replace("{id}", "1")
         for method in (m for m in item if m != "parameters"):
@@ -185,6 +189,7 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
     admin("DELETE", "/__admin/faults", status=204)
     admin("DELETE", "/__admin/rate-limits", status=204)
     admin("POST", "/__admin/reset")
+    assert admin("GET", "/__admin/compatibility").json() == {"infer_v2_segment_index": False}
     assert documented_answers(document) - seen == set()
 
 

@@ -182,7 +182,30 @@ def test_append_json_and_multipart_answer_expires_at(mock):
         ("APPEND", 0, media_id), ("APPEND", 1, media_id)]
 
 
-def test_multipart_append_without_segment_index_takes_the_next_one(mock):
+SWITCH = ("compatibility.infer_v2_segment_index in the config file, PATCH /__admin/compatibility "
+          '{"infer_v2_segment_index":true} or MockConfiguration.compatibility.infersV2SegmentIndex')
+
+
+def test_multipart_append_without_segment_index_is_refused_naming_the_switch(mock):
+    media_id = initialize(mock, 6)
+    invalid(append_multipart(mock, media_id, b"abc"),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    # Both missing: the validator lists them in the schema's `required` order.
+    response = requests.post(mock.url(f"/2/media/upload/{media_id}/append"), files={"media_data": (None, "YWJj")})
+    invalid(response, message("$.media: is missing but it is required", **{"$.media": []}),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    assert mock.upload(media_id)["received_bytes"] == 0
+    refused = mock.admin("/requests").json()["requests"][1]
+    assert refused["status"] == 400 and refused["error"] == (
+        "$.segment_index: is missing but it is required: the spec has required segment_index in every append since "
+        "2.139 (2025-05-28); to store a multipart append without it as the next segment, as python-twitter-v2 0.9.3 "
+        "needs, turn on " + SWITCH)
+
+
+def test_multipart_append_without_segment_index_takes_the_next_one_when_switched_on(mock):
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+    switched = mock.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": True})
+    assert switched.status_code == 200 and switched.json() == {"infer_v2_segment_index": True}
     media_id = initialize(mock, 9)
     assert append_multipart(mock, media_id, b"ghi", index=2).status_code == 200
     assert append_multipart(mock, media_id, b"abc").status_code == 200
@@ -190,8 +213,27 @@ def test_multipart_append_without_segment_index_takes_the_next_one(mock):
     assert [s["index"] for s in mock.upload(media_id)["segments"]] == [0, 2, 3]
     inferred = mock.admin("/requests").json()["requests"][2]
     assert inferred["segment_index"] == 3
-    assert inferred["note"] == ("segment_index was not sent (python-twitter-v2 sends none): stored as segment 3, "
-                                "the one after the highest stored")
+    assert inferred["note"] == ("segment_index was not sent: stored as segment 3, the one after the highest stored "
+                                "(compatibility.infer_v2_segment_index is on)")
+    # A JSON append must still carry it: the switch is for multipart, as the one client needs.
+    invalid(requests.post(mock.url(f"/2/media/upload/{media_id}/append"), json={"media": "YWJj"}),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    # Reset restores the startup switches.
+    assert mock.admin("/reset", method="POST").status_code == 200
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+
+
+def test_compatibility_from_the_config_file_and_its_refusals(start_mock):
+    server = start_mock({"compatibility": {"infer_v2_segment_index": True}})
+    media_id = initialize(server, 3)
+    assert append_multipart(server, media_id, b"abc").status_code == 200
+    assert server.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": "yes"}).json() == {
+        "error": "infer_v2_segment_index must be true or false"}
+    assert server.admin("/compatibility", method="PATCH", json={"infer_segment_index": True}).json() == {
+        "error": "unknown key 'infer_segment_index'"}
+    scoped = server.admin("/compatibility", method="PATCH", json={}, headers={"X-Mock-Scope": "worker-1"})
+    assert scoped.status_code == 400 and "X-Mock-Scope" in scoped.json()["error"]
+    assert server.admin("/compatibility", method="PATCH", json={}).json() == {"infer_v2_segment_index": True}
 
 
 @pytest.mark.parametrize("body, expected", [

@@ -33,7 +33,7 @@ def run(kind, code, server):
 
 def test_the_documents_have_the_examples_this_test_runs():
     assert [kind for kind, _ in README_V2] == ["sh", "python"]
-    assert [kind for kind, _ in API_V2] == ["sh", "sh", "sh", "sh", "python", "python"]
+    assert [kind for kind, _ in API_V2] == ["sh", "sh", "sh", "sh", "sh", "python", "python"]
 
 
 def test_readme_v2_walkthrough(mock):
@@ -51,6 +51,7 @@ def test_api_v2_examples(mock):
     shell = "\n".join(code for kind, code in API_V2 if kind == "sh")
     output = run("sh", shell, mock)
     assert '"associated_metadata":{"alt_text":{"text":"A cat"}}' in output
+    assert '{"infer_v2_segment_index":true}' in output
     assert [rule["match"] for rule in mock.admin("/rate-limits").json()["rate_limits"] if rule["limit"] == 5] == [
         {"api": "v2", "command": "APPEND"}]
     outputs = [run("python", code, mock) for kind, code in API_V2 if kind == "python"]

@@ -148,6 +148,24 @@ def test_rate_limits_add_list_delete_and_reset(upload_mock_shared):
     assert mock.rate_limits() == defaults
 
 
+def test_compatibility_switches_set_scoped_refusal_and_reset(upload_mock_shared):
+    mock = upload_mock_shared
+    assert mock.compatibility() == {"infer_v2_segment_index": False}
+    initialized = requests.post(mock.base_url + "/2/media/upload/initialize",
+                                json={"media_type": "video/mp4", "total_bytes": 3, "media_category": "tweet_video"})
+    media_id = initialized.json()["data"]["id"]
+    without_index = {"media": ("blob", b"abc", "application/octet-stream")}  # as python-twitter-v2 0.9.3 sends it
+    append_url = mock.base_url + f"/2/media/upload/{media_id}/append"
+    assert requests.post(append_url, files=without_index).status_code == 400
+    assert mock.set_compatibility(infer_v2_segment_index=True) == {"infer_v2_segment_index": True}
+    assert requests.post(append_url, files=without_index).status_code == 200
+    with pytest.raises(AdminError) as scoped:
+        mock.scoped("worker-1").set_compatibility(infer_v2_segment_index=False)
+    assert scoped.value.status == 400 and "X-Mock-Scope" in scoped.value.message
+    mock.reset()
+    assert mock.compatibility() == {"infer_v2_segment_index": False}
+
+
 def test_faults_delete_and_clear(upload_mock_shared):
     mock = upload_mock_shared
     first = mock.add_fault({"command": "INIT"}, {"delay_ms": 1})

@@ -14,6 +14,8 @@ enum AdminRoute: Sendable, Equatable {
     case requestCount
     case reset
     case rules(RuleKind, RuleAction)
+    case compatibility
+    case changeCompatibility
     case openAPI
 
     enum RuleKind: Sendable, Equatable {
@@ -42,6 +44,8 @@ enum AdminRoute: Sendable, Equatable {
             ("GET", "\(prefix)/requests", .requests),
             ("GET", "\(prefix)/requests/count", .requestCount),
             ("POST", "\(prefix)/reset", .reset),
+            ("GET", "\(prefix)/compatibility", .compatibility),
+            ("PATCH", "\(prefix)/compatibility", .changeCompatibility),
             ("GET", "\(prefix)/openapi.json", .openAPI),
         ]
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
@@ -103,6 +107,10 @@ struct AdminAPI: Sendable {
             return Self.json(200, .object(["status": "reset"]))
         case .rules(let kind, let action):
             return rules(kind, action, id: parameters["id"], body: body, scope: scope)
+        case .compatibility:
+            return Self.json(200, application.compatibility.inForce.json)
+        case .changeCompatibility:
+            return changeCompatibility(body: body, scope: scope)
         case .openAPI:
             return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
                              body: .bytes(Self.openAPIDocumentBytes))
@@ -157,6 +165,24 @@ struct AdminAPI: Sendable {
             let id = id ?? ""
             let removed = kind == .faults ? faults.remove(id: id, in: scope) : limits.remove(id: id, in: scope)
             return removed ? HTTPReply(status: 204) : Self.notFound("no rule with id \(id)")
+        }
+    }
+
+    /// Sets the switches the body names, keeps the others, answers all of them. They hold for
+    /// the whole server, so a call scoped to one credential may not change them.
+    private func changeCompatibility(body: [UInt8], scope: String?) -> HTTPReply {
+        guard scope == nil else {
+            return Self.badRequest("compatibility switches hold for the whole server: change them without X-Mock-Scope")
+        }
+        do {
+            let document = try JSONParser.parse(body)
+            let switches = try application.compatibility.change { (switches) throws(ConfigurationError) in
+                var reader = try JSONReader(document, path: "")
+                try switches.update(&reader)
+            }
+            return Self.json(200, switches.json)
+        } catch {
+            return Self.badRequest(error.message)
         }
     }
 

@@ -311,7 +311,7 @@ extension AdminAPI {
         "summary": "Forget everything",
         "responses": {
           "200": {
-            "description": "Uploads and the journal are gone; faults and rate limits are the startup ones again. Media ids never repeat.",
+            "description": "Uploads and the journal are gone; faults, rate limits and compatibility switches are the startup ones again. Media ids never repeat.",
             "content": {
               "application/json": {
                 "schema": {
@@ -319,6 +319,70 @@ extension AdminAPI {
                 }
               }
             }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
+    "/__admin/compatibility": {
+      "get": {
+        "operationId": "getCompatibility",
+        "tags": [
+          "server"
+        ],
+        "summary": "The compatibility switches in force",
+        "description": "Deliberate departures from the real service, so that a known client works against the mock; every switch is off by default (config file key `compatibility`).",
+        "responses": {
+          "200": {
+            "description": "Every switch and its state.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Compatibility"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "changeCompatibility",
+        "tags": [
+          "server"
+        ],
+        "summary": "Turn compatibility switches on or off",
+        "description": "Sets the switches the body names and keeps the others. They hold for the whole server until changed again or `POST /__admin/reset` restores the startup ones; a call with `X-Mock-Scope` is refused with 400, since a switch cannot be one credential's.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CompatibilityChange"
+              },
+              "example": {
+                "infer_v2_segment_index": true
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Every switch and its state, after the change.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Compatibility"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
@@ -2282,6 +2346,32 @@ extension AdminAPI {
             "items": {
               "$ref": "#/components/schemas/RateLimitRule"
             }
+          }
+        }
+      },
+      "Compatibility": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "infer_v2_segment_index"
+        ],
+        "properties": {
+          "infer_v2_segment_index": {
+            "type": "boolean",
+            "description": "A v2 multipart APPEND without `segment_index` is stored as the next segment (one after the highest stored) instead of refused with the spec's `$.segment_index: is missing but it is required` (docs/api-v2.md). For python-twitter-v2 0.9.3, which never sends it. Default false."
+          }
+        }
+      },
+      "CompatibilityChange": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "infer_v2_segment_index": {
+            "type": [
+              "boolean",
+              "null"
+            ],
+            "description": "See `Compatibility`; null, like a switch left out, keeps its state."
           }
         }
       }

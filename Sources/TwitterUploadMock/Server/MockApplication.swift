@@ -21,6 +21,7 @@ final class MockApplication: HTTPHandler {
     let faults: FaultInjector
     let authenticator: Authenticator
     let journal: RequestJournal
+    let compatibility: CompatibilitySwitches
     let logger: Logger
     private let routes: HTTPRoutes<Route>
 
@@ -32,6 +33,7 @@ final class MockApplication: HTTPHandler {
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
         self.logger = logger
+        compatibility = CompatibilitySwitches(configuration.compatibility)
         journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
         authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
         var routes = HTTPRoutes<Route>()
@@ -121,8 +123,9 @@ final class MockApplication: HTTPHandler {
         return fault
     }
 
-    /// Forgets uploads and the journal; faults and limits go back to the startup configuration.
-    /// Within a scope, forgets only that credential's uploads, journal entries and rules.
+    /// Forgets uploads and the journal; faults, limits and compatibility switches go back to the
+    /// startup configuration. Within a scope, forgets only that credential's uploads, journal
+    /// entries and rules.
     func reset(scope: String? = nil) {
         if let scope {
             uploads.reset(scope: scope)
@@ -137,5 +140,6 @@ final class MockApplication: HTTPHandler {
         configuration.rateLimits.forEach { rateLimiter.add($0) }
         faults.removeAll()
         configuration.faults.forEach { faults.add($0) }
+        compatibility.reset()
     }
 }

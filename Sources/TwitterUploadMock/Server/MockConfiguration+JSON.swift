@@ -64,6 +64,7 @@ extension MockConfiguration: JSONReadable {
             tlsSelfSignedDirectory = tls.selfSignedDirectory
         }
         auth = try reader.decode("auth") ?? auth
+        compatibility = try reader.decode("compatibility") ?? compatibility
         if let journal: JournalSetting = try reader.decode("journal") {
             maxJournalEntries = journal.maxEntries ?? maxJournalEntries
             maxJournalBytes = journal.maxBytes ?? maxJournalBytes

@@ -45,6 +45,8 @@ public struct MockConfiguration: Sendable {
     public var tlsSelfSignedDirectory: String?
     /// Who may use the upload endpoints. Default: anyone.
     public var auth = AuthSettings()
+    /// Deliberate departures from the real service for known clients; all off by default.
+    public var compatibility = Compatibility()
 
     /// Every setting at its default.
     public init() {}

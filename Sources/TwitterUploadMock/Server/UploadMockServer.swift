@@ -103,8 +103,14 @@ public final class UploadMockServer: Sendable {
     public var faults: FaultInjector { application.faults }
     /// Rate-limit rules, live; `removeAll()` turns rate limiting off.
     public var rateLimits: RateLimiter { application.rateLimiter }
+    /// The compatibility switches in force, live: `mock.compatibility.infersV2SegmentIndex = true`.
+    public var compatibility: Compatibility {
+        get { application.compatibility.inForce }
+        set { application.compatibility.inForce = newValue }
+    }
 
-    /// Forgets uploads and the journal; faults and rate limits return to the startup configuration.
+    /// Forgets uploads and the journal; faults, rate limits and compatibility switches return to
+    /// the startup configuration.
     public func reset() {
         application.reset()
     }

@@ -29,8 +29,8 @@ struct V2Operation {
                 try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, by: requester)
             }
             let note = index == nil
-                ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), "
-                    + "the one after the highest stored"
+                ? "segment_index was not sent: stored as segment \(receipt.segmentIndex), the one after the highest stored "
+                    + "(compatibility.infer_v2_segment_index is on)"
                 : nil
             return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
                             mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)

@@ -53,6 +53,13 @@ struct V2Problem: Error, Sendable {
 
     static let problemTypePrefix = "https://api.twitter.com/2/problems/"
 
+    /// The same refusal, with `explanation` added to what the journal and the log say.
+    func explained(by explanation: String) -> V2Problem {
+        var explained = self
+        explained.explanation = "\(description): \(explanation)"
+        return explained
+    }
+
     /// What the journal and the log say about it.
     var description: String {
         if let explanation { return explanation }

@@ -43,6 +43,8 @@ struct V2RequestReader {
     let pathID: String?
     let query: [(name: String, value: String)]
     let body: V2Body
+    /// The departures from the real service's rules that are switched on.
+    let compatibility: Compatibility
     /// The JSON body parsed once, when there is one.
     private let json: Result<JSONValue, ConfigurationError>?
 
@@ -51,11 +53,13 @@ struct V2RequestReader {
                                         "additional_owners", "segment_index", "shared"]
     static let commands: [String: UploadCommand] = ["INIT": .initialize, "APPEND": .append, "FINALIZE": .finalize]
 
-    init(endpoint: V2Endpoint, pathID: String?, query: [(name: String, value: String)], body: V2Body) {
+    init(endpoint: V2Endpoint, pathID: String?, query: [(name: String, value: String)], body: V2Body,
+         compatibility: Compatibility = Compatibility()) {
         self.endpoint = endpoint
         self.pathID = pathID
         self.query = query
         self.body = body
+        self.compatibility = compatibility
         if case .json(let bytes) = body, !bytes.isEmpty {
             json = Result { () throws(ConfigurationError) in try JSONParser.parse(bytes) }
         } else {
@@ -191,8 +195,13 @@ struct V2RequestReader {
     private func append(mediaID: UInt64) throws(V2Problem) -> V2Request.Operation {
         switch body {
         case .form(let parameters, multipart: true):
-            // python-twitter-v2 sends only the `media` part: segment_index may be left out.
-            try formFields(parameters, .object([("media", .string()), ("segment_index", .integer(0...999))], required: ["media"]))
+            // Required by the spec since 2.139; python-twitter-v2 0.9.3 sends only the `media` part.
+            let infersIndex = compatibility.infersV2SegmentIndex
+            do {
+                try formFields(parameters, infersIndex ? V2Schema.appendWithoutIndex : V2Schema.append)
+            } catch let problem where parameters["segment_index"] == nil {
+                throw problem.explained(by: Self.missingSegmentIndexExplanation)
+            }
             guard let media = parameters.media else { throw .invalid("$.media: is missing but it is required") }
             return .append(mediaID: mediaID, segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
                            payload: MediaPayload(bytes: media, parameter: "media", sentBytes: media.count))
@@ -228,6 +237,12 @@ struct V2RequestReader {
         }
         return .upload(payload, known)
     }
+
+    /// Said in the journal and the log beside the refusal of a multipart append without
+    /// `segment_index`, naming the switch that stores it instead.
+    static let missingSegmentIndexExplanation = "the spec has required segment_index in every append since 2.139 "
+        + "(2025-05-28); to store a multipart append without it as the next segment, as python-twitter-v2 0.9.3 needs, "
+        + "turn on " + Compatibility.naming("infer_v2_segment_index", swift: "infersV2SegmentIndex")
 
     /// The 2025 form: `command=INIT|APPEND|FINALIZE` with the v1.1 parameters, in the query
     /// string or form fields, answered by the same operations.
