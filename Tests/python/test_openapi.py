@@ -69,15 +69,15 @@ def test_unknown_method_is_405_with_allow(mock):
     assert set(response.json()) == {"error"}
 
 
-def test_every_documented_answer_matches_a_real_one(mock, document):
+def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
     """Real uploads, faults that fired, alt text, subtitles, every refusal: each answer is
     validated against the document, and every answer the document lists is seen at least once."""
     schema = schemathesis.openapi.from_dict(document)
     seen = set()
 
-    def admin(method, path, template=None, status=200, declared_length=None, **kwargs):
+    def admin(method, path, template=None, status=200, declared_length=None, server=mock, **kwargs):
         if declared_length is None:
-            response = requests.request(method, mock.url(path), **kwargs)
+            response = requests.request(method, server.url(path), **kwargs)
         else:  # a length over the limit is refused before any body is sent, so send none
             request = requests.Request(method, mock.url(path), headers={"Expect": "100-continue"}).prepare()
             request.headers["Content-Length"] = str(declared_length)
@@ -169,6 +169,10 @@ def test_every_documented_answer_matches_a_real_one(mock, document):
     admin("DELETE", "/__admin/faults/99", "/__admin/faults/{id}", status=404)
     admin("DELETE", "/__admin/rate-limits/99", "/__admin/rate-limits/{id}", status=404)
     admin("PATCH", "/__admin/compatibility", status=400, json={"infer_v2_segment_index": 1})
+    one_scope = start_mock({"admin": {"max_rules": 1}})
+    for scope, status in (("worker-1", 200), ("worker-1", 200), ("worker-2", 409)):
+        admin("PATCH", "/__admin/compatibility", status=status, server=one_scope, headers={"X-Mock-Scope": scope},
+              json={"infer_v2_segment_index": True})
     for path, item in document["paths"].items():
         concrete = path.replace("{id}", "1")
         for method in (m for m in item if m != "parameters"):

@@ -231,9 +231,28 @@ def test_compatibility_from_the_config_file_and_its_refusals(start_mock):
         "error": "infer_v2_segment_index must be true or false"}
     assert server.admin("/compatibility", method="PATCH", json={"infer_segment_index": True}).json() == {
         "error": "unknown key 'infer_segment_index'"}
-    scoped = server.admin("/compatibility", method="PATCH", json={}, headers={"X-Mock-Scope": "worker-1"})
-    assert scoped.status_code == 400 and "X-Mock-Scope" in scoped.json()["error"]
     assert server.admin("/compatibility", method="PATCH", json={}).json() == {"infer_v2_segment_index": True}
+
+
+def test_a_credential_scope_sets_its_own_switches(mock):
+    """Workers sharing a server (README, Isolation): one turns the switch on for its own
+    requests; another's are still refused, and a reset of the scope forgets its switches."""
+    def upload_without_index(token):
+        headers = {"Authorization": f"Bearer {token}"}
+        initialized = requests.post(mock.url(INITIALIZE), headers=headers,
+                                    json={"media_type": "video/mp4", "total_bytes": 3, "media_category": "tweet_video"})
+        media_id = initialized.json()["data"]["id"]
+        return requests.post(mock.url(f"/2/media/upload/{media_id}/append"), headers=headers,
+                             files={"media": ("blob", b"abc")}).status_code
+
+    scoped = mock.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": True},
+                        headers={"X-Mock-Scope": "worker-1"})
+    assert scoped.status_code == 200 and scoped.json() == {"infer_v2_segment_index": True}
+    assert mock.admin("/compatibility", headers={"X-Mock-Scope": "worker-1"}).json() == {"infer_v2_segment_index": True}
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+    assert (upload_without_index("worker-1"), upload_without_index("worker-2")) == (200, 400)
+    mock.admin("/reset", method="POST", headers={"X-Mock-Scope": "worker-1"})
+    assert upload_without_index("worker-1") == 400
 
 
 @pytest.mark.parametrize("body, expected", [

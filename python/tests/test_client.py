@@ -159,9 +159,10 @@ def test_compatibility_switches_set_scoped_refusal_and_reset(upload_mock_shared)
     assert requests.post(append_url, files=without_index).status_code == 400
     assert mock.set_compatibility(infer_v2_segment_index=True) == {"infer_v2_segment_index": True}
     assert requests.post(append_url, files=without_index).status_code == 200
-    with pytest.raises(AdminError) as scoped:
-        mock.scoped("worker-1").set_compatibility(infer_v2_segment_index=False)
-    assert scoped.value.status == 400 and "X-Mock-Scope" in scoped.value.message
+    worker = mock.scoped("worker-1")
+    assert worker.set_compatibility(infer_v2_segment_index=False) == {"infer_v2_segment_index": False}
+    assert (worker.compatibility(), mock.compatibility()) == ({"infer_v2_segment_index": False},
+                                                              {"infer_v2_segment_index": True})
     mock.reset()
     assert mock.compatibility() == {"infer_v2_segment_index": False}
 

@@ -108,7 +108,7 @@ struct AdminAPI: Sendable {
         case .rules(let kind, let action):
             return rules(kind, action, id: parameters["id"], body: body, scope: scope)
         case .compatibility:
-            return Self.json(200, application.compatibility.inForce.json)
+            return Self.json(200, application.compatibility.inForce(for: scope).json)
         case .changeCompatibility:
             return changeCompatibility(body: body, scope: scope)
         case .openAPI:
@@ -168,19 +168,19 @@ struct AdminAPI: Sendable {
         }
     }
 
-    /// Sets the switches the body names, keeps the others, answers all of them. They hold for
-    /// the whole server, so a call scoped to one credential may not change them.
+    /// Sets the switches the body names, keeps the others, answers all of them: the server's,
+    /// or within a scope that credential's own.
     private func changeCompatibility(body: [UInt8], scope: String?) -> HTTPReply {
-        guard scope == nil else {
-            return Self.badRequest("compatibility switches hold for the whole server: change them without X-Mock-Scope")
-        }
         do {
             let document = try JSONParser.parse(body)
-            let switches = try application.compatibility.change { (switches) throws(ConfigurationError) in
+            let changed = try application.compatibility.change(in: scope) { (switches) throws(ConfigurationError) in
                 var reader = try JSONReader(document, path: "")
                 try switches.update(&reader)
             }
-            return Self.json(200, switches.json)
+            guard let changed else {
+                return Self.json(409, .object(["error": .string(application.compatibility.maximumScopesDescription)]))
+            }
+            return Self.json(200, changed.json)
         } catch {
             return Self.badRequest(error.message)
         }

@@ -327,13 +327,18 @@ extension AdminAPI {
       }
     },
     "/__admin/compatibility": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
       "get": {
         "operationId": "getCompatibility",
         "tags": [
           "server"
         ],
         "summary": "The compatibility switches in force",
-        "description": "Deliberate departures from the real service, so that a known client works against the mock; every switch is off by default (config file key `compatibility`).",
+        "description": "Deliberate departures from the real service, so that a known client works against the mock; every switch is off by default (config file key `compatibility`). With `X-Mock-Scope`, the switches that credential's requests meet.",
         "responses": {
           "200": {
             "description": "Every switch and its state.",
@@ -356,7 +361,7 @@ extension AdminAPI {
           "server"
         ],
         "summary": "Turn compatibility switches on or off",
-        "description": "Sets the switches the body names and keeps the others. They hold for the whole server until changed again or `POST /__admin/reset` restores the startup ones; a call with `X-Mock-Scope` is refused with 400, since a switch cannot be one credential's.",
+        "description": "Sets the switches the body names and keeps the others: the server's, or with `X-Mock-Scope` that credential's own (its first change starts from the server's switches; its requests then meet its own until it or the server is reset). `POST /__admin/reset` restores the startup switches.",
         "requestBody": {
           "required": true,
           "content": {
@@ -386,6 +391,19 @@ extension AdminAPI {
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
+          },
+          "409": {
+            "description": "The change would give one scope too many its own switches: at most `admin.max_rules` (10,000) may. Nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "at most 10000 credential scopes may have their own compatibility switches (admin.max_rules)"
+                }
+              }
+            }
           }
         }
       }

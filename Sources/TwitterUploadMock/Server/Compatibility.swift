@@ -5,7 +5,7 @@ package import UploadMockJSON
 /// works against it. Every switch is off by default: the mock then refuses what the real service
 /// refuses. The same switches are a config file's `compatibility` object, this struct in
 /// `MockConfiguration.compatibility` (or live, `UploadMockServer.compatibility`), and
-/// `PATCH /__admin/compatibility` (docs/api-v2.md).
+/// `PATCH /__admin/compatibility`, which may also set one credential scope's own (docs/api-v2.md).
 ///
 /// ```swift
 /// var configuration = MockConfiguration()
@@ -45,32 +45,69 @@ extension Compatibility: JSONReadable, JSONWritable {
     }
 }
 
-/// The switches in force: the startup ones until changed at run time, again after a reset.
+/// The switches in force: the server's, and those of each credential scope that set its own
+/// (README, Isolation). A scope's first change starts from the server's switches; from then on
+/// it keeps its own until it or the server is reset. A reset of the server restores the startup
+/// switches and forgets every scope's.
 final class CompatibilitySwitches: Sendable {
+    private struct State {
+        var server: Compatibility
+        var scopes: [String: Compatibility] = [:]
+    }
+
     let startup: Compatibility
-    private let current: Mutex<Compatibility>
+    /// How many scopes may have their own switches (`admin.max_rules`, as for rules).
+    private let maximumScopes: Int
+    private let state: Mutex<State>
 
-    init(_ startup: Compatibility) {
+    init(_ startup: Compatibility, maximumScopes: Int) {
         self.startup = startup
-        current = Mutex(startup)
+        self.maximumScopes = maximumScopes
+        state = Mutex(State(server: startup))
     }
 
-    var inForce: Compatibility {
-        get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
+    /// The switches a request with this credential scope meets (nil: the server's).
+    func inForce(for scope: String? = nil) -> Compatibility {
+        state.withLock { state in scope.flatMap { state.scopes[$0] } ?? state.server }
     }
 
-    /// Applies `change` under the lock (nothing, when it throws) and returns the result.
-    func change(_ change: (inout Compatibility) throws(ConfigurationError) -> Void) throws(ConfigurationError) -> Compatibility {
-        try current.withLock { (switches) throws(ConfigurationError) in
-            var changed = switches
-            try change(&changed)
-            switches = changed
-            return changed
+    /// Sets the server's switches.
+    func set(_ switches: Compatibility) {
+        state.withLock { $0.server = switches }
+    }
+
+    /// Applies `change` to the switches of `scope` (nil: the server's) under the lock, and
+    /// returns the result; nil, changing nothing, when a scope would be one too many.
+    func change(in scope: String?, _ change: (inout Compatibility) throws(ConfigurationError) -> Void)
+        throws(ConfigurationError) -> Compatibility? {
+        try state.withLock { (state) throws(ConfigurationError) -> Compatibility? in
+            // A copy, so a change that throws halfway leaves nothing changed.
+            guard let scope else {
+                var switches = state.server
+                try change(&switches)
+                state.server = switches
+                return switches
+            }
+            guard state.scopes[scope] != nil || state.scopes.count < maximumScopes else { return nil }
+            var switches = state.scopes[scope] ?? state.server
+            try change(&switches)
+            state.scopes[scope] = switches
+            return switches
         }
     }
 
-    func reset() {
-        inForce = startup
+    /// Forgets one scope's own switches, or restores the startup ones and forgets every scope's.
+    func reset(scope: String? = nil) {
+        state.withLock { state in
+            if let scope {
+                state.scopes[scope] = nil
+            } else {
+                state = State(server: startup)
+            }
+        }
+    }
+
+    var maximumScopesDescription: String {
+        "at most \(maximumScopes) credential scopes may have their own compatibility switches (admin.max_rules)"
     }
 }

@@ -33,7 +33,7 @@ final class MockApplication: HTTPHandler {
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
         self.logger = logger
-        compatibility = CompatibilitySwitches(configuration.compatibility)
+        compatibility = CompatibilitySwitches(configuration.compatibility, maximumScopes: configuration.maxAdminRules)
         journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
         authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
         var routes = HTTPRoutes<Route>()
@@ -132,6 +132,7 @@ final class MockApplication: HTTPHandler {
             journal.removeAll(in: scope)
             rateLimiter.removeAll(in: scope)
             faults.removeAll(in: scope)
+            compatibility.reset(scope: scope)
             return
         }
         uploads.reset()

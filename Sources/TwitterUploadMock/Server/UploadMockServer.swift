@@ -105,8 +105,8 @@ public final class UploadMockServer: Sendable {
     public var rateLimits: RateLimiter { application.rateLimiter }
     /// The compatibility switches in force, live: `mock.compatibility.infersV2SegmentIndex = true`.
     public var compatibility: Compatibility {
-        get { application.compatibility.inForce }
-        set { application.compatibility.inForce = newValue }
+        get { application.compatibility.inForce() }
+        set { application.compatibility.set(newValue) }
     }
 
     /// Forgets uploads and the journal; faults, rate limits and compatibility switches return to

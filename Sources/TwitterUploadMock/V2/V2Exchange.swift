@@ -154,7 +154,7 @@ final class V2Exchange: HTTPExchange {
         case .malformed(let reason): return reply(for: .invalid(reason, explanation: "authentication refused: \(reason)"))
         }
         let request = V2RequestReader(endpoint: endpoint, pathID: pathID, query: query, body: body,
-                                      compatibility: application.compatibility.inForce)
+                                      compatibility: application.compatibility.inForce(for: requester.scope))
         let facts = RequestFacts(api: .v2, method: head.method, path: head.path, command: request.command,
                                  mediaID: request.mediaID, segmentIndex: request.segmentIndex,
                                  user: requester.user, scope: requester.scope)

@@ -181,8 +181,8 @@ class AdminClient:
         return {name: bool(on) for name, on in self._json("GET", "/compatibility").items()}
 
     def set_compatibility(self, **switches: bool) -> Dict[str, bool]:
-        """Turns the named switches on or off for the whole server (a client with a ``scope`` may
-        not) and returns them all; :meth:`reset` restores the startup ones.
+        """Turns the named switches on or off and returns them all: the server's, or with a
+        ``scope`` that credential's own. :meth:`reset` restores the startup ones.
 
         ``set_compatibility(infer_v2_segment_index=True)`` lets python-twitter-v2 0.9.3's chunked
         uploads, which send no ``segment_index``, through.
