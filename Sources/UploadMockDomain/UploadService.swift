@@ -32,7 +32,7 @@ package final class UploadService: Sendable {
         let session = try store.create(at: created) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
                           totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
-                          expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+                          expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: declaration.category))))
         }
         return snapshot(session, at: created)
     }
@@ -91,7 +91,7 @@ package final class UploadService: Sendable {
                 current.image = image
                 current.needsProcessing = current.category != nil && (current.kind == .video || current.kind == .gif)
                 current.finalizedAt = moment
-                current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds))
+                current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: current.category)))
                 return current
             }
             if let finalized { return snapshot(finalized, at: moment) }
@@ -167,7 +167,7 @@ package final class UploadService: Sendable {
         let session = try store.create(at: moment) { id in
             var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category,
                                         totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
-                                        expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+                                        expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: category))))
             session.segments[0] = .memory(payload.bytes)
             session.image = header
             session.needsProcessing = kind == .video && category != nil
@@ -289,7 +289,9 @@ package final class UploadService: Sendable {
     // MARK: Shared rules
 
     private func check(_ session: UploadSession, usableBy requester: Requester, at moment: Date) throws(UploadFailure) {
-        if session.isExpired(at: moment) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
+        if session.isExpired(at: moment) {
+            throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds(for: session.category))
+        }
         if let owner = session.owner, owner != requester.user { throw .ownedByAnotherUser(session.mediaID) }
     }
 
@@ -304,7 +306,8 @@ package final class UploadService: Sendable {
 
     private func processingState(polls: Int) -> ProcessingState {
         let processing = settings.processing
-        if polls == 0 { return .pending(checkAfterSeconds: processing.checkAfterSeconds) }
+        // With polls_until_done 0 FINALIZE already reports the result (recorded for a 19 MB video).
+        if polls == 0, processing.pollsUntilDone > 0 { return .pending(checkAfterSeconds: processing.checkAfterSeconds) }
         if polls < processing.pollsUntilDone {
             return .inProgress(checkAfterSeconds: processing.checkAfterSeconds,
                                percent: polls * 100 / max(processing.pollsUntilDone, 1))

@@ -338,8 +338,9 @@ def test_finalize_and_status_walk_the_processing_states(mock):
     append_json(mock, media_id, 0, data)
     response = finalize(mock, media_id)  # no body and no Content-Type, as xdk sends it
     assert response.status_code == 200 and response.headers["content-type"] == "application/json; charset=utf-8"
-    assert response.json() == {"data": {"id": media_id, "media_key": f"7_{media_id}", "size": 6, "expires_after_secs": 86400,
-                                        "processing_info": {"state": "pending", "check_after_secs": 0}}}
+    # Every object's keys in alphabetical order, as recorded on the dedicated endpoint (xurl#29).
+    assert response.text == ('{"data":{"expires_after_secs":86400,"id":"%s","media_key":"7_%s",'
+                             '"processing_info":{"check_after_secs":0,"state":"pending"},"size":6}}' % (media_id, media_id))
     first = status(mock, media_id)
     assert first.status_code == 200 and first.headers["x-rate-limit-limit"] == "1000"
     # STATUS keys come in alphabetical order, as recorded; expires_after_secs counts down.
@@ -355,14 +356,45 @@ def test_finalize_and_status_walk_the_processing_states(mock):
     assert again.json()["data"]["processing_info"] == {"state": "succeeded"}
 
 
+def test_amplify_video_is_kept_fifteen_days_as_recorded(mock):
+    """xurl#29 (2025-08): an amplify_video upload's finalize, byte for byte but the id."""
+    media_id = initialize(mock, 6, "video/mp4", "amplify_video")
+    assert requests.post(mock.url(INITIALIZE), json={"media_type": "video/mp4", "total_bytes": 6,
+                                                     "media_category": "amplify_video"}).json()["data"]["expires_after_secs"] == 1296000
+    append_json(mock, media_id, 0, b"abcdef")
+    response = finalize(mock, media_id)
+    assert response.text == ('{"data":{"expires_after_secs":1296000,"id":"%s","media_key":"13_%s",'
+                             '"processing_info":{"check_after_secs":0,"state":"pending"},"size":6}}' % (media_id, media_id))
+    # The same store behind v1.1: its amplify_video sessions last as long (inferred).
+    v1 = requests.post(mock.upload_url, data={"command": "INIT", "total_bytes": 6, "media_type": "video/mp4",
+                                              "media_category": "amplify_video"})
+    assert v1.json()["expires_after_secs"] == 1296000
+
+
+def test_polls_until_done_0_finalizes_as_succeeded_at_once(start_mock):
+    server = start_mock({"processing": {"polls_until_done": 0}})
+    media_id = initialize(server, 6)
+    append_json(server, media_id, 0, b"abcdef")
+    assert finalize(server, media_id).json()["data"]["processing_info"] == {"state": "succeeded"}
+    assert status(server, media_id).json()["data"]["processing_info"] == {"progress_percent": 100, "state": "succeeded"}
+    assert server.upload(media_id)["state"] == "succeeded"
+    # v1.1 the same: FINALIZE says succeeded, with the video object the finished media carries.
+    v1 = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 3, "media_type": "video/mp4",
+                                                "media_category": "tweet_video"}).json()["media_id_string"]
+    requests.post(server.upload_url, data={"command": "APPEND", "media_id": v1, "segment_index": 0}, files={"media": b"abc"})
+    answer = requests.post(server.upload_url, data={"command": "FINALIZE", "media_id": v1}).json()
+    assert answer["processing_info"] == {"state": "succeeded", "progress_percent": 100}
+    assert answer["video"] == {"video_type": "video/mp4"}
+
+
 def test_finalize_of_an_image_reports_its_pixels_and_status_has_nothing_to_say(mock):
     png = (MEDIA / "pixel.png").read_bytes()
     media_id = initialize(mock, len(png), "image/png", "tweet_image")
     append_multipart(mock, media_id, png, index=0)
     response = finalize(mock, media_id)
     # The real service escapes "/" in its answers.
-    assert response.text == ('{"data":{"id":"%s","media_key":"3_%s","size":%d,"expires_after_secs":86400,'
-                             '"image":{"image_type":"image\\/png","w":300,"h":200}}}' % (media_id, media_id, len(png)))
+    assert response.text == ('{"data":{"expires_after_secs":86400,"id":"%s","image":{"h":200,"image_type":"image\\/png","w":300},'
+                             '"media_key":"3_%s","size":%d}}' % (media_id, media_id, len(png)))
     invalid(status(mock, media_id), message("BadRequest: Not found"))
     assert "needed no processing" in last_entry(mock)["error"]
 
@@ -432,7 +464,8 @@ def test_one_shot_json_and_multipart(mock):
     response = requests.post(mock.url(UPLOAD), json={"media": base64.b64encode(png).decode(), "media_category": "tweet_image"})
     assert response.status_code == 200
     data = response.json()["data"]
-    assert list(data) == ["id", "media_key", "size", "expires_after_secs", "image"]
+    assert list(data) == ["expires_after_secs", "id", "image", "media_key", "size"]
+    assert list(data["image"]) == ["h", "image_type", "w"]
     assert data["image"] == {"image_type": "image/png", "w": 300, "h": 200} and data["size"] == len(png)
     gif = (MEDIA / "animated.gif").read_bytes()
     multipart = requests.post(mock.url(UPLOAD), files={"media_category": (None, "tweet_gif"), "media": ("media", gif)})
@@ -509,7 +542,9 @@ def test_command_form_maps_onto_the_same_operations(mock):
     assert (appended.status_code, appended.content) == (204, b"")
     finalized = requests.post(mock.url(UPLOAD), data={"command": "FINALIZE", "media_id": media_id})
     assert finalized.status_code == 201
-    assert finalized.json()["data"]["processing_info"] == {"state": "pending", "check_after_secs": 0}
+    # The command form keeps the order recorded for it in 2025-04 (python-twitter's fixture).
+    assert finalized.text == ('{"data":{"id":"%s","media_key":"7_%s","size":6,"expires_after_secs":86400,'
+                              '"processing_info":{"state":"pending","check_after_secs":0}}}' % (media_id, media_id))
     assert status(mock, media_id).status_code == 200
     assert mock.upload(media_id)["sha256"] == hashlib.sha256(data).hexdigest()
     commands = [(e["command"], e["status"]) for e in mock.admin("/requests").json()["requests"]]

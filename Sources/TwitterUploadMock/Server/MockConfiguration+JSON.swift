@@ -55,6 +55,8 @@ extension MockConfiguration: JSONReadable {
         if let level: LogLevelSetting = try reader.choice("log_level") { logLevel = level.level }
         upload.storageDirectory = try reader.string("storage_dir")
         upload.expiresAfterSeconds = try reader.int("expires_after_secs", in: 1...Int(Int32.max)) ?? upload.expiresAfterSeconds
+        upload.amplifyVideoExpiresAfterSeconds = try reader.int("amplify_video_expires_after_secs", in: 1...Int(Int32.max))
+            ?? upload.amplifyVideoExpiresAfterSeconds
         upload.limits = try reader.decode("limits") ?? upload.limits
         upload.processing = try reader.decode("processing") ?? upload.processing
         rateLimits = try reader.decodeArray("rate_limits") ?? rateLimits

@@ -37,7 +37,8 @@ struct V2Operation {
         case .finalize(let mediaID):
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }
             // The command form's FINALIZE was recorded answering 201.
-            return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)),
+            return V2Answer(status: commandForm ? 201 : 200,
+                            body: V2Rendering.data(V2Rendering.finalized(media, processing: simulation, commandForm: commandForm)),
                             mediaID: mediaID)
         case .status(let mediaID):
             let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in
@@ -52,7 +53,8 @@ struct V2Operation {
                             mediaID: mediaID)
         case .upload(let payload, let category):
             let media = try uploadOneShot(payload, category: category, on: uploads, as: requester)
-            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)), mediaID: media.mediaID)
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.finalized(media, processing: simulation, commandForm: false)),
+                            mediaID: media.mediaID)
         case .metadata(let mediaID, let altText, let other, let sent):
             try domain { () throws(UploadFailure) in
                 try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, by: requester)
