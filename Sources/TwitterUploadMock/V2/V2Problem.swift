@@ -110,27 +110,11 @@ struct V2Problem: Error, Sendable {
         }
     }
 
-    /// The titles of `about:blank` problems: the reason phrases of the real service's HTTP
-    /// stack (Finagle/Netty), e.g. 413 "Request Entity Too Large".
+    /// The titles of `about:blank` problems: the status line's reason phrase, so the two always
+    /// agree. The recorded titles (401, 403, 429, …) are those phrases; for 413 the real title
+    /// was never recorded (docs/fidelity.md).
     static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 409: "Conflict"
-        case 413: "Request Entity Too Large"
-        case 415: "Unsupported Media Type"
-        case 422: "Unprocessable Entity"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: status < 500 ? "Client Error" : "Server Error"
-        }
+        HTTPReply.reasonPhrase(status)
     }
 
     /// Two spaces after "endpoint.", as recorded.
