@@ -118,6 +118,8 @@ def test_bad_flags_exit_2_with_one_line(args, message):
     ('{"limits": {"chunk_byte": 5}}', "unknown key 'limits.chunk_byte'"),
     ('{"port": 80,', "not valid JSON"),
     ('{"faults": [{"action": {"fault": "explode"}}]}', "faults[0].action.fault"),
+    ('{"rate_limits": []}', 'rate_limits: [] adds nothing: its rules count beside the real limits. '
+                            'To turn the real limits off, set "real_rate_limits": false'),
 ])
 def test_bad_config_exits_2_naming_the_problem(tmp_path, config, message):
     path = tmp_path / "config.json"

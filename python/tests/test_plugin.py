@@ -14,7 +14,7 @@ def test_per_test_server_marker_and_config_override(pytester):
         def test_another_fresh_server(upload_mock, request):
             assert upload_mock.port != request.config.cache.get("first_port", None)
 
-        @pytest.mark.upload_mock(config={"rate_limits": []}, seed=5)
+        @pytest.mark.upload_mock(config={"real_rate_limits": False}, seed=5)
         def test_marker_config(upload_mock):
             assert upload_mock.rate_limits() == [] and "--seed" in upload_mock.process.args
 
@@ -25,7 +25,7 @@ def test_per_test_server_marker_and_config_override(pytester):
         class TestOverride:
             @pytest.fixture
             def upload_mock_config(self):
-                return {"rate_limits": [{"match": {"command": "INIT"}, "limit": 1}]}
+                return {"real_rate_limits": False, "rate_limits": [{"match": {"command": "INIT"}, "limit": 1}]}
 
             def test_override(self, upload_mock):
                 assert [r.limit for r in upload_mock.rate_limits()] == [1]
@@ -40,7 +40,7 @@ def test_session_server_is_shared_and_reset_between_tests(pytester):
 
         @pytest.fixture(scope="session")
         def upload_mock_session_config():
-            return {"rate_limits": []}
+            return {"real_rate_limits": False}
         """)
     pytester.makepyfile(test_inner="""
         import urllib.request

@@ -649,7 +649,7 @@ extension AdminAPI {
           "rate limits"
         ],
         "summary": "Add rate limits",
-        "description": "Every matching rule counts a request; an exhausted one refuses it with 429. Rules take effect beside the defaults.",
+        "description": "Every matching rule counts a request; an exhausted one refuses it with 429. Rules take effect beside those in force (the real limits, unless `real_rate_limits` is false, and those of the config file), as config file rules do.",
         "requestBody": {
           "required": true,
           "description": "One rule, or an array of rules added all or none.",
@@ -754,7 +754,8 @@ extension AdminAPI {
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
           }
-        }
+        },
+        "description": "The real limits too: nothing is rate limited until a rule is added or `POST /__admin/reset` restores the startup rules."
       }
     },
     "/__admin/rate-limits/{id}": {
@@ -2006,7 +2007,7 @@ extension AdminAPI {
         }
       },
       "RateLimitRuleInput": {
-        "description": "A rate limit as the admin API and the config file read it (docs/configuration.md, Rate limits). Unknown keys are refused; a null value is the same as leaving the key out.",
+        "description": "A rate limit as the admin API and the config file read it; it counts beside every other rule in force, the real limits included (docs/configuration.md, Rate limits). Unknown keys are refused; a null value is the same as leaving the key out.",
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -2037,7 +2038,7 @@ extension AdminAPI {
             ],
             "minimum": 1,
             "maximum": 2147483647,
-            "description": "Fixed window length (default 900)."
+            "description": "Fixed window length in seconds; absent: 900 (the real per-user window of 15 minutes)."
           },
           "per": {
             "enum": [
@@ -2045,7 +2046,7 @@ extension AdminAPI {
               "global",
               null
             ],
-            "description": "`user` (default): counted per authenticated user; `global`: one count for everyone."
+            "description": "`user` (default): a count per user: the authenticated user, or while authentication is off the credential the request carries (requests with none share one count); `global`: one count for everyone."
           },
           "scope": {
             "type": [

@@ -28,7 +28,7 @@ final class MockApplication: HTTPHandler {
     init(configuration: MockConfiguration, seed: UInt64, logger: Logger) {
         self.configuration = configuration
         uploads = UploadService(settings: configuration.upload, seed: seed)
-        rateLimiter = RateLimiter(rules: configuration.rateLimits)
+        rateLimiter = RateLimiter(rules: configuration.startupRateLimits)
         let faults = FaultInjector(seed: seed)
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
@@ -138,7 +138,7 @@ final class MockApplication: HTTPHandler {
         uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()
-        configuration.rateLimits.forEach { rateLimiter.add($0) }
+        configuration.startupRateLimits.forEach { rateLimiter.add($0) }
         faults.removeAll()
         configuration.faults.forEach { faults.add($0) }
         compatibility.reset()

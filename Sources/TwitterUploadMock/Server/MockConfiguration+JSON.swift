@@ -60,6 +60,13 @@ extension MockConfiguration: JSONReadable {
         upload.limits = try reader.decode("limits") ?? upload.limits
         upload.processing = try reader.decode("processing") ?? upload.processing
         rateLimits = try reader.decodeArray("rate_limits") ?? rateLimits
+        realRateLimits = try reader.bool("real_rate_limits") ?? realRateLimits
+        // `[]` once turned rate limiting off; now that rules are added beside the real ones it
+        // would silently leave them on.
+        if case .array([])? = reader.value("rate_limits") {
+            throw ConfigurationError("rate_limits: [] adds nothing: its rules count beside the real limits. "
+                                     + "To turn the real limits off, set \"real_rate_limits\": false")
+        }
         faults = try reader.decodeArray("faults") ?? faults
         if let tls: TLSSetting = try reader.decode("tls") {
             self.tls = tls.files

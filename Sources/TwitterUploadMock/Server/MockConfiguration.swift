@@ -25,8 +25,11 @@ public struct MockConfiguration: Sendable {
     public var connections = ConnectionLimits()
     /// Limits, expiry, processing and spooling of uploads.
     public var upload = UploadSettings()
-    /// Defaults to the real service's limits; empty disables rate limiting.
-    public var rateLimits = RateLimitRule.realDefaults
+    /// Rate limits in force beside the real service's (docs/configuration.md, Rate limits). Default none.
+    public var rateLimits: [RateLimitRule] = []
+    /// Whether the real service's limits (`RateLimitRule.realDefaults`) are in force at startup
+    /// and after a reset. Default true; false leaves only `rateLimits`.
+    public var realRateLimits = true
     /// Fault rules in force at startup (and after a reset).
     public var faults: [FaultRule] = []
     /// Journal entries kept; the oldest go first. Default 10,000.
@@ -52,6 +55,9 @@ public struct MockConfiguration: Sendable {
     public init() {}
 
     var servesHTTPS: Bool { tls != nil || tlsSelfSignedDirectory != nil }
+
+    /// The rate limits in force at startup and after a reset: the real ones, then the added ones.
+    var startupRateLimits: [RateLimitRule] { (realRateLimits ? RateLimitRule.realDefaults : []) + rateLimits }
 
     /// PEM files for HTTPS.
     public struct TLSFiles: Sendable, Equatable {
