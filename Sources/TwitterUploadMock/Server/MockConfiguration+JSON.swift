@@ -26,7 +26,7 @@ extension MockConfiguration {
         }
     }
 
-    /// Reads a configuration from JSON text, as a config file holds it.
+    /// Reads a configuration from JSON text, as a config file holds it (without a `port`, 8080).
     public init(json: [UInt8]) throws(ConfigurationError) {
         self = try JSONReader.decode(MockConfiguration.self, from: JSONParser.parse(json), path: "")
     }
@@ -48,7 +48,7 @@ extension MockConfiguration: JSONReadable {
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
         host = try reader.string("host") ?? host
-        port = try reader.int("port", in: 0...65535).map(UInt16.init) ?? port
+        port = try reader.int("port", in: 0...65535).map(UInt16.init) ?? Self.commandLinePort
         seed = try reader.uint64("seed") ?? seed
         connectionTimeoutSeconds = try reader.int("connection_timeout_secs", in: 1...86_400) ?? connectionTimeoutSeconds
         connections = try reader.decode("connections") ?? connections

@@ -12,8 +12,12 @@ public import Logging
 public struct MockConfiguration: Sendable {
     /// Address to listen on: IPv4, IPv6 or `localhost`. Default `127.0.0.1`.
     public var host = "127.0.0.1"
-    /// 0 picks a free port. Default 8080 (`withUploadMock` always uses 0).
-    public var port: UInt16 = 8080
+    /// 0 picks a free port, so test suites running side by side never collide: the default in
+    /// code. The command line and config files default to `commandLinePort` (8080) instead, and
+    /// `withUploadMock` always uses 0.
+    public var port: UInt16 = 0
+    /// The port of the command line and of a config file that names none.
+    public static let commandLinePort: UInt16 = 8080
     /// Seeds every random choice (media ids, probabilistic faults); nil picks one at random.
     public var seed: UInt64?
     /// The command line's log level; nil is `off`. An embedding program passes its own

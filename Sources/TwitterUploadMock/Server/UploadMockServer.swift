@@ -170,7 +170,8 @@ public struct UploadMockError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Runs `body` with a mock started on a free port, and always stops it.
+/// Runs `body` with a mock started on a free port, and always stops it. `body` runs on the
+/// caller's actor (`isolation`), so a `@MainActor` test's closure may touch main-actor state.
 ///
 /// ```swift
 /// try await withUploadMock { mock in
@@ -181,6 +182,7 @@ public struct UploadMockError: Error, CustomStringConvertible, Sendable {
 /// ```
 public func withUploadMock<Result>(_ configuration: MockConfiguration = MockConfiguration(),
                                    logger: Logger = UploadMockServer.quietLogger,
+                                   isolation: isolated (any Actor)? = #isolation,
                                    _ body: (UploadMockServer) async throws -> Result) async throws -> Result {
     var configuration = configuration
     configuration.port = 0
