@@ -3,7 +3,7 @@ import TwitterUploadMock
 
 /// The command line: flags override the config file, which overrides the defaults.
 struct MockCommand: ParsableCommand {
-    static let version = "0.2.0"
+    static let version = UploadMockServer.version
 
     static let configuration = CommandConfiguration(
         commandName: "twitter-upload-mock",
