@@ -44,6 +44,8 @@ extension SegmentAttempt: JSONWritable {
             "time": .string(JSONValue.timestamp(time)),
             "status": status.map { .int(Int64($0)) } ?? .null,
             "bytes_received": .int(Int64(bytesReceived)),
+            "media_bytes": mediaBytes.map { .int(Int64($0)) } ?? .null,
+            "stored": .bool(stored),
             "fault": fault.map { .string($0) } ?? .null,
         ])
     }

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, UPLOAD_PATH
+from conftest import BINARY, REPO, UPLOAD_PATH
 
 
 def test_listening_line_and_ready_file(start_mock):
@@ -100,7 +100,12 @@ def test_a_server_that_fails_to_start_leaves_no_ready_file(start_mock, tmp_path,
 @pytest.mark.parametrize("args, message", [
     (["--port", "abc"], "port"),
     (["--bogus"], "bogus"),
-    (["--log-level", "loud"], "--log-level"),
+    (["--log-level", "loud"], "The value 'loud' is invalid for '--log-level <log-level>'. Please provide one of the "
+                              "following: trace, debug, info, notice, warning, error, critical, off"),
+    (["--tls-cert", "/nowhere/cert.pem", "--tls-key", "/nowhere/key.pem"], "TLS certificate /nowhere/cert.pem does not exist"),
+    (["--tls-cert", str(REPO / "README.md"), "--tls-key", str(REPO / "README.md")],
+     f"TLS certificate {REPO / 'README.md'} is not a PEM file"),
+    (["--config", "/nowhere/mock.json"], "config file /nowhere/mock.json does not exist"),
     (["--tls-cert", "x.pem"], "--tls-key"),
     (["--auth", "oauth1"], "auth.users"),
     (["--auth", "kerberos"], "--auth"),

@@ -91,6 +91,9 @@ def test_after_commit_stores_the_segment_while_the_client_sees_an_error(mock):
     assert response.status_code == 500
     assert response.json() == {"errors": [{"code": 131, "message": "Internal error"}]}
     assert mock.upload(media_id)["segments"][1]["bytes"] == 4
+    # The attempts say what the client could not: both failed answers stored their segment.
+    attempts = mock.upload(media_id)["attempts"]
+    assert [(a["status"], a["stored"], a["media_bytes"]) for a in attempts] == [(None, True, 13), (500, True, 4)]
 
 
 def test_close_fault_closes_without_a_response(mock):

@@ -256,6 +256,9 @@ def test_after_commit_reset_stores_the_segment_then_drops_the_answer(mock):
                                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
     assert answer == b""
     assert mock.upload(media_id)["received_bytes"] == 6
+    [attempt] = mock.upload(media_id)["attempts"]
+    assert (attempt["status"], attempt["stored"], attempt["media_bytes"]) == (None, True, 6)
+    assert attempt["bytes_received"] == len(body)
     assert requests.post(mock.url(f"/2/media/upload/{media_id}/finalize")).status_code == 200
 
 

@@ -62,6 +62,8 @@ def test_fault_then_retried_segment(upload_mock_shared):
     assert append(mock, media_id, 2, chunks[2]).status_code == 204
 
     assert mock.upload(media_id).sha256 == hashlib.sha256(b"".join(chunks)).hexdigest()
+    attempts = [a for a in mock.upload(media_id).attempts if a.segment_index == 1]
+    assert [(a.status, a.stored, a.media_bytes) for a in attempts] == [(503, False, None), (204, True, 10)]
     retried = mock.requests(media_id=media_id, segment_index=1)
     assert [e.status for e in retried] == [503, 204]
     assert retried[0].fault.startswith(f"rule {rule.id}") and retried[1].fault is None

@@ -1,4 +1,6 @@
 """The pytest fixtures, run in an inner pytest session exactly as a user's suite would use them."""
+import re
+from pathlib import Path
 
 PLUGIN = ("-p", "twitter_upload_mock.plugin")
 
@@ -115,3 +117,11 @@ def test_a_server_that_dies_during_a_test_fails_it(pytester):
 def test_marker_is_registered(pytester):
     result = pytester.runpytest(*PLUGIN, "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.upload_mock(config=None, tls=False, args=(), seed=None)*"])
+
+
+def test_the_readme_lists_every_fixture():
+    """python/README.md's fixture table, held to the plugin's fixtures."""
+    here = Path(__file__).resolve().parents[1]
+    defined = set(re.findall(r"@pytest\.fixture[^\n]*\ndef (\w+)", (here / "src" / "twitter_upload_mock" / "plugin.py").read_text()))
+    listed = set(re.findall(r"^\| `(\w+)` \| (?:test|session) \|", (here / "README.md").read_text(), re.M))
+    assert defined and listed == defined, (listed, defined)

@@ -1143,6 +1143,8 @@ extension AdminAPI {
           "time",
           "status",
           "bytes_received",
+          "media_bytes",
+          "stored",
           "fault"
         ],
         "properties": {
@@ -1163,7 +1165,19 @@ extension AdminAPI {
           "bytes_received": {
             "type": "integer",
             "minimum": 0,
-            "description": "Request body bytes received, framing included."
+            "description": "Request body bytes received, framing and any base64 included."
+          },
+          "media_bytes": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "description": "The media bytes this attempt stored, decoded (the segment's size); null when it stored nothing."
+          },
+          "stored": {
+            "type": "boolean",
+            "description": "Whether this attempt stored its segment, whatever its client was answered: an `after_commit` fault stores, then fails (its `status` is the fault's, or null)."
           },
           "fault": {
             "type": [

@@ -84,7 +84,8 @@ final class MockApplication: HTTPHandler {
         journal.record(entry)
         if entry.command == UploadCommand.append.rawValue, let mediaID = entry.mediaID, let index = entry.segmentIndex {
             uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, status: entry.status,
-                                                                   bytesReceived: entry.bytesReceived, fault: entry.fault))
+                                                                   bytesReceived: entry.bytesReceived, fault: entry.fault,
+                                                                   mediaBytes: entry.storedMediaBytes))
         }
         if let status = entry.status, status >= 400 {
             logger.info("request refused", metadata: [

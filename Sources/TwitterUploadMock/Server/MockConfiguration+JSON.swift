@@ -14,8 +14,9 @@ extension MockConfiguration {
     /// column of a syntax error, or the path of the offending key. Relative paths in the file
     /// (`storage_dir`, `tls.*`) are taken from the file's own directory.
     public static func load(path: String) throws(ConfigurationError) -> MockConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("config file \(path) does not exist") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("config file \(path) cannot be read")
+            throw ConfigurationError("config file \(path) cannot be read (check its permissions)")
         }
         do {
             var configuration = try MockConfiguration(json: Array(data))

@@ -149,9 +149,12 @@ public final class UploadMockServer: Sendable {
     public var baseURL: String { http.baseURL }
 
     private static func readPEM(_ path: String, what: String) throws(UploadMockError) -> String {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
-              text.contains("-----BEGIN") else {
-            throw UploadMockError("\(what) \(path) cannot be read as a PEM file")
+        guard FileManager.default.fileExists(atPath: path) else { throw UploadMockError("\(what) \(path) does not exist") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UploadMockError("\(what) \(path) cannot be read (check its permissions)")
+        }
+        guard let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN") else {
+            throw UploadMockError("\(what) \(path) is not a PEM file (no -----BEGIN line)")
         }
         return text
     }

@@ -137,6 +137,7 @@ final class V1Exchange: HTTPExchange {
         do {
             let answer = try V1Operation(command: command, parameters: parameters).perform(on: application.uploads, as: requester)
             entry.mediaID = answer.mediaID ?? entry.mediaID
+            entry.storedMediaBytes = answer.storedMediaBytes
             return reply(for: answer, headers: headers)
         } catch {
             return reply(for: error, headers: headers)

@@ -174,6 +174,7 @@ final class V2Exchange: HTTPExchange {
             let answer = try V2Operation(request: reader.request()).perform(on: application.uploads, as: requester)
             entry.mediaID = answer.mediaID ?? entry.mediaID
             entry.segmentIndex = answer.segmentIndex ?? entry.segmentIndex
+            entry.storedMediaBytes = answer.storedMediaBytes
             if let note = answer.note {
                 entry.note = note
                 application.logger.info("request tolerated", metadata: [

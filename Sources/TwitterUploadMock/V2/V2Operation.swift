@@ -10,6 +10,8 @@ struct V2Answer: Sendable {
     var segmentIndex: Int?
     /// What the mock inferred, for the journal.
     var note: String?
+    /// The bytes an APPEND stored (its segment, decoded), for the upload's attempt history.
+    var storedMediaBytes: Int?
 }
 
 /// Hands a v2 request to the upload domain and renders what it answers in v2's shapes.
@@ -33,7 +35,7 @@ struct V2Operation {
                     + "(compatibility.infer_v2_segment_index is on)"
                 : nil
             return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
-                            mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)
+                            mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note, storedMediaBytes: payload.bytes.count)
         case .finalize(let mediaID):
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }
             // The command form's FINALIZE was recorded answering 201.
