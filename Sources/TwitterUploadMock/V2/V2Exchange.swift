@@ -153,8 +153,7 @@ final class V2Exchange: HTTPExchange {
         case .invalid(let reason): return reply(for: .unauthorized(because: reason))
         case .malformed(let reason): return reply(for: .invalid(reason, explanation: "authentication refused: \(reason)"))
         }
-        let request = V2RequestReader(endpoint: endpoint, pathID: pathID, query: query, body: body,
-                                      compatibility: application.compatibility.inForce(for: requester.scope))
+        let request = V2RequestReader(endpoint: endpoint, pathID: pathID, query: query, body: body)
         let facts = RequestFacts(api: .v2, method: head.method, path: head.path, command: request.command,
                                  mediaID: request.mediaID, segmentIndex: request.segmentIndex,
                                  user: requester.user, scope: requester.scope)
@@ -171,7 +170,8 @@ final class V2Exchange: HTTPExchange {
 
     private func answer(_ reader: V2RequestReader, as requester: Requester, headers: [(name: String, value: String)]) -> HTTPReply {
         do {
-            let answer = try V2Operation(request: reader.request()).perform(on: application.uploads, as: requester)
+            let switches = application.compatibility.inForce(for: requester.scope)
+            let answer = try V2Operation(request: reader.request(compatibility: switches)).perform(on: application.uploads, as: requester)
             entry.mediaID = answer.mediaID ?? entry.mediaID
             entry.segmentIndex = answer.segmentIndex ?? entry.segmentIndex
             entry.storedMediaBytes = answer.storedMediaBytes

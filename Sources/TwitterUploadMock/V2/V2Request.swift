@@ -43,8 +43,6 @@ struct V2RequestReader {
     let pathID: String?
     let query: [(name: String, value: String)]
     let body: V2Body
-    /// The departures from the real service's rules that are switched on.
-    let compatibility: Compatibility
     /// The JSON body parsed once, when there is one.
     private let json: Result<JSONValue, ConfigurationError>?
 
@@ -53,13 +51,11 @@ struct V2RequestReader {
                                         "additional_owners", "segment_index", "shared"]
     static let commands: [String: UploadCommand] = ["INIT": .initialize, "APPEND": .append, "FINALIZE": .finalize]
 
-    init(endpoint: V2Endpoint, pathID: String?, query: [(name: String, value: String)], body: V2Body,
-         compatibility: Compatibility = Compatibility()) {
+    init(endpoint: V2Endpoint, pathID: String?, query: [(name: String, value: String)], body: V2Body) {
         self.endpoint = endpoint
         self.pathID = pathID
         self.query = query
         self.body = body
-        self.compatibility = compatibility
         if case .json(let bytes) = body, !bytes.isEmpty {
             json = Result { () throws(ConfigurationError) in try JSONParser.parse(bytes) }
         } else {
@@ -110,7 +106,9 @@ struct V2RequestReader {
 
     // MARK: The request
 
-    func request() throws(V2Problem) -> V2Request {
+    /// - Parameter compatibility: the departures from the real service's rules switched on for
+    ///   the requester (docs/api-v2.md, Reading requests).
+    func request(compatibility: Compatibility = Compatibility()) throws(V2Problem) -> V2Request {
         switch endpoint {
         case .initialize:
             try refuseQuery()
@@ -119,7 +117,7 @@ struct V2RequestReader {
         case .append:
             let mediaID = try pathMediaID()
             try refuseQuery()
-            return V2Request(operation: try append(mediaID: mediaID))
+            return V2Request(operation: try append(mediaID: mediaID, compatibility: compatibility))
         case .finalize:
             let mediaID = try pathMediaID()
             try refuseQuery()
@@ -192,7 +190,7 @@ struct V2RequestReader {
         guard violations.isEmpty else { throw .schemaViolations(violations) }
     }
 
-    private func append(mediaID: UInt64) throws(V2Problem) -> V2Request.Operation {
+    private func append(mediaID: UInt64, compatibility: Compatibility) throws(V2Problem) -> V2Request.Operation {
         switch body {
         case .form(let parameters, multipart: true):
             // Required by the spec since 2.139; python-twitter-v2 0.9.3 sends only the `media` part.
