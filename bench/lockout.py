@@ -40,7 +40,7 @@ def start_mock(binary, config):
     if not config:
         # Rate limits off, so that every flooding INIT reaches the delay fault.
         config = directory / "config.json"
-        config.write_text(json.dumps({"rate_limits": []}))
+        config.write_text(json.dumps({"real_rate_limits": False}))
     command = [binary, "--port", "0", "--ready-file", str(ready), "--log-level", "error", "--config", str(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(directory / "stderr", "wb"))
     deadline = time.monotonic() + 20

@@ -338,7 +338,7 @@ def memory(options, work, rounds, storage_dir=None):
     """RSS idle, then after each round of 16 concurrent 5 MiB APPENDs of distinct segments."""
     extra = ["--storage-dir", storage_dir] if storage_dir else []
     name = "memory-spool" if storage_dir else "memory"
-    process, base = start_mock(options, work, name, {"rate_limits": []}, extra)
+    process, base = start_mock(options, work, name, {"real_rate_limits": False}, extra)
     time.sleep(0.3)
     idle = {"rss": proc_status_kib(process.pid, "VmRSS"), "anon": proc_status_kib(process.pid, "RssAnon"),
             "stored": 0}
@@ -490,7 +490,7 @@ def main():
         if "mock" in wanted:
             # Every INIT row creates an upload per request: lift the session bound past what they make.
             server, base = start_mock(options, work, "mock", {
-                "rate_limits": [], "limits": {"max_sessions": 10_000_000},
+                "real_rate_limits": False, "limits": {"max_sessions": 10_000_000},
                 "processing": {"check_after_secs": 0, "polls_until_done": 1_000_000_000}})
             media_id = mock_init(base, 512 * MIB)
             v2_id = mock_v2_initialize(base, 512 * MIB)

@@ -917,7 +917,7 @@ def main():
 
     rules, kinds = fault_rules(args.fault_rate, args.delay_rate)
     config = {
-        "rate_limits": [],
+        "real_rate_limits": False,
         "processing": {"check_after_secs": 0, "polls_until_done": 2},
         "faults": rules,
     }

@@ -1,10 +1,14 @@
-"""A wheel that bundles the server binary is tied to the platform, not to a Python version."""
+"""A wheel that bundles the server binary is tied to the platform, not to a Python version; its
+version is the repository's one version, VERSION (beside this file when scripts/package stages
+the package, one level up in a checkout)."""
 from pathlib import Path
 
 from setuptools import Distribution, setup
 from setuptools.command.bdist_wheel import bdist_wheel
 
-BUNDLED_BINARY = Path(__file__).parent / "src" / "twitter_upload_mock" / "bin" / "twitter-upload-mock"
+HERE = Path(__file__).resolve().parent
+BUNDLED_BINARY = HERE / "src" / "twitter_upload_mock" / "bin" / "twitter-upload-mock"
+VERSION = next(path for path in (HERE / "VERSION", HERE.parent / "VERSION") if path.exists()).read_text().strip()
 
 
 class BinaryWhenBundled(Distribution):
@@ -23,4 +27,4 @@ class AnyPythonWheel(bdist_wheel):
         return (python, abi, platform) if self.root_is_pure else ("py3", "none", platform)
 
 
-setup(distclass=BinaryWhenBundled, cmdclass={"bdist_wheel": AnyPythonWheel})
+setup(version=VERSION, distclass=BinaryWhenBundled, cmdclass={"bdist_wheel": AnyPythonWheel})

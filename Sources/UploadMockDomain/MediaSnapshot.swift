@@ -98,18 +98,26 @@ public struct SegmentAttempt: Sendable, Equatable {
     public var clockTime: Date?
     /// The status answered; nil when the connection ended without one (reset, close, hang).
     public var status: Int?
-    /// Request body bytes received (the whole body, framing included).
+    /// Request body bytes received (the whole body, framing and any base64 included).
     public var bytesReceived: Int
     /// The fault rule that fired, described (`rule 3, status 503`), if any.
     public var fault: String?
+    /// The media bytes this attempt stored, decoded (the segment's size); nil when it stored
+    /// nothing. An `after_commit` fault stores first: its attempt has a failed `status` (or
+    /// none) and these bytes.
+    public var mediaBytes: Int?
+    /// Whether this attempt stored its segment, whatever its client was answered.
+    public var stored: Bool { mediaBytes != nil }
 
-    public init(segmentIndex: Int, time: Date, clockTime: Date? = nil, status: Int?, bytesReceived: Int, fault: String? = nil) {
+    public init(segmentIndex: Int, time: Date, clockTime: Date? = nil, status: Int?, bytesReceived: Int, fault: String? = nil,
+                mediaBytes: Int? = nil) {
         self.segmentIndex = segmentIndex
         self.time = time
         self.clockTime = clockTime
         self.status = status
         self.bytesReceived = bytesReceived
         self.fault = fault
+        self.mediaBytes = mediaBytes
     }
 }
 

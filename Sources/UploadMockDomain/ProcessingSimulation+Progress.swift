@@ -16,7 +16,8 @@ extension ProcessingSimulation {
     func progress(polls: Int, elapsed: TimeInterval, category: MediaCategory?) -> ProcessingState {
         let outcome: ProcessingState = result == .succeeded ? .succeeded : .failed(error)
         guard let duration = duration(for: category) else {
-            if polls == 0 { return .pending(checkAfterSeconds: checkAfterSeconds) }
+            // With polls_until_done 0 FINALIZE already reports the result (recorded for a 19 MB video).
+            if polls == 0, pollsUntilDone > 0 { return .pending(checkAfterSeconds: checkAfterSeconds) }
             if polls < pollsUntilDone {
                 return .inProgress(checkAfterSeconds: checkAfterSeconds, percent: polls * 100 / max(pollsUntilDone, 1))
             }

@@ -49,6 +49,8 @@ extension SegmentAttempt: JSONWritable {
             "clock_time": clockTime.map { .string(JSONValue.timestamp($0)) } ?? .null,
             "status": status.map { .int(Int64($0)) } ?? .null,
             "bytes_received": .int(Int64(bytesReceived)),
+            "media_bytes": mediaBytes.map { .int(Int64($0)) } ?? .null,
+            "stored": .bool(stored),
             "fault": fault.map { .string($0) } ?? .null,
         ])
     }

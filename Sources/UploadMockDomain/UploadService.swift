@@ -34,7 +34,7 @@ package final class UploadService: Sendable {
         let session = try store.create(at: readings) { id in
             UploadSession(mediaID: id, mediaType: declaration.mediaType, kind: kind, category: declaration.category,
                           api: declaration.api, totalBytes: declaration.totalBytes, owner: requester.user, scope: requester.scope, createdAt: created,
-                          expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+                          expiresAt: created.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: declaration.category))))
         }
         return snapshot(session, at: readings)
     }
@@ -94,7 +94,7 @@ package final class UploadService: Sendable {
                 current.image = image
                 current.needsProcessing = current.category != nil && (current.kind == .video || current.kind == .gif)
                 current.finalizedAt = moment
-                current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds))
+                current.expiresAt = moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: current.category)))
                 return current
             }
             if let finalized { return snapshot(finalized, at: readings) }
@@ -171,7 +171,7 @@ package final class UploadService: Sendable {
         let session = try store.create(at: readings) { id in
             var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category, api: api,
                                         totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
-                                        expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds)))
+                                        expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: category))))
             session.segments[0] = .memory(payload.bytes)
             session.image = header
             session.needsProcessing = kind == .video && category != nil
@@ -299,7 +299,9 @@ package final class UploadService: Sendable {
     // MARK: Shared rules
 
     private func check(_ session: UploadSession, usableBy requester: Requester, at readings: ClockReadings) throws(UploadFailure) {
-        if session.isExpired(at: readings.now(in: session.scope)) { throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds) }
+        if session.isExpired(at: readings.now(in: session.scope)) {
+            throw .expiredMediaID(session.mediaID, afterSeconds: settings.expiresAfterSeconds(for: session.category))
+        }
         if let owner = session.owner, owner != requester.user { throw .ownedByAnotherUser(session.mediaID) }
     }
 

@@ -110,10 +110,18 @@ public struct UploadSettings: Sendable, Equatable {
     public var limits = UploadLimits()
     /// How long a media id stays usable after INIT (and after FINALIZE). Default 86400.
     public var expiresAfterSeconds = 86_400
+    /// The same for `amplify_video`, whose media the real service keeps 15 days
+    /// (recorded 1296000; docs/fidelity.md). Default 1,296,000.
+    public var amplifyVideoExpiresAfterSeconds = 1_296_000
     /// How processing is simulated.
     public var processing = ProcessingSimulation()
     /// Spool segments to files here instead of keeping them in memory (`--storage-dir`).
     public var storageDirectory: String?
 
     public init() {}
+
+    /// How long media of this category stays usable.
+    package func expiresAfterSeconds(for category: MediaCategory?) -> Int {
+        category == .amplifyVideo ? amplifyVideoExpiresAfterSeconds : expiresAfterSeconds
+    }
 }

@@ -78,19 +78,27 @@ package final class HTTPServer: @unchecked Sendable {
         case stopped
     }
 
+    /// What `start` decides, guarded by one lock: the lifecycle, the port bound and the bounds
+    /// in force. Read from any thread, so every read takes the lock too.
+    private struct Lifecycle {
+        var state = State.idle
+        var port: UInt16 = 0
+        var limits = EffectiveLimits(maximumConnections: 0, softLimit: 0, maximumHeld: 0)
+    }
+
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
-    private let state = Mutex<State>(.idle)
+    private let lifecycle = Mutex(Lifecycle())
     /// Requests held by a delay, hang or slow response; all are released before the daemon stops.
     let parked = Mutex<ParkedConnections>(ParkedConnections())
     /// Every open connection and what it is doing (ConnectionGuard.swift).
     let connections = Mutex<ConnectionTable>(ConnectionTable())
     /// The bounds in force: the configured ones, clamped to be consistent and to fit the
     /// file descriptor limit at start.
-    private(set) var limits = EffectiveLimits(maximumConnections: 0, softLimit: 0, maximumHeld: 0)
-    private var listenAddress = sockaddr_storage()
+    var limits: EffectiveLimits { lifecycle.withLock { $0.limits } }
+    /// The port listened on, once started (the chosen one when configured as 0).
+    package var port: UInt16 { lifecycle.withLock { $0.port } }
     private var tlsStrings: [UnsafeMutablePointer<CChar>] = []
-    package private(set) var port: UInt16 = 0
 
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
@@ -112,15 +120,16 @@ package final class HTTPServer: @unchecked Sendable {
 
     package func start() throws(HTTPServerError) {
         if configuration.returnsFreedBodiesToSystem { mallopt(M_MMAP_THRESHOLD, 256 * 1024) }
-        try state.withLock { (state) throws(HTTPServerError) in
-            guard case .idle = state else { throw HTTPServerError("server was already started") }
-            let isIPv6 = try fillListenAddress()
+        try lifecycle.withLock { (lifecycle) throws(HTTPServerError) in
+            guard case .idle = lifecycle.state else { throw HTTPServerError("server was already started") }
+            let (address, isIPv6) = try Self.listenAddress(configuration)
+            var listenAddress = address
             var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
                 | MHD_USE_TURBO.rawValue
             if isIPv6 { flags |= MHD_USE_IPv6.rawValue }
             let descriptorLimit = Self.raiseDescriptorLimit(toFit: max(configuration.maximumConnections, 2)
                 + Self.reservedDescriptors)
-            limits = EffectiveLimits(configuration, descriptorLimit: descriptorLimit)
+            let limits = EffectiveLimits(configuration, descriptorLimit: descriptorLimit)
             if limits.maximumConnections < configuration.maximumConnections {
                 configuration.onLimit(.connectionLimitLowered(to: limits.maximumConnections, descriptorLimit: descriptorLimit))
             }
@@ -134,9 +143,6 @@ package final class HTTPServer: @unchecked Sendable {
                 cmhd_option_value(.CONNECTION_TIMEOUT, max(0, configuration.connectionTimeoutSeconds)),
                 cmhd_option_value(.CONNECTION_LIMIT, limits.maximumConnections),
             ]
-            withUnsafeMutablePointer(to: &listenAddress) { address in
-                options.append(cmhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(address)))
-            }
             if let tls = configuration.tls {
                 flags |= MHD_USE_TLS.rawValue
                 guard let certificate = strdup(tls.certificatePEM), let key = strdup(tls.keyPEM) else {
@@ -146,28 +152,32 @@ package final class HTTPServer: @unchecked Sendable {
                 options.append(cmhd_option_pointer(.HTTPS_MEM_CERT, certificate))
                 options.append(cmhd_option_pointer(.HTTPS_MEM_KEY, key))
             }
-            options.append(cmhd_option_end())
             errno = 0
-            guard let daemon = cmhd_start(flags, accessHandlerCallback,
-                                          Unmanaged.passUnretained(self).toOpaque(), options) else {
+            // libmicrohttpd binds the address while it starts: the pointer is valid only here.
+            let started = withUnsafeMutablePointer(to: &listenAddress) { address in
+                cmhd_start(flags, accessHandlerCallback, me,
+                           options + [cmhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(address)), cmhd_option_end()])
+            }
+            guard let daemon = started else {
                 let code = errno
                 throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port)"
                     + (configuration.tls == nil ? "" : " (is the TLS certificate and key valid PEM?)"),
                     errno: code == 0 ? nil : code)
             }
-            port = cmhd_bound_port(daemon)
-            state = .running(daemon: daemon, watchdog: Watchdog(server: self))
+            lifecycle.port = cmhd_bound_port(daemon)
+            lifecycle.limits = limits
+            lifecycle.state = .running(daemon: daemon, watchdog: Watchdog(server: self, limits: limits))
         }
     }
 
     /// Releases parked connections, stops accepting and closes everything. Idempotent.
     package func stop() {
-        let running: (OpaquePointer, Watchdog)? = state.withLock { state in
-            guard case .running(let daemon, let watchdog) = state else {
-                state = .stopped
+        let running: (OpaquePointer, Watchdog)? = lifecycle.withLock { lifecycle in
+            guard case .running(let daemon, let watchdog) = lifecycle.state else {
+                lifecycle.state = .stopped
                 return nil
             }
-            state = .stopped
+            lifecycle.state = .stopped
             return (daemon, watchdog)
         }
         guard let (daemon, watchdog) = running else { return }
@@ -203,6 +213,7 @@ package final class HTTPServer: @unchecked Sendable {
     /// One watchdog pass: deadlines, departed clients, and a report of what was closed.
     func patrol() {
         let now = ContinuousClock.now
+        let limits = limits
         let closed = connections.withLock { table in
             table.expire(now: now, headTimeout: limits.headTimeout, bodyTimeout: limits.bodyTimeout,
                          minimumBytesPerSecond: limits.bodyMinimumBytesPerSecond)
@@ -220,30 +231,31 @@ package final class HTTPServer: @unchecked Sendable {
         if held.departed > 0 { configuration.onLimit(.heldClientsDeparted(count: held.departed)) }
     }
 
-    /// Parses `host` into `listenAddress`; returns whether it is IPv6.
-    private func fillListenAddress() throws(HTTPServerError) -> Bool {
+    /// The socket address `host` and `port` name, and whether it is IPv6.
+    private static func listenAddress(_ configuration: HTTPServerConfiguration) throws(HTTPServerError)
+        -> (sockaddr_storage, isIPv6: Bool) {
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
         var v4 = sockaddr_in()
         if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = configuration.port.bigEndian
-            store(v4)
-            return false
+            return (storage(v4), false)
         }
         var v6 = sockaddr_in6()
         if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = configuration.port.bigEndian
-            store(v6)
-            return true
+            return (storage(v6), true)
         }
         throw HTTPServerError("--host must be an IPv4 or IPv6 address or localhost, got '\(configuration.host)'")
     }
 
-    private func store<Address>(_ address: Address) {
+    private static func storage<Address>(_ address: Address) -> sockaddr_storage {
+        var storage = sockaddr_storage()
         withUnsafeBytes(of: address) { source in
-            withUnsafeMutableBytes(of: &listenAddress) { $0.copyMemory(from: source) }
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
         }
+        return storage
     }
 }
 
@@ -282,8 +294,8 @@ struct EffectiveLimits: Sendable {
 final class Watchdog: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
 
-    init(server: HTTPServer) {
-        let shortest = min(server.limits.headTimeout, server.limits.bodyTimeout)
+    init(server: HTTPServer, limits: EffectiveLimits) {
+        let shortest = min(limits.headTimeout, limits.bodyTimeout)
         // Deadlines are met within a quarter of their length, and never polled faster than 20 Hz.
         let period = min(max(shortest / 4, .milliseconds(50)), .seconds(1))
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "UploadMockHTTP.watchdog"))

@@ -3,7 +3,7 @@ import TwitterUploadMock
 
 /// The command line: flags override the config file, which overrides the defaults.
 struct MockCommand: ParsableCommand {
-    static let version = "0.2.0"
+    static let version = UploadMockServer.version
 
     static let configuration = CommandConfiguration(
         commandName: "twitter-upload-mock",
@@ -13,10 +13,17 @@ struct MockCommand: ParsableCommand {
 
     private static let defaults = MockConfiguration()
 
+    /// The defaults of code, but for the port: the command line listens on 8080 unless told.
+    private static var commandLineDefaults: MockConfiguration {
+        var configuration = MockConfiguration()
+        configuration.port = MockConfiguration.commandLinePort
+        return configuration
+    }
+
     @Option(help: "Address to listen on: IPv4, IPv6 or localhost (default: \(defaults.host)).")
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one (default: \(defaults.port)).")
+    @Option(help: "Port to listen on; 0 picks a free one (default: \(MockConfiguration.commandLinePort)).")
     var port: UInt16?
 
     @Option(help: ArgumentHelp("JSON configuration file (docs/configuration.md).", valueName: "file"))
@@ -58,7 +65,7 @@ struct MockCommand: ParsableCommand {
     /// The configuration file's settings with the flags applied on top.
     func mockConfiguration() throws -> MockConfiguration {
         var configuration = try config.map { path throws(ConfigurationError) in try MockConfiguration.load(path: path) }
-            ?? MockConfiguration()
+            ?? Self.commandLineDefaults
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let seed { configuration.seed = seed }

@@ -6,8 +6,27 @@ import Darwin
 
 /// `--ready-file`: the base URL, written so that a reader never sees half of it and a link
 /// planted by another user is never followed: a fresh temporary file (O_EXCL | O_NOFOLLOW)
-/// beside the target, then an atomic rename over it.
+/// beside the target, then an atomic rename over it. The file exists only while this server
+/// listens: one left by an earlier run is removed before anything else happens, so a waiting
+/// script can never read a stale URL, and the server removes its own at exit.
 enum ReadyFile {
+    /// Removes whatever an earlier run left at `path` (a link is removed, never followed).
+    static func removeStale(at path: String) throws(ReadyFileError) {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw ReadyFileError(path: path, step: "remove the file an earlier run left", errno: errno)
+        }
+    }
+
+    /// Removes the file at exit, unless another server has since written its own URL there.
+    static func remove(at path: String, ifItSays text: String) {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: text.utf8.count + 1)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        if count >= 0, buffer[..<count].elementsEqual(text.utf8) { unlink(path) }
+    }
+
     static func write(_ text: String, to path: String) throws(ReadyFileError) {
         var attempt = 0
         while true {

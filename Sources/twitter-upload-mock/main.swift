@@ -26,8 +26,30 @@ do {
     command = try MockCommand.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
     if MockCommand.exitCode(for: error) == .success { MockCommand.exit(withError: error) }
-    let message = MockCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    let message = oneLine(MockCommand.message(for: error))
     fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
+}
+
+/// ArgumentParser's message in one line: the choices it lists on lines of their own
+/// ("  - trace") follow the first line, comma-separated; anything else after it is left out.
+func oneLine(_ message: String) -> String {
+    let lines = message.split(separator: "\n")
+    guard let first = lines.first else { return "invalid arguments" }
+    let choices = lines.dropFirst().compactMap { line -> Substring? in
+        let item = line.drop { $0 == " " }
+        return item.hasPrefix("- ") ? item.dropFirst(2) : nil
+    }
+    return choices.isEmpty ? String(first) : "\(first) \(choices.joined(separator: ", "))"
+}
+
+// A ready file left by an earlier run goes first, so nothing waiting on it can see a stale URL,
+// whether this server starts or not.
+if let readyFile = command.readyFile {
+    do {
+        try ReadyFile.removeStale(at: readyFile)
+    } catch {
+        fail("\(error)")
+    }
 }
 
 let server: UploadMockServer
@@ -61,4 +83,5 @@ if let readyFile = command.readyFile {
 var received: Int32 = 0
 while sigwait(&stopSignals, &received) != 0 {}
 server.stop()
+if let readyFile = command.readyFile { ReadyFile.remove(at: readyFile, ifItSays: server.baseURL) }
 exit(0)

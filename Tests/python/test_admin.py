@@ -1,4 +1,5 @@
 """README, Verify what arrived: what arrived, the journal, reset."""
+import base64
 import hashlib
 import random
 
@@ -124,7 +125,21 @@ def test_attempt_history_shows_each_segment_retry_with_its_fault(mock):
     retried = [a for a in detail["attempts"] if a["segment_index"] == 1]
     assert retried[0]["fault"].startswith("rule ") and retried[1]["fault"] is None
     assert all(a["bytes_received"] > 2 and a["time"].endswith("Z") for a in retried)
+    # The 503 stored nothing; the retry stored the 2 media bytes of a longer multipart body.
+    assert [(a["stored"], a["media_bytes"]) for a in retried] == [(False, None), (True, 2)]
     assert detail["dropped_attempts"] == 0
+
+
+def test_attempts_count_media_bytes_beside_body_bytes(mock):
+    """A base64 segment: the body carries more than the segment it stores."""
+    media_id = init(mock, 300)
+    chunk = bytes(range(256)) + b"x" * 44
+    encoded = base64.b64encode(chunk).decode()
+    response = requests.post(mock.upload_url, data={"command": "APPEND", "media_id": media_id, "segment_index": 0,
+                                                    "media_data": encoded})
+    assert response.status_code == 204
+    [attempt] = mock.upload(media_id)["attempts"]
+    assert attempt["media_bytes"] == 300 and attempt["bytes_received"] > len(encoded) > 300 and attempt["stored"]
 
 
 def test_journal_filters_and_count(mock):

@@ -200,7 +200,7 @@ def test_a_rule_for_a_longer_body_leaves_short_ones_alone(mock):
 
 
 def test_five_hundred_held_bodies_hold_no_thread(start_mock):
-    server = start_mock({"rate_limits": []})
+    server = start_mock({"real_rate_limits": False})
     stalled = requests.post(server.url("/2/media/upload/initialize"),
                             json={"media_type": "video/mp4", "total_bytes": 10, "media_category": "tweet_video"}).json()
     throttled = requests.post(server.url("/2/media/upload/initialize"),

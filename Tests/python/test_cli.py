@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, UPLOAD_PATH, append, init
+from conftest import BINARY, REPO, UPLOAD_PATH, append, init
 
 
 def test_listening_line_and_ready_file(start_mock):
@@ -57,7 +57,7 @@ def test_ready_file_is_not_written_through_a_planted_link(tmp_path):
     try:
         line = process.stdout.readline()
         deadline = time.time() + 5
-        while ready.is_symlink() and time.time() < deadline:
+        while (ready.is_symlink() or not ready.exists()) and time.time() < deadline:
             time.sleep(0.01)
         assert not ready.is_symlink() and ready.read_text() == line.split()[-1]
         assert victim.read_text() == "keep"
@@ -66,10 +66,64 @@ def test_ready_file_is_not_written_through_a_planted_link(tmp_path):
         process.wait(timeout=5)
 
 
+def wait_for(path, process, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+
+
+def test_ready_file_exists_only_while_the_server_listens(tmp_path):
+    ready = tmp_path / "ready"
+    ready.write_text("http://127.0.0.1:1")  # left by an earlier run that was killed
+    process = subprocess.Popen([BINARY, "--port", "0", "--ready-file", str(ready)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = process.stdout.readline().split()[-1]
+        wait_for(ready, process)
+        assert ready.read_text() == url
+    finally:
+        process.terminate()
+    assert process.wait(timeout=5) == 0
+    assert not ready.exists()
+
+
+def test_ready_file_another_server_has_since_written_is_kept(tmp_path):
+    ready = tmp_path / "ready"
+    process = subprocess.Popen([BINARY, "--port", "0", "--ready-file", str(ready)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(ready, process)
+        ready.write_text("http://127.0.0.1:2")  # a later server reusing the name
+    finally:
+        process.terminate()
+    assert process.wait(timeout=5) == 0
+    assert ready.read_text() == "http://127.0.0.1:2"
+
+
+@pytest.mark.parametrize("problem", ["port in use", "bad config"])
+def test_a_server_that_fails_to_start_leaves_no_ready_file(start_mock, tmp_path, problem):
+    ready = tmp_path / "ready"
+    ready.write_text("http://127.0.0.1:1")  # stale: a script waiting on it must not go ahead
+    if problem == "port in use":
+        args = ["--port", str(start_mock().port)]
+    else:
+        (tmp_path / "config.json").write_text('{"port": 80,')
+        args = ["--config", str(tmp_path / "config.json")]
+    result = subprocess.run([BINARY, *args, "--ready-file", str(ready)], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert not ready.exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--port", "abc"], "port"),
     (["--bogus"], "bogus"),
-    (["--log-level", "loud"], "--log-level"),
+    (["--log-level", "loud"], "The value 'loud' is invalid for '--log-level <log-level>'. Please provide one of the "
+                              "following: trace, debug, info, notice, warning, error, critical, off"),
+    (["--tls-cert", "/nowhere/cert.pem", "--tls-key", "/nowhere/key.pem"], "TLS certificate /nowhere/cert.pem does not exist"),
+    (["--tls-cert", str(REPO / "README.md"), "--tls-key", str(REPO / "README.md")],
+     f"TLS certificate {REPO / 'README.md'} is not a PEM file"),
+    (["--config", "/nowhere/mock.json"], "config file /nowhere/mock.json does not exist"),
     (["--tls-cert", "x.pem"], "--tls-key"),
     (["--auth", "oauth1"], "auth.users"),
     (["--auth", "kerberos"], "--auth"),
@@ -87,6 +141,8 @@ def test_bad_flags_exit_2_with_one_line(args, message):
     ('{"limits": {"chunk_byte": 5}}', "unknown key 'limits.chunk_byte'"),
     ('{"port": 80,', "not valid JSON"),
     ('{"faults": [{"action": {"fault": "explode"}}]}', "faults[0].action.fault"),
+    ('{"rate_limits": []}', 'rate_limits: [] adds nothing: its rules count beside the real limits. '
+                            'To turn the real limits off, set "real_rate_limits": false'),
 ])
 def test_bad_config_exits_2_naming_the_problem(tmp_path, config, message):
     path = tmp_path / "config.json"

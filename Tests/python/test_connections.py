@@ -117,7 +117,7 @@ def test_slowloris_is_closed_at_the_head_deadline(start_mock):
 
 
 def test_abandoned_delayed_requests_are_released_and_never_block_the_admin_api(start_mock):
-    server = start_mock({"rate_limits": [], "connections": {"max_held_by_faults": 5},
+    server = start_mock({"real_rate_limits": False, "connections": {"max_held_by_faults": 5},
                          "faults": [{"match": {"command": "INIT"}, "action": {"delay_ms": 600000}}]})
     # More abandoned delayed requests than may be held: the excess are refused, not queued.
     abandoned = []
@@ -143,7 +143,7 @@ def test_abandoned_delayed_requests_are_released_and_never_block_the_admin_api(s
 
 
 def test_held_limit_answer_names_the_key(start_mock):
-    server = start_mock({"rate_limits": [], "connections": {"max_held_by_faults": 0},
+    server = start_mock({"real_rate_limits": False, "connections": {"max_held_by_faults": 0},
                          "faults": [{"match": {"command": "INIT"}, "action": {"fault": "hang"}}]})
     response = requests.post(server.upload_url, data=INIT_BODY, timeout=10,
                              headers={"Content-Type": "application/x-www-form-urlencoded"})

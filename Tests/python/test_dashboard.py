@@ -465,7 +465,7 @@ def seed_journal(server, total):
 
 def test_a_large_store_renders_in_under_two_seconds(browser, start_mock):
     """1,000 uploads and 100,000 journal entries (journal.max_entries raised to hold them)."""
-    server = start_mock({"journal": {"max_entries": 200_000, "max_bytes": 256 * 1024 * 1024}, "rate_limits": []},
+    server = start_mock({"journal": {"max_entries": 200_000, "max_bytes": 256 * 1024 * 1024}, "real_rate_limits": False},
                         args=["--log-level", "error"])
     with requests.Session() as session:
         for index in range(1000):

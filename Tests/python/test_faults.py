@@ -1,7 +1,9 @@
 """docs/faults.md: injected faults, latency and rate limits, as a client sees them."""
 import http.client
 import json
+import re
 import socket
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +13,7 @@ import pytest
 import requests
 import tweepy
 
-from conftest import FIXTURES, UPLOAD_PATH, append, finalize, init
+from conftest import FIXTURES, REPO, UPLOAD_PATH, append, finalize, init
 
 
 def add_fault(server, rule):
@@ -89,6 +91,9 @@ def test_after_commit_stores_the_segment_while_the_client_sees_an_error(mock):
     assert response.status_code == 500
     assert response.json() == {"errors": [{"code": 131, "message": "Internal error"}]}
     assert mock.upload(media_id)["segments"][1]["bytes"] == 4
+    # The attempts say what the client could not: both failed answers stored their segment.
+    attempts = mock.upload(media_id)["attempts"]
+    assert [(a["status"], a["stored"], a["media_bytes"]) for a in attempts] == [(None, True, 13), (500, True, 4)]
 
 
 def test_close_fault_closes_without_a_response(mock):
@@ -249,7 +254,8 @@ def test_the_admin_bounds_are_configurable(start_mock):
 
 
 def test_rate_limit_refuses_past_the_limit_and_resets_with_the_window(start_mock):
-    server = start_mock({"rate_limits": [{"match": {"command": "APPEND"}, "limit": 3, "window_secs": 1, "per": "global"}]})
+    server = start_mock({"real_rate_limits": False,
+                         "rate_limits": [{"match": {"command": "APPEND"}, "limit": 3, "window_secs": 1, "per": "global"}]})
     media_id = init(server, 100)
     responses = [append(server, media_id, i, b"a") for i in range(4)]
     assert [r.status_code for r in responses] == [204, 204, 204, 429]
@@ -261,6 +267,47 @@ def test_rate_limit_refuses_past_the_limit_and_resets_with_the_window(start_mock
     assert limited["rate_limit"].startswith("rule ")
     time.sleep(1.1)
     assert append(server, media_id, 3, b"a").status_code == 204
+
+
+def test_config_rules_count_beside_the_real_limits_as_admin_rules_do(start_mock):
+    """One meaning in the config file, the admin API and Swift (docs/configuration.md, Rate limits)."""
+    server = start_mock({"rate_limits": [{"match": {"command": "APPEND", "api": "v1.1"}, "limit": 2, "per": "global"}]})
+    rules = server.admin("/rate-limits").json()["rate_limits"]
+    assert len(rules) == 22 and rules[-1]["limit"] == 2
+    assert rules[-1]["window_secs"] == 900  # left out: 15 minutes, as documented
+    initialized = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 3, "media_type": "video/mp4"})
+    assert initialized.headers["x-rate-limit-limit"] == "200"  # the real INIT limit is still in force
+    media_id = initialized.json()["media_id_string"]
+    assert [append(server, media_id, i, b"a").status_code for i in range(3)] == [204, 204, 429]
+    added = server.admin("/rate-limits", method="POST", json={"match": {"command": "INIT"}, "limit": 1, "window_secs": 60})
+    assert added.status_code == 201 and len(server.admin("/rate-limits").json()["rate_limits"]) == 23
+    assert init(server, 1) and requests.post(server.upload_url, data={
+        "command": "INIT", "total_bytes": 1, "media_type": "video/mp4"}).status_code == 429
+    server.admin("/reset", method="POST")
+    assert server.admin("/rate-limits").json()["rate_limits"] == rules
+
+
+def test_the_rate_limit_recipe_of_faults_md_as_written(mock):
+    text = (REPO / "docs" / "faults.md").read_text().split("## Rate limits\n", 1)[1].split("\n## ", 1)[0]
+    [recipe] = re.findall(r"```sh\n(.*?)```", text, re.S)
+    script = recipe.replace("localhost:8080", f"localhost:{mock.port}")
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    decoder, answers, at = json.JSONDecoder(), [], 0
+    while at < len(result.stdout):  # curl prints each answer without a newline
+        answer, at = decoder.raw_decode(result.stdout, at)
+        answers.append(answer)
+    added, listed = answers
+    assert listed["rate_limits"][-1] == added and len(listed["rate_limits"]) == 22
+    assert mock.admin("/rate-limits").json() == {"rate_limits": []}
+
+
+def test_real_rate_limits_off_leaves_only_the_added_ones(start_mock):
+    server = start_mock({"real_rate_limits": False, "rate_limits": [{"match": {"command": "INIT"}, "limit": 5}]})
+    assert [r["limit"] for r in server.admin("/rate-limits").json()["rate_limits"]] == [5]
+    server.admin("/rate-limits", method="DELETE")
+    server.admin("/reset", method="POST")
+    assert [r["limit"] for r in server.admin("/rate-limits").json()["rate_limits"]] == [5]
 
 
 def test_rate_limit_admin_api(mock):

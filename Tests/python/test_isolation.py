@@ -66,6 +66,10 @@ def test_default_rate_limits_count_each_credential_apart_without_authentication(
     refused = requests.post(mock.upload_url, auth=OAuth1("ck", "cs", "worker-a", "ts"),
                             data={"command": "INIT", "total_bytes": 1, "media_type": "video/mp4"})
     assert refused.status_code == 429
+    # Requests that carry no credential at all share one count.
+    init_as(mock, None)
+    anonymous = requests.post(mock.upload_url, data={"command": "INIT", "total_bytes": 1, "media_type": "video/mp4"})
+    assert anonymous.status_code == 429
 
 
 def test_media_ids_never_repeat_after_a_reset(mock):

@@ -70,8 +70,9 @@ def test_unknown_method_is_405_with_allow(mock):
 
 
 def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
-    """Real uploads, faults that fired, alt text, subtitles, the clock, every refusal: each answer
-    is validated against the document, and every answer the document lists is seen at least once."""
+    """Real uploads, faults that fired, alt text, subtitles, the clock, compatibility switches,
+    every refusal: each answer is validated against the document, and every answer the document
+    lists is seen at least once."""
     schema = schemathesis.openapi.from_dict(document)
     seen = set()
 
@@ -177,6 +178,9 @@ def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
     bounded = start_mock({"admin": {"max_scoped_clocks": 1}})
     admin("POST", "/__admin/clock", server=bounded, headers={"X-Mock-Scope": "a"}, json={"freeze": True})
     admin("POST", "/__admin/clock", server=bounded, status=409, headers={"X-Mock-Scope": "b"}, json={"freeze": True})
+    assert admin("GET", "/__admin/compatibility").json() == {"infer_v2_segment_index": False}
+    assert admin("PATCH", "/__admin/compatibility", json={"infer_v2_segment_index": True}).json() == {
+        "infer_v2_segment_index": True}
 
     # Refusals.
     admin("GET", "/__admin/uploads/1", "/__admin/uploads/{id}", status=404)
@@ -191,6 +195,11 @@ def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
         "error": "rules[0].action.delay: uniform needs min_ms <= max_ms"}
     admin("DELETE", "/__admin/faults/99", "/__admin/faults/{id}", status=404)
     admin("DELETE", "/__admin/rate-limits/99", "/__admin/rate-limits/{id}", status=404)
+    admin("PATCH", "/__admin/compatibility", status=400, json={"infer_v2_segment_index": 1})
+    one_scope = start_mock({"admin": {"max_rules": 1}})
+    for scope, status in (("worker-1", 200), ("worker-1", 200), ("worker-2", 409)):
+        admin("PATCH", "/__admin/compatibility", status=status, server=one_scope, headers={"X-Mock-Scope": scope},
+              json={"infer_v2_segment_index": True})
     for path, item in document["paths"].items():
         concrete = path.replace("{id}", "1")
         for method in (m for m in item if m != "parameters"):
@@ -211,6 +220,7 @@ def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
     admin("DELETE", "/__admin/faults", status=204)
     admin("DELETE", "/__admin/rate-limits", status=204)
     admin("POST", "/__admin/reset")
+    assert admin("GET", "/__admin/compatibility").json() == {"infer_v2_segment_index": False}
     assert documented_answers(document) - seen == set()
 
 

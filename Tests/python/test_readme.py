@@ -1,6 +1,7 @@
 """README's first examples, run (or compiled) exactly as written, only the port changed: the
 v1.1 walkthrough with its ready-file wait, the verification, isolation and failure commands,
 tweepy over HTTPS, and the Swift embedding example (which is a compiled test file)."""
+import os
 import re
 import socket
 import subprocess
@@ -28,13 +29,13 @@ def free_port():
 
 
 def localized(code, port, tmp_path):
-    return (code.replace("scripts/run", str(BINARY)).replace("8080", str(port))
-            .replace("/tmp/mock-url", str(tmp_path / "mock-url")).replace("/tmp/a", str(tmp_path / "a"))
+    return (code.replace("scripts/run", str(BINARY)).replace("8080", str(port)).replace("/tmp/a", str(tmp_path / "a"))
             .replace("/tmp/b", str(tmp_path / "b")))
 
 
-def run(command, timeout=60):
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+def run(command, timeout=60, tmp_path=None):
+    env = {**os.environ, "TMPDIR": str(tmp_path)} if tmp_path else None  # mktemp writes there
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -48,12 +49,13 @@ def test_walkthrough_verification_isolation_and_faults_as_written(tmp_path):
     [faults] = blocks("## Rehearse failures", "sh")
     [clock] = blocks("## Fast-forward time", "sh")
     faults = "\n".join(line for line in faults.splitlines() if not line.startswith("scripts/run"))
-    assert "until [ -s /tmp/mock-url ]" in walkthrough, "the walkthrough waits for the server"
+    assert 'READY=$(mktemp -d)/url' in walkthrough and 'until [ -s "$READY" ]' in walkthrough, \
+        "the walkthrough waits for the server on a fresh ready file"
     script = "trap 'kill %1' EXIT\n" + localized(walkthrough, port, tmp_path)
     script += "python3 - <<'PYTHON'\n" + localized(verify_python, port, tmp_path) + "PYTHON\n"
     script += localized(verify, port, tmp_path) + localized(isolation, port, tmp_path) + localized(faults, port, tmp_path)
     script += localized(clock, port, tmp_path)
-    output = run(["bash", "-euo", "pipefail", "-c", script])
+    output = run(["bash", "-euo", "pipefail", "-c", script], tmp_path=tmp_path)
     assert '"processing_info":{"state":"pending","check_after_secs":1}' in output
     assert '"state":"in_progress"' in output
     assert '{"count":5}' in output

@@ -182,7 +182,30 @@ def test_append_json_and_multipart_answer_expires_at(mock):
         ("APPEND", 0, media_id), ("APPEND", 1, media_id)]
 
 
-def test_multipart_append_without_segment_index_takes_the_next_one(mock):
+SWITCH = ("compatibility.infer_v2_segment_index in the config file, PATCH /__admin/compatibility "
+          '{"infer_v2_segment_index":true} or MockConfiguration.compatibility.infersV2SegmentIndex')
+
+
+def test_multipart_append_without_segment_index_is_refused_naming_the_switch(mock):
+    media_id = initialize(mock, 6)
+    invalid(append_multipart(mock, media_id, b"abc"),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    # Both missing: the validator lists them in the schema's `required` order.
+    response = requests.post(mock.url(f"/2/media/upload/{media_id}/append"), files={"media_data": (None, "YWJj")})
+    invalid(response, message("$.media: is missing but it is required", **{"$.media": []}),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    assert mock.upload(media_id)["received_bytes"] == 0
+    refused = mock.admin("/requests").json()["requests"][1]
+    assert refused["status"] == 400 and refused["error"] == (
+        "$.segment_index: is missing but it is required: the spec has required segment_index in every append since "
+        "2.139 (2025-05-28); to store a multipart append without it as the next segment, as python-twitter-v2 0.9.3 "
+        "needs, turn on " + SWITCH)
+
+
+def test_multipart_append_without_segment_index_takes_the_next_one_when_switched_on(mock):
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+    switched = mock.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": True})
+    assert switched.status_code == 200 and switched.json() == {"infer_v2_segment_index": True}
     media_id = initialize(mock, 9)
     assert append_multipart(mock, media_id, b"ghi", index=2).status_code == 200
     assert append_multipart(mock, media_id, b"abc").status_code == 200
@@ -190,8 +213,46 @@ def test_multipart_append_without_segment_index_takes_the_next_one(mock):
     assert [s["index"] for s in mock.upload(media_id)["segments"]] == [0, 2, 3]
     inferred = mock.admin("/requests").json()["requests"][2]
     assert inferred["segment_index"] == 3
-    assert inferred["note"] == ("segment_index was not sent (python-twitter-v2 sends none): stored as segment 3, "
-                                "the one after the highest stored")
+    assert inferred["note"] == ("segment_index was not sent: stored as segment 3, the one after the highest stored "
+                                "(compatibility.infer_v2_segment_index is on)")
+    # A JSON append must still carry it: the switch is for multipart, as the one client needs.
+    invalid(requests.post(mock.url(f"/2/media/upload/{media_id}/append"), json={"media": "YWJj"}),
+            message("$.segment_index: is missing but it is required", **{"$.segment_index": []}))
+    # Reset restores the startup switches.
+    assert mock.admin("/reset", method="POST").status_code == 200
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+
+
+def test_compatibility_from_the_config_file_and_its_refusals(start_mock):
+    server = start_mock({"compatibility": {"infer_v2_segment_index": True}})
+    media_id = initialize(server, 3)
+    assert append_multipart(server, media_id, b"abc").status_code == 200
+    assert server.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": "yes"}).json() == {
+        "error": "infer_v2_segment_index must be true or false"}
+    assert server.admin("/compatibility", method="PATCH", json={"infer_segment_index": True}).json() == {
+        "error": "unknown key 'infer_segment_index'"}
+    assert server.admin("/compatibility", method="PATCH", json={}).json() == {"infer_v2_segment_index": True}
+
+
+def test_a_credential_scope_sets_its_own_switches(mock):
+    """Workers sharing a server (README, Isolation): one turns the switch on for its own
+    requests; another's are still refused, and a reset of the scope forgets its switches."""
+    def upload_without_index(token):
+        headers = {"Authorization": f"Bearer {token}"}
+        initialized = requests.post(mock.url(INITIALIZE), headers=headers,
+                                    json={"media_type": "video/mp4", "total_bytes": 3, "media_category": "tweet_video"})
+        media_id = initialized.json()["data"]["id"]
+        return requests.post(mock.url(f"/2/media/upload/{media_id}/append"), headers=headers,
+                             files={"media": ("blob", b"abc")}).status_code
+
+    scoped = mock.admin("/compatibility", method="PATCH", json={"infer_v2_segment_index": True},
+                        headers={"X-Mock-Scope": "worker-1"})
+    assert scoped.status_code == 200 and scoped.json() == {"infer_v2_segment_index": True}
+    assert mock.admin("/compatibility", headers={"X-Mock-Scope": "worker-1"}).json() == {"infer_v2_segment_index": True}
+    assert mock.admin("/compatibility").json() == {"infer_v2_segment_index": False}
+    assert (upload_without_index("worker-1"), upload_without_index("worker-2")) == (200, 400)
+    mock.admin("/reset", method="POST", headers={"X-Mock-Scope": "worker-1"})
+    assert upload_without_index("worker-1") == 400
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -277,8 +338,9 @@ def test_finalize_and_status_walk_the_processing_states(mock):
     append_json(mock, media_id, 0, data)
     response = finalize(mock, media_id)  # no body and no Content-Type, as xdk sends it
     assert response.status_code == 200 and response.headers["content-type"] == "application/json; charset=utf-8"
-    assert response.json() == {"data": {"id": media_id, "media_key": f"7_{media_id}", "size": 6, "expires_after_secs": 86400,
-                                        "processing_info": {"state": "pending", "check_after_secs": 0}}}
+    # Every object's keys in alphabetical order, as recorded on the dedicated endpoint (xurl#29).
+    assert response.text == ('{"data":{"expires_after_secs":86400,"id":"%s","media_key":"7_%s",'
+                             '"processing_info":{"check_after_secs":0,"state":"pending"},"size":6}}' % (media_id, media_id))
     first = status(mock, media_id)
     assert first.status_code == 200 and first.headers["x-rate-limit-limit"] == "1000"
     # STATUS keys come in alphabetical order, as recorded; expires_after_secs counts down.
@@ -294,14 +356,45 @@ def test_finalize_and_status_walk_the_processing_states(mock):
     assert again.json()["data"]["processing_info"] == {"state": "succeeded"}
 
 
+def test_amplify_video_is_kept_fifteen_days_as_recorded(mock):
+    """xurl#29 (2025-08): an amplify_video upload's finalize, byte for byte but the id."""
+    media_id = initialize(mock, 6, "video/mp4", "amplify_video")
+    assert requests.post(mock.url(INITIALIZE), json={"media_type": "video/mp4", "total_bytes": 6,
+                                                     "media_category": "amplify_video"}).json()["data"]["expires_after_secs"] == 1296000
+    append_json(mock, media_id, 0, b"abcdef")
+    response = finalize(mock, media_id)
+    assert response.text == ('{"data":{"expires_after_secs":1296000,"id":"%s","media_key":"13_%s",'
+                             '"processing_info":{"check_after_secs":0,"state":"pending"},"size":6}}' % (media_id, media_id))
+    # The same store behind v1.1: its amplify_video sessions last as long (inferred).
+    v1 = requests.post(mock.upload_url, data={"command": "INIT", "total_bytes": 6, "media_type": "video/mp4",
+                                              "media_category": "amplify_video"})
+    assert v1.json()["expires_after_secs"] == 1296000
+
+
+def test_polls_until_done_0_finalizes_as_succeeded_at_once(start_mock):
+    server = start_mock({"processing": {"polls_until_done": 0}})
+    media_id = initialize(server, 6)
+    append_json(server, media_id, 0, b"abcdef")
+    assert finalize(server, media_id).json()["data"]["processing_info"] == {"state": "succeeded"}
+    assert status(server, media_id).json()["data"]["processing_info"] == {"progress_percent": 100, "state": "succeeded"}
+    assert server.upload(media_id)["state"] == "succeeded"
+    # v1.1 the same: FINALIZE says succeeded, with the video object the finished media carries.
+    v1 = requests.post(server.upload_url, data={"command": "INIT", "total_bytes": 3, "media_type": "video/mp4",
+                                                "media_category": "tweet_video"}).json()["media_id_string"]
+    requests.post(server.upload_url, data={"command": "APPEND", "media_id": v1, "segment_index": 0}, files={"media": b"abc"})
+    answer = requests.post(server.upload_url, data={"command": "FINALIZE", "media_id": v1}).json()
+    assert answer["processing_info"] == {"state": "succeeded", "progress_percent": 100}
+    assert answer["video"] == {"video_type": "video/mp4"}
+
+
 def test_finalize_of_an_image_reports_its_pixels_and_status_has_nothing_to_say(mock):
     png = (MEDIA / "pixel.png").read_bytes()
     media_id = initialize(mock, len(png), "image/png", "tweet_image")
     append_multipart(mock, media_id, png, index=0)
     response = finalize(mock, media_id)
     # The real service escapes "/" in its answers.
-    assert response.text == ('{"data":{"id":"%s","media_key":"3_%s","size":%d,"expires_after_secs":86400,'
-                             '"image":{"image_type":"image\\/png","w":300,"h":200}}}' % (media_id, media_id, len(png)))
+    assert response.text == ('{"data":{"expires_after_secs":86400,"id":"%s","image":{"h":200,"image_type":"image\\/png","w":300},'
+                             '"media_key":"3_%s","size":%d}}' % (media_id, media_id, len(png)))
     invalid(status(mock, media_id), message("BadRequest: Not found"))
     assert "needed no processing" in last_entry(mock)["error"]
 
@@ -371,7 +464,8 @@ def test_one_shot_json_and_multipart(mock):
     response = requests.post(mock.url(UPLOAD), json={"media": base64.b64encode(png).decode(), "media_category": "tweet_image"})
     assert response.status_code == 200
     data = response.json()["data"]
-    assert list(data) == ["id", "media_key", "size", "expires_after_secs", "image"]
+    assert list(data) == ["expires_after_secs", "id", "image", "media_key", "size"]
+    assert list(data["image"]) == ["h", "image_type", "w"]
     assert data["image"] == {"image_type": "image/png", "w": 300, "h": 200} and data["size"] == len(png)
     gif = (MEDIA / "animated.gif").read_bytes()
     multipart = requests.post(mock.url(UPLOAD), files={"media_category": (None, "tweet_gif"), "media": ("media", gif)})
@@ -425,7 +519,9 @@ def test_one_shot_over_the_image_limit(start_mock):
     response = requests.post(server.url(UPLOAD), files={"media_category": (None, "tweet_image"), "media": ("media", png)})
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json() == {"title": "Request Entity Too Large", "type": "about:blank", "status": 413,
+    # The title is the status line's reason phrase (RFC 9110's name): the two never disagree.
+    assert response.reason == "Content Too Large"
+    assert response.json() == {"title": "Content Too Large", "type": "about:blank", "status": 413,
                                "detail": "The media of a one-shot upload exceeds the 1000-byte limit for its kind."}
 
 
@@ -448,7 +544,9 @@ def test_command_form_maps_onto_the_same_operations(mock):
     assert (appended.status_code, appended.content) == (204, b"")
     finalized = requests.post(mock.url(UPLOAD), data={"command": "FINALIZE", "media_id": media_id})
     assert finalized.status_code == 201
-    assert finalized.json()["data"]["processing_info"] == {"state": "pending", "check_after_secs": 0}
+    # The command form keeps the order recorded for it in 2025-04 (python-twitter's fixture).
+    assert finalized.text == ('{"data":{"id":"%s","media_key":"7_%s","size":6,"expires_after_secs":86400,'
+                              '"processing_info":{"state":"pending","check_after_secs":0}}}' % (media_id, media_id))
     assert status(mock, media_id).status_code == 200
     assert mock.upload(media_id)["sha256"] == hashlib.sha256(data).hexdigest()
     commands = [(e["command"], e["status"]) for e in mock.admin("/requests").json()["requests"]]
@@ -555,7 +653,8 @@ def test_a_json_body_over_the_limit_answers_413_before_it_is_read(mock):
     response = raw_request(mock.port, b"POST /2/media/metadata HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                       b"Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
     head, _, body = response.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 413")
+    assert head.startswith(b"HTTP/1.1 413 Content Too Large\r\n")
+    assert json.loads(body)["title"] == "Content Too Large"
     assert json.loads(body)["detail"] == "Request body of 2000000 bytes exceeds the 1048576-byte limit for this endpoint."
 
 

@@ -21,10 +21,20 @@ ALICE = {"user_id": "1", "consumer_key": "ck-alice", "consumer_secret": "cs-alic
 BOB = {"user_id": "2", "bearer_token": "user-token-bob"}
 
 
+V2_CONFIG = {"auth": {"mode": "verify", "users": [ALICE, BOB], "app_bearer_tokens": ["app-only-token"]},
+             "processing": {"check_after_secs": 0, "polls_until_done": 2}}
+
+
 @pytest.fixture
 def v2_mock(start_mock):
-    return start_mock({"auth": {"mode": "verify", "users": [ALICE, BOB], "app_bearer_tokens": ["app-only-token"]},
-                       "processing": {"check_after_secs": 0, "polls_until_done": 2}})
+    return start_mock(V2_CONFIG)
+
+
+@pytest.fixture
+def pytwitter_mock(start_mock):
+    """python-twitter-v2 0.9.3 sends its appends without segment_index: the switch that stores
+    them as the next segment is on (docs/api-v2.md)."""
+    return start_mock({**V2_CONFIG, "compatibility": {"infer_v2_segment_index": True}})
 
 
 def sha256(data):
@@ -143,8 +153,8 @@ def pytwitter_api(server, auth):
 
 
 @pytest.mark.parametrize("auth", ["bearer", "oauth1"])
-def test_pytwitter_chunked_video_and_one_shot_image(v2_mock, auth):
-    api = pytwitter_api(v2_mock, auth)
+def test_pytwitter_chunked_video_and_one_shot_image(pytwitter_mock, auth):
+    api = pytwitter_api(pytwitter_mock, auth)
     data = (MEDIA / "clip.mp4").read_bytes()
     chunk = 512 * 1024
     media_id = api.upload_media_chunked_init_v2(total_bytes=len(data), media_type="video/mp4",
@@ -158,20 +168,33 @@ def test_pytwitter_chunked_video_and_one_shot_image(v2_mock, auth):
         info = api.upload_media_chunked_status_v2(media_id=media_id).data.processing_info
         states.append(info.state)
     assert states == ["pending", "in_progress", "succeeded"]
-    detail = v2_mock.upload(media_id)
+    detail = pytwitter_mock.upload(media_id)
     assert detail["sha256"] == sha256(data) and detail["segment_count"] == 3
-    # Its appends carry no segment_index: each is stored as the next segment, and journaled so.
-    appends = [entry for entry in journal(v2_mock) if entry["command"] == "APPEND"]
+    # Its appends carry no segment_index: with the switch on each is stored as the next
+    # segment, and journaled so.
+    appends = [entry for entry in journal(pytwitter_mock) if entry["command"] == "APPEND"]
     assert [entry["segment_index"] for entry in appends] == [0, 1, 2]
     assert all("segment_index was not sent" in entry["note"] for entry in appends)
 
     jpeg = (MEDIA / "photo.jpg").read_bytes()
     answer = api.upload_media_simple_v2(media=jpeg, media_category="tweet_image", return_json=True)
     assert answer["data"]["image"] == {"image_type": "image/jpeg", "w": 640, "h": 480}
-    assert v2_mock.upload(answer["data"]["id"])["sha256"] == sha256(jpeg)
+    assert pytwitter_mock.upload(answer["data"]["id"])["sha256"] == sha256(jpeg)
     # The spec wraps the answer in `data`; the library's own model reads the top level
     # (docs/fidelity.md), so without return_json it finds no id.
     assert api.upload_media_simple_v2(media=jpeg, media_category="tweet_image").id is None
+
+
+def test_pytwitter_appends_are_refused_without_the_switch(v2_mock):
+    api = pytwitter_api(v2_mock, "bearer")
+    media_id = api.upload_media_chunked_init_v2(total_bytes=3, media_type="video/mp4", media_category="tweet_video").data.id
+    with pytest.raises(pytwitter.PyTwitterError) as refused:
+        api.upload_media_chunked_append_v2(media_id=media_id, segment_index=0, media=b"abc")
+    assert refused.value.message["errors"] == [
+        {"parameters": {"$.segment_index": []}, "message": "$.segment_index: is missing but it is required"}]
+    [entry] = [entry for entry in journal(v2_mock) if entry["command"] == "APPEND"]
+    assert "compatibility.infer_v2_segment_index" in entry["error"]
+    assert v2_mock.upload(media_id)["received_bytes"] == 0
 
 
 def test_pytwitter_app_only_token_gets_the_recorded_403(v2_mock):

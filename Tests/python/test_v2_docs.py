@@ -33,13 +33,13 @@ def run(kind, code, server):
 
 def test_the_documents_have_the_examples_this_test_runs():
     assert [kind for kind, _ in README_V2] == ["sh", "python"]
-    assert [kind for kind, _ in API_V2] == ["sh", "sh", "sh", "sh", "python", "python"]
+    assert [kind for kind, _ in API_V2] == ["sh", "sh", "sh", "sh", "sh", "python", "python"]
 
 
 def test_readme_v2_walkthrough(mock):
     (_, shell), (_, python) = README_V2
     output = run("sh", shell, mock)
-    assert '"processing_info":{"state":"pending","check_after_secs":0}' in output
+    assert '"processing_info":{"check_after_secs":0,"state":"pending"}' in output
     [upload] = mock.admin("/uploads").json()["uploads"]
     assert (upload["received_bytes"], upload["alt_text"]) == (6, "A cat")
     assert mock.admin(f"/uploads/{upload['media_id_string']}/media").content == b"abcdef"
@@ -51,8 +51,9 @@ def test_api_v2_examples(mock):
     shell = "\n".join(code for kind, code in API_V2 if kind == "sh")
     output = run("sh", shell, mock)
     assert '"associated_metadata":{"alt_text":{"text":"A cat"}}' in output
+    assert '{"infer_v2_segment_index":true}' in output
     assert [rule["match"] for rule in mock.admin("/rate-limits").json()["rate_limits"] if rule["limit"] == 5] == [
         {"api": "v2", "command": "APPEND"}]
     outputs = [run("python", code, mock) for kind, code in API_V2 if kind == "python"]
     assert outputs[0].strip() == "pending"
-    assert outputs[1].strip().endswith("{'image_type': 'image/png', 'w': 300, 'h': 200}")
+    assert outputs[1].strip().endswith("{'h': 200, 'image_type': 'image/png', 'w': 300}")

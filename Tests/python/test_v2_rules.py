@@ -239,6 +239,14 @@ def test_injected_statuses_have_v2_bodies(mock, action, status, body):
     assert v1.status_code == 400 and "media_id" in v1.text
 
 
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 408, 409, 413, 415, 418, 422, 431, 451, 502, 503, 504, 599])
+def test_an_about_blank_title_is_the_status_lines_reason_phrase(mock, status):
+    add_fault(mock, {"match": {"api": "v2", "command": "FINALIZE"}, "action": {"status": status}})
+    response = requests.post(mock.url("/2/media/upload/1/finalize"))
+    assert response.status_code == status and response.json()["type"] == "about:blank"
+    assert response.json()["title"] == response.reason and response.reason
+
+
 def test_after_commit_reset_stores_the_segment_then_drops_the_answer(mock):
     media_id = start_upload(mock)
     add_fault(mock, {"match": {"api": "v2", "path": f"/2/media/upload/{media_id}/append"}, "action": {"fault": "reset"},
@@ -248,6 +256,9 @@ def test_after_commit_reset_stores_the_segment_then_drops_the_answer(mock):
                                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
     assert answer == b""
     assert mock.upload(media_id)["received_bytes"] == 6
+    [attempt] = mock.upload(media_id)["attempts"]
+    assert (attempt["status"], attempt["stored"], attempt["media_bytes"]) == (None, True, 6)
+    assert attempt["bytes_received"] == len(body)
     assert requests.post(mock.url(f"/2/media/upload/{media_id}/finalize")).status_code == 200
 
 

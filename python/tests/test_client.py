@@ -62,6 +62,8 @@ def test_fault_then_retried_segment(upload_mock_shared):
     assert append(mock, media_id, 2, chunks[2]).status_code == 204
 
     assert mock.upload(media_id).sha256 == hashlib.sha256(b"".join(chunks)).hexdigest()
+    attempts = [a for a in mock.upload(media_id).attempts if a.segment_index == 1]
+    assert [(a.status, a.stored, a.media_bytes) for a in attempts] == [(503, False, None), (204, True, 10)]
     retried = mock.requests(media_id=media_id, segment_index=1)
     assert [e.status for e in retried] == [503, 204]
     assert retried[0].fault.startswith(f"rule {rule.id}") and retried[1].fault is None
@@ -146,6 +148,25 @@ def test_rate_limits_add_list_delete_and_reset(upload_mock_shared):
     assert append(mock, media_id, 1, b"b").status_code == 204
     mock.reset()
     assert mock.rate_limits() == defaults
+
+
+def test_compatibility_switches_set_scoped_refusal_and_reset(upload_mock_shared):
+    mock = upload_mock_shared
+    assert mock.compatibility() == {"infer_v2_segment_index": False}
+    initialized = requests.post(mock.base_url + "/2/media/upload/initialize",
+                                json={"media_type": "video/mp4", "total_bytes": 3, "media_category": "tweet_video"})
+    media_id = initialized.json()["data"]["id"]
+    without_index = {"media": ("blob", b"abc", "application/octet-stream")}  # as python-twitter-v2 0.9.3 sends it
+    append_url = mock.base_url + f"/2/media/upload/{media_id}/append"
+    assert requests.post(append_url, files=without_index).status_code == 400
+    assert mock.set_compatibility(infer_v2_segment_index=True) == {"infer_v2_segment_index": True}
+    assert requests.post(append_url, files=without_index).status_code == 200
+    worker = mock.scoped("worker-1")
+    assert worker.set_compatibility(infer_v2_segment_index=False) == {"infer_v2_segment_index": False}
+    assert (worker.compatibility(), mock.compatibility()) == ({"infer_v2_segment_index": False},
+                                                              {"infer_v2_segment_index": True})
+    mock.reset()
+    assert mock.compatibility() == {"infer_v2_segment_index": False}
 
 
 def test_faults_delete_and_clear(upload_mock_shared):

@@ -16,7 +16,7 @@ def test_per_test_server_marker_and_config_override(pytester):
         def test_another_fresh_server(upload_mock, request):
             assert upload_mock.port != request.config.cache.get("first_port", None)
 
-        @pytest.mark.upload_mock(config={"rate_limits": []}, seed=5)
+        @pytest.mark.upload_mock(config={"real_rate_limits": False}, seed=5)
         def test_marker_config(upload_mock):
             assert upload_mock.rate_limits() == [] and "--seed" in upload_mock.process.args
 
@@ -27,7 +27,7 @@ def test_per_test_server_marker_and_config_override(pytester):
         class TestOverride:
             @pytest.fixture
             def upload_mock_config(self):
-                return {"rate_limits": [{"match": {"command": "INIT"}, "limit": 1}]}
+                return {"real_rate_limits": False, "rate_limits": [{"match": {"command": "INIT"}, "limit": 1}]}
 
             def test_override(self, upload_mock):
                 assert [r.limit for r in upload_mock.rate_limits()] == [1]
@@ -42,7 +42,7 @@ def test_session_server_is_shared_and_reset_between_tests(pytester):
 
         @pytest.fixture(scope="session")
         def upload_mock_session_config():
-            return {"rate_limits": []}
+            return {"real_rate_limits": False}
         """)
     pytester.makepyfile(test_inner="""
         import urllib.request
@@ -194,3 +194,10 @@ def test_a_failing_test_reports_what_the_mock_saw(pytester):
         "dashboard: http://127.0.0.1:*/__admin/ui?scope=test-*",
         "       0  #R.#",
     ])
+
+def test_the_readme_lists_every_fixture():
+    """python/README.md's fixture table, held to the plugin's fixtures."""
+    here = Path(__file__).resolve().parents[1]
+    defined = set(re.findall(r"@pytest\.fixture[^\n]*\ndef (\w+)", (here / "src" / "twitter_upload_mock" / "plugin.py").read_text()))
+    listed = set(re.findall(r"^\| `(\w+)` \| (?:test|session) \|", (here / "README.md").read_text(), re.M))
+    assert defined and listed == defined, (listed, defined)

@@ -17,6 +17,8 @@ enum AdminRoute: Sendable, Equatable {
     case timeline
     case reset
     case rules(RuleKind, RuleAction)
+    case compatibility
+    case changeCompatibility
     case openAPI
     /// The dashboard's page and files: not part of the API, so not in `table`.
     case dashboard(DashboardPage)
@@ -56,6 +58,8 @@ enum AdminRoute: Sendable, Equatable {
             ("GET", "\(prefix)/requests.har", .requestsHAR),
             ("GET", "\(prefix)/timeline", .timeline),
             ("POST", "\(prefix)/reset", .reset),
+            ("GET", "\(prefix)/compatibility", .compatibility),
+            ("PATCH", "\(prefix)/compatibility", .changeCompatibility),
             ("GET", "\(prefix)/openapi.json", .openAPI),
             ("GET", "\(prefix)/clock", .clock(.read)),
             ("POST", "\(prefix)/clock", .clock(.change)),
@@ -149,6 +153,10 @@ struct AdminAPI: Sendable {
             return Self.json(200, .object(["status": "reset"]))
         case .rules(let kind, let action):
             return rules(kind, action, id: parameters["id"], body: body, scope: scope)
+        case .compatibility:
+            return Self.json(200, application.compatibility.inForce(for: scope).json)
+        case .changeCompatibility:
+            return changeCompatibility(body: body, scope: scope)
         case .openAPI:
             return HTTPReply(status: 200, headers: [("content-type", "application/json;charset=utf-8")],
                              body: .bytes(Self.openAPIDocumentBytes))
@@ -227,6 +235,24 @@ struct AdminAPI: Sendable {
             let id = id ?? ""
             let removed = kind == .faults ? faults.remove(id: id, in: scope) : limits.remove(id: id, in: scope)
             return removed ? HTTPReply(status: 204) : Self.notFound("no rule with id \(id)")
+        }
+    }
+
+    /// Sets the switches the body names, keeps the others, answers all of them: the server's,
+    /// or within a scope that credential's own.
+    private func changeCompatibility(body: [UInt8], scope: String?) -> HTTPReply {
+        do {
+            let document = try JSONParser.parse(body)
+            let changed = try application.compatibility.change(in: scope) { (switches) throws(ConfigurationError) in
+                var reader = try JSONReader(document, path: "")
+                try switches.update(&reader)
+            }
+            guard let changed else {
+                return Self.json(409, .object(["error": .string(application.compatibility.maximumScopesDescription)]))
+            }
+            return Self.json(200, changed.json)
+        } catch {
+            return Self.badRequest(error.message)
         }
     }
 

@@ -478,7 +478,7 @@ extension AdminAPI {
         "summary": "Forget everything",
         "responses": {
           "200": {
-            "description": "Uploads and the journal are gone; faults and rate limits are the startup ones again, and every clock reads real time. Within a scope, only that credential's uploads, journal entries and rules are gone, and its clock follows the server's again. Media ids never repeat.",
+            "description": "Uploads and the journal are gone; faults, rate limits and compatibility switches are the startup ones again, and every clock reads real time. Within a scope, only that credential's uploads, journal entries, rules and switches are gone, and its clock follows the server's again. Media ids never repeat.",
             "content": {
               "application/json": {
                 "schema": {
@@ -734,7 +734,7 @@ extension AdminAPI {
           "rate limits"
         ],
         "summary": "Add rate limits",
-        "description": "Every matching rule counts a request; an exhausted one refuses it with 429. Rules take effect beside the defaults.",
+        "description": "Every matching rule counts a request; an exhausted one refuses it with 429. Rules take effect beside those in force (the real limits, unless `real_rate_limits` is false, and those of the config file), as config file rules do.",
         "requestBody": {
           "required": true,
           "description": "One rule, or an array of rules added all or none.",
@@ -839,7 +839,8 @@ extension AdminAPI {
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
           }
-        }
+        },
+        "description": "The real limits too: nothing is rate limited until a rule is added or `POST /__admin/reset` restores the startup rules."
       }
     },
     "/__admin/rate-limits/{id}": {
@@ -1014,6 +1015,88 @@ extension AdminAPI {
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
+    "/__admin/compatibility": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "getCompatibility",
+        "tags": [
+          "server"
+        ],
+        "summary": "The compatibility switches in force",
+        "description": "Deliberate departures from the real service, so that a known client works against the mock; every switch is off by default (config file key `compatibility`). With `X-Mock-Scope`, the switches that credential's requests meet.",
+        "responses": {
+          "200": {
+            "description": "Every switch and its state.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Compatibility"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "changeCompatibility",
+        "tags": [
+          "server"
+        ],
+        "summary": "Turn compatibility switches on or off",
+        "description": "Sets the switches the body names and keeps the others: the server's, or with `X-Mock-Scope` that credential's own (its first change starts from the server's switches; its requests then meet its own until it or the server is reset). `POST /__admin/reset` restores the startup switches.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CompatibilityChange"
+              },
+              "example": {
+                "infer_v2_segment_index": true
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Every switch and its state, after the change.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Compatibility"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          },
+          "409": {
+            "description": "The change would give one scope too many its own switches: at most `admin.max_rules` (10,000) may. Nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "at most 10000 credential scopes may have their own compatibility switches (admin.max_rules)"
+                }
+              }
+            }
           }
         }
       }
@@ -1487,7 +1570,9 @@ extension AdminAPI {
           "clock_time",
           "status",
           "bytes_received",
-          "fault"
+          "fault",
+          "media_bytes",
+          "stored"
         ],
         "properties": {
           "segment_index": {
@@ -1519,7 +1604,7 @@ extension AdminAPI {
           "bytes_received": {
             "type": "integer",
             "minimum": 0,
-            "description": "Request body bytes received, framing included."
+            "description": "Request body bytes received, framing and any base64 included."
           },
           "fault": {
             "type": [
@@ -1527,6 +1612,18 @@ extension AdminAPI {
               "null"
             ],
             "description": "The fault rule that fired, described (`rule 3, status 503`)."
+          },
+          "media_bytes": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "description": "The media bytes this attempt stored, decoded (the segment's size); null when it stored nothing."
+          },
+          "stored": {
+            "type": "boolean",
+            "description": "Whether this attempt stored its segment, whatever its client was answered: an `after_commit` fault stores, then fails (its `status` is the fault's, or null)."
           }
         }
       },
@@ -2540,7 +2637,7 @@ extension AdminAPI {
         }
       },
       "RateLimitRuleInput": {
-        "description": "A rate limit as the admin API and the config file read it (docs/configuration.md, Rate limits). Unknown keys are refused; a null value is the same as leaving the key out.",
+        "description": "A rate limit as the admin API and the config file read it; it counts beside every other rule in force, the real limits included (docs/configuration.md, Rate limits). Unknown keys are refused; a null value is the same as leaving the key out.",
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -2571,7 +2668,7 @@ extension AdminAPI {
             ],
             "minimum": 1,
             "maximum": 2147483647,
-            "description": "Fixed window length (default 900)."
+            "description": "Fixed window length in seconds; absent: 900 (the real per-user window of 15 minutes)."
           },
           "per": {
             "enum": [
@@ -2579,7 +2676,7 @@ extension AdminAPI {
               "global",
               null
             ],
-            "description": "`user` (default): counted per authenticated user; `global`: one count for everyone."
+            "description": "`user` (default): a count per user: the authenticated user, or while authentication is off the credential the request carries (requests with none share one count); `global`: one count for everyone."
           },
           "scope": {
             "type": [
@@ -3089,6 +3186,32 @@ extension AdminAPI {
                 }
               }
             }
+          }
+        }
+      },
+      "Compatibility": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "infer_v2_segment_index"
+        ],
+        "properties": {
+          "infer_v2_segment_index": {
+            "type": "boolean",
+            "description": "A v2 multipart APPEND without `segment_index` is stored as the next segment (one after the highest stored) instead of refused with the spec's `$.segment_index: is missing but it is required` (docs/api-v2.md). For python-twitter-v2 0.9.3, which never sends it. Default false."
+          }
+        }
+      },
+      "CompatibilityChange": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "infer_v2_segment_index": {
+            "type": [
+              "boolean",
+              "null"
+            ],
+            "description": "See `Compatibility`; null, like a switch left out, keeps its state."
           }
         }
       }

@@ -84,6 +84,8 @@ struct UploadReply {
     var segmentIndex: Int?
     /// What the mock inferred or tolerated.
     var note: String?
+    /// Media bytes an APPEND stored.
+    var storedMediaBytes: Int?
 }
 
 /// How the pipeline reads a body, as the dialect planned it from the head.

@@ -154,6 +154,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
             let performed = try dialect.perform(request, head: head, as: requester, application: application, headers: headers)
             entry.mediaID = performed.mediaID ?? entry.mediaID
             entry.segmentIndex = performed.segmentIndex ?? entry.segmentIndex
+            entry.storedMediaBytes = performed.storedMediaBytes
             if let note = performed.note {
                 entry.note = note
                 application.logger.info("request tolerated", metadata: [

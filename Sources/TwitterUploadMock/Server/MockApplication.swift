@@ -23,6 +23,7 @@ final class MockApplication: HTTPHandler {
     let faults: FaultInjector
     let authenticator: Authenticator
     let journal: RequestJournal
+    let compatibility: CompatibilitySwitches
     let logger: Logger
     private let routes: HTTPRoutes<Route>
 
@@ -30,11 +31,12 @@ final class MockApplication: HTTPHandler {
         self.configuration = configuration
         clock = MockClock(maximumScopedClocks: configuration.maxScopedClocks)
         uploads = UploadService(settings: configuration.upload, seed: seed, clock: clock)
-        rateLimiter = RateLimiter(rules: configuration.rateLimits, clock: clock)
+        rateLimiter = RateLimiter(rules: configuration.startupRateLimits, clock: clock)
         let faults = FaultInjector(seed: seed)
         configuration.faults.forEach { faults.add($0) }
         self.faults = faults
         self.logger = logger
+        compatibility = CompatibilitySwitches(configuration.compatibility, maximumScopes: configuration.maxAdminRules)
         journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
         authenticator = Authenticator(settings: configuration.auth, scheme: configuration.servesHTTPS ? "https" : "http")
         var routes = HTTPRoutes<Route>()
@@ -85,8 +87,8 @@ final class MockApplication: HTTPHandler {
         journal.record(entry)
         if entry.command == UploadCommand.append.rawValue, let mediaID = entry.mediaID, let index = entry.segmentIndex {
             uploads.recordAttempt(mediaID: mediaID, SegmentAttempt(segmentIndex: index, time: entry.time, clockTime: entry.clockTime,
-                                                                   status: entry.status,
-                                                                   bytesReceived: entry.bytesReceived, fault: entry.fault))
+                                                                   status: entry.status, bytesReceived: entry.bytesReceived,
+                                                                   fault: entry.fault, mediaBytes: entry.storedMediaBytes))
         }
         // What a reader of the log needs to follow an upload (docs/dashboard.md, Log lines).
         var metadata: Logger.Metadata = [
@@ -133,9 +135,10 @@ final class MockApplication: HTTPHandler {
         return fault
     }
 
-    /// Forgets uploads and the journal; faults and limits go back to the startup configuration
-    /// and every clock to real time. Within a scope, forgets only that credential's uploads,
-    /// journal entries and rules, and its clock follows the server's again.
+    /// Forgets uploads and the journal; faults, limits and compatibility switches go back to the
+    /// startup configuration and every clock to real time. Within a scope, forgets only that
+    /// credential's uploads, journal entries, rules and switches, and its clock follows the
+    /// server's again.
     func reset(scope: String? = nil) {
         if let scope {
             clock.follow(in: scope)
@@ -143,14 +146,16 @@ final class MockApplication: HTTPHandler {
             journal.removeAll(in: scope)
             rateLimiter.removeAll(in: scope)
             faults.removeAll(in: scope)
+            compatibility.reset(scope: scope)
             return
         }
         clock.reset()
         uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()
-        configuration.rateLimits.forEach { rateLimiter.add($0) }
+        configuration.startupRateLimits.forEach { rateLimiter.add($0) }
         faults.removeAll()
         configuration.faults.forEach { faults.add($0) }
+        compatibility.reset()
     }
 }

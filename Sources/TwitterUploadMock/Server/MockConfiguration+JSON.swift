@@ -14,8 +14,9 @@ extension MockConfiguration {
     /// column of a syntax error, or the path of the offending key. Relative paths in the file
     /// (`storage_dir`, `tls.*`) are taken from the file's own directory.
     public static func load(path: String) throws(ConfigurationError) -> MockConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("config file \(path) does not exist") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("config file \(path) cannot be read")
+            throw ConfigurationError("config file \(path) cannot be read (check its permissions)")
         }
         do {
             var configuration = try MockConfiguration(json: Array(data))
@@ -26,7 +27,7 @@ extension MockConfiguration {
         }
     }
 
-    /// Reads a configuration from JSON text, as a config file holds it.
+    /// Reads a configuration from JSON text, as a config file holds it (without a `port`, 8080).
     public init(json: [UInt8]) throws(ConfigurationError) {
         self = try JSONReader.decode(MockConfiguration.self, from: JSONParser.parse(json), path: "")
     }
@@ -48,16 +49,25 @@ extension MockConfiguration: JSONReadable {
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
         host = try reader.string("host") ?? host
-        port = try reader.int("port", in: 0...65535).map(UInt16.init) ?? port
+        port = try reader.int("port", in: 0...65535).map(UInt16.init) ?? Self.commandLinePort
         seed = try reader.uint64("seed") ?? seed
         connectionTimeoutSeconds = try reader.int("connection_timeout_secs", in: 1...86_400) ?? connectionTimeoutSeconds
         connections = try reader.decode("connections") ?? connections
         if let level: LogLevelSetting = try reader.choice("log_level") { logLevel = level.level }
         upload.storageDirectory = try reader.string("storage_dir")
         upload.expiresAfterSeconds = try reader.int("expires_after_secs", in: 1...Int(Int32.max)) ?? upload.expiresAfterSeconds
+        upload.amplifyVideoExpiresAfterSeconds = try reader.int("amplify_video_expires_after_secs", in: 1...Int(Int32.max))
+            ?? upload.amplifyVideoExpiresAfterSeconds
         upload.limits = try reader.decode("limits") ?? upload.limits
         upload.processing = try reader.decode("processing") ?? upload.processing
         rateLimits = try reader.decodeArray("rate_limits") ?? rateLimits
+        realRateLimits = try reader.bool("real_rate_limits") ?? realRateLimits
+        // `[]` once turned rate limiting off; now that rules are added beside the real ones it
+        // would silently leave them on.
+        if case .array([])? = reader.value("rate_limits") {
+            throw ConfigurationError("rate_limits: [] adds nothing: its rules count beside the real limits. "
+                                     + "To turn the real limits off, set \"real_rate_limits\": false")
+        }
         faults = try reader.decodeArray("faults") ?? faults
         for (index, rule) in faults.enumerated() {
             try rule.checkBodyReach(limits: upload.limits, path: reader.name("faults[\(index)]"))
@@ -67,6 +77,7 @@ extension MockConfiguration: JSONReadable {
             tlsSelfSignedDirectory = tls.selfSignedDirectory
         }
         auth = try reader.decode("auth") ?? auth
+        compatibility = try reader.decode("compatibility") ?? compatibility
         if let journal: JournalSetting = try reader.decode("journal") {
             maxJournalEntries = journal.maxEntries ?? maxJournalEntries
             maxJournalBytes = journal.maxBytes ?? maxJournalBytes

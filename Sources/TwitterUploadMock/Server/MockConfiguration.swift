@@ -12,8 +12,12 @@ public import Logging
 public struct MockConfiguration: Sendable {
     /// Address to listen on: IPv4, IPv6 or `localhost`. Default `127.0.0.1`.
     public var host = "127.0.0.1"
-    /// 0 picks a free port. Default 8080 (`withUploadMock` always uses 0).
-    public var port: UInt16 = 8080
+    /// 0 picks a free port, so test suites running side by side never collide: the default in
+    /// code. The command line and config files default to `commandLinePort` (8080) instead, and
+    /// `withUploadMock` always uses 0.
+    public var port: UInt16 = 0
+    /// The port of the command line and of a config file that names none.
+    public static let commandLinePort: UInt16 = 8080
     /// Seeds every random choice (media ids, probabilistic faults); nil picks one at random.
     public var seed: UInt64?
     /// The command line's log level; nil is `off`. An embedding program passes its own
@@ -25,8 +29,11 @@ public struct MockConfiguration: Sendable {
     public var connections = ConnectionLimits()
     /// Limits, expiry, processing and spooling of uploads.
     public var upload = UploadSettings()
-    /// Defaults to the real service's limits; empty disables rate limiting.
-    public var rateLimits = RateLimitRule.realDefaults
+    /// Rate limits in force beside the real service's (docs/configuration.md, Rate limits). Default none.
+    public var rateLimits: [RateLimitRule] = []
+    /// Whether the real service's limits (`RateLimitRule.realDefaults`) are in force at startup
+    /// and after a reset. Default true; false leaves only `rateLimits`.
+    public var realRateLimits = true
     /// Fault rules in force at startup (and after a reset).
     public var faults: [FaultRule] = []
     /// Journal entries kept; the oldest go first. Default 10,000.
@@ -48,11 +55,16 @@ public struct MockConfiguration: Sendable {
     public var tlsSelfSignedDirectory: String?
     /// Who may use the upload endpoints. Default: anyone.
     public var auth = AuthSettings()
+    /// Deliberate departures from the real service for known clients; all off by default.
+    public var compatibility = Compatibility()
 
     /// Every setting at its default.
     public init() {}
 
     var servesHTTPS: Bool { tls != nil || tlsSelfSignedDirectory != nil }
+
+    /// The rate limits in force at startup and after a reset: the real ones, then the added ones.
+    var startupRateLimits: [RateLimitRule] { (realRateLimits ? RateLimitRule.realDefaults : []) + rateLimits }
 
     /// PEM files for HTTPS.
     public struct TLSFiles: Sendable, Equatable {

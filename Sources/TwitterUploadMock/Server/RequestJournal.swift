@@ -53,6 +53,9 @@ public struct JournalEntry: Sendable {
     /// What the mock inferred or tolerated in a request it accepted (a `segment_index` it chose
     /// because none was sent, say).
     public var note: String?
+    /// The bytes an APPEND stored, whatever the client was then answered (an `after_commit`
+    /// fault stores, then fails); nil when it stored nothing. Kept in the upload's attempts.
+    var storedMediaBytes: Int?
 
     init(time: Date, api: UploadAPI, method: String, path: String) {
         self.time = time

@@ -105,9 +105,14 @@ public final class UploadMockServer: Sendable {
     public var rateLimits: RateLimiter { application.rateLimiter }
     /// The virtual clock (docs/clock.md): `try mock.clock.advance(by: .seconds(86_400))`.
     public var clock: UploadMockClock { UploadMockClock(application.clock, scope: nil) }
+    /// The compatibility switches in force, live: `mock.compatibility.infersV2SegmentIndex = true`.
+    public var compatibility: Compatibility {
+        get { application.compatibility.inForce() }
+        set { application.compatibility.set(newValue) }
+    }
 
-    /// Forgets uploads and the journal; faults and rate limits return to the startup
-    /// configuration, every clock to real time.
+    /// Forgets uploads and the journal; faults, rate limits and compatibility switches return
+    /// to the startup configuration, every clock to real time.
     public func reset() {
         application.reset()
     }
@@ -157,9 +162,12 @@ public final class UploadMockServer: Sendable {
     public var baseURL: String { http.baseURL }
 
     private static func readPEM(_ path: String, what: String) throws(UploadMockError) -> String {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
-              text.contains("-----BEGIN") else {
-            throw UploadMockError("\(what) \(path) cannot be read as a PEM file")
+        guard FileManager.default.fileExists(atPath: path) else { throw UploadMockError("\(what) \(path) does not exist") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UploadMockError("\(what) \(path) cannot be read (check its permissions)")
+        }
+        guard let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN") else {
+            throw UploadMockError("\(what) \(path) is not a PEM file (no -----BEGIN line)")
         }
         return text
     }
@@ -184,7 +192,8 @@ public struct UploadMockError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Runs `body` with a mock started on a free port, and always stops it.
+/// Runs `body` with a mock started on a free port, and always stops it. `body` runs on the
+/// caller's actor (`isolation`), so a `@MainActor` test's closure may touch main-actor state.
 ///
 /// ```swift
 /// try await withUploadMock { mock in
@@ -195,6 +204,7 @@ public struct UploadMockError: Error, CustomStringConvertible, Sendable {
 /// ```
 public func withUploadMock<Result>(_ configuration: MockConfiguration = MockConfiguration(),
                                    logger: Logger = UploadMockServer.quietLogger,
+                                   isolation: isolated (any Actor)? = #isolation,
                                    _ body: (UploadMockServer) async throws -> Result) async throws -> Result {
     var configuration = configuration
     configuration.port = 0

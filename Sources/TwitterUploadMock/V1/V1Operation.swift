@@ -28,6 +28,8 @@ struct V1Answer: Sendable {
     /// The recordings carry `x-mediaid` on INIT, APPEND and a synchronous FINALIZE only.
     var sendsMediaIDHeader = true
     var headers: [(name: String, value: String)] = []
+    /// The bytes an APPEND stored (its segment, decoded), for the upload's attempt history.
+    var storedMediaBytes: Int?
 }
 
 /// One v1.1 command: its parameters read as the real service reads them, handed to the
@@ -50,7 +52,8 @@ struct V1Operation {
             _ = try domain { () throws(UploadFailure) in
                 try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, by: requester)
             }
-            return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appendedHeaders)
+            return V1Answer(status: 204, body: nil, mediaID: mediaID, headers: V1Rendering.appendedHeaders,
+                            storedMediaBytes: payload.bytes.count)
         case .finalize:
             let mediaID = try mediaID()
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }

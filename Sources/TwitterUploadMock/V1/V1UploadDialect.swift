@@ -85,8 +85,10 @@ struct V1UploadDialect: UploadDialect {
         var all = headers
         if let id = answer.mediaID, answer.sendsMediaIDHeader { all.append(("x-mediaid", String(id))) }
         all += answer.headers
-        guard let json = answer.body else { return UploadReply(reply: HTTPReply(status: answer.status, headers: all), mediaID: answer.mediaID) }
-        all += V1Error.jsonHeaders
-        return UploadReply(reply: HTTPReply(status: answer.status, headers: all, body: .bytes(json.serialized)), mediaID: answer.mediaID)
+        var reply = HTTPReply(status: answer.status, headers: all)
+        if let json = answer.body {
+            reply = HTTPReply(status: answer.status, headers: all + V1Error.jsonHeaders, body: .bytes(json.serialized))
+        }
+        return UploadReply(reply: reply, mediaID: answer.mediaID, storedMediaBytes: answer.storedMediaBytes)
     }
 }

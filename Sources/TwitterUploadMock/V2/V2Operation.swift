@@ -10,6 +10,8 @@ struct V2Answer: Sendable {
     var segmentIndex: Int?
     /// What the mock inferred, for the journal.
     var note: String?
+    /// The bytes an APPEND stored (its segment, decoded), for the upload's attempt history.
+    var storedMediaBytes: Int?
 }
 
 /// Hands a v2 request to the upload domain and renders what it answers in v2's shapes.
@@ -29,15 +31,16 @@ struct V2Operation {
                 try uploads.append(mediaID: mediaID, segmentIndex: index, payload: payload, by: requester)
             }
             let note = index == nil
-                ? "segment_index was not sent (python-twitter-v2 sends none): stored as segment \(receipt.segmentIndex), "
-                    + "the one after the highest stored"
+                ? "segment_index was not sent: stored as segment \(receipt.segmentIndex), the one after the highest stored "
+                    + "(compatibility.infer_v2_segment_index is on)"
                 : nil
             return V2Answer(status: commandForm ? 204 : 200, body: commandForm ? nil : V2Rendering.data(V2Rendering.appended(receipt)),
-                            mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note)
+                            mediaID: mediaID, segmentIndex: receipt.segmentIndex, note: note, storedMediaBytes: payload.bytes.count)
         case .finalize(let mediaID):
             let media = try domain { () throws(UploadFailure) in try uploads.finalize(mediaID: mediaID, by: requester) }
             // The command form's FINALIZE was recorded answering 201.
-            return V2Answer(status: commandForm ? 201 : 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)),
+            return V2Answer(status: commandForm ? 201 : 200,
+                            body: V2Rendering.data(V2Rendering.finalized(media, processing: simulation, commandForm: commandForm)),
                             mediaID: mediaID)
         case .status(let mediaID):
             let media = try domain(idParameter: "media_id") { () throws(UploadFailure) in
@@ -52,7 +55,8 @@ struct V2Operation {
                             mediaID: mediaID)
         case .upload(let payload, let category):
             let media = try uploadOneShot(payload, category: category, on: uploads, as: requester)
-            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.media(media, processing: simulation)), mediaID: media.mediaID)
+            return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.finalized(media, processing: simulation, commandForm: false)),
+                            mediaID: media.mediaID)
         case .metadata(let mediaID, let altText, let other, let sent):
             try domain { () throws(UploadFailure) in
                 try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, by: requester)

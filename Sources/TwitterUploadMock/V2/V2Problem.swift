@@ -53,6 +53,13 @@ struct V2Problem: Error, Sendable {
 
     static let problemTypePrefix = "https://api.twitter.com/2/problems/"
 
+    /// The same refusal, with `explanation` added to what the journal and the log say.
+    func explained(by explanation: String) -> V2Problem {
+        var explained = self
+        explained.explanation = "\(description): \(explanation)"
+        return explained
+    }
+
     /// What the journal and the log say about it.
     var description: String {
         if let explanation { return explanation }
@@ -103,27 +110,11 @@ struct V2Problem: Error, Sendable {
         }
     }
 
-    /// The titles of `about:blank` problems: the reason phrases of the real service's HTTP
-    /// stack (Finagle/Netty), e.g. 413 "Request Entity Too Large".
+    /// The titles of `about:blank` problems: the status line's reason phrase, so the two always
+    /// agree. The recorded titles (401, 403, 429, …) are those phrases; for 413 the real title
+    /// was never recorded (docs/fidelity.md).
     static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 409: "Conflict"
-        case 413: "Request Entity Too Large"
-        case 415: "Unsupported Media Type"
-        case 422: "Unprocessable Entity"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: status < 500 ? "Client Error" : "Server Error"
-        }
+        HTTPStatus.reasonPhrase(status)
     }
 
     /// Two spaces after "endpoint.", as recorded.

@@ -24,9 +24,17 @@ enum V2Rendering {
         ["expires_at": .int(Int64(receipt.expiresAt.timeIntervalSince1970.rounded(.down)))]
     }
 
-    /// `finalize` and the one-shot upload: `id`, `media_key`, `size`, `expires_after_secs`,
-    /// then `processing_info` or `image`. Videos carry no `video` object, as in both v2
-    /// recordings.
+    /// `finalize` and the one-shot upload: every object's keys in alphabetical order, as
+    /// recorded on the dedicated `/finalize` endpoint (2025-08). The command form's FINALIZE
+    /// keeps the order recorded for it (2025-04).
+    static func finalized(_ snapshot: MediaSnapshot, processing settings: ProcessingSimulation, commandForm: Bool) -> JSONObject {
+        let data = media(snapshot, processing: settings)
+        return commandForm ? data : alphabetical(data)
+    }
+
+    /// `id`, `media_key`, `size`, `expires_after_secs`, then `processing_info` or `image`, as the
+    /// command form's FINALIZE was recorded. Videos carry no `video` object, as in every v2
+    /// recording.
     static func media(_ media: MediaSnapshot, processing settings: ProcessingSimulation) -> JSONObject {
         var data: JSONObject = ["id": .string(String(media.mediaID))]
         if let key = media.mediaKey { data["media_key"] = .string(key) }

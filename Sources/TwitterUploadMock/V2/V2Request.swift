@@ -106,7 +106,9 @@ struct V2RequestReader {
 
     // MARK: The request
 
-    func request() throws(V2Problem) -> V2Request {
+    /// - Parameter compatibility: the departures from the real service's rules switched on for
+    ///   the requester (docs/api-v2.md, Reading requests).
+    func request(compatibility: Compatibility = Compatibility()) throws(V2Problem) -> V2Request {
         switch endpoint {
         case .initialize:
             try refuseQuery()
@@ -115,7 +117,7 @@ struct V2RequestReader {
         case .append:
             let mediaID = try pathMediaID()
             try refuseQuery()
-            return V2Request(operation: try append(mediaID: mediaID))
+            return V2Request(operation: try append(mediaID: mediaID, compatibility: compatibility))
         case .finalize:
             let mediaID = try pathMediaID()
             try refuseQuery()
@@ -188,11 +190,16 @@ struct V2RequestReader {
         guard violations.isEmpty else { throw .schemaViolations(violations) }
     }
 
-    private func append(mediaID: UInt64) throws(V2Problem) -> V2Request.Operation {
+    private func append(mediaID: UInt64, compatibility: Compatibility) throws(V2Problem) -> V2Request.Operation {
         switch body {
         case .form(let parameters, multipart: true):
-            // python-twitter-v2 sends only the `media` part: segment_index may be left out.
-            try formFields(parameters, .object([("media", .string()), ("segment_index", .integer(0...999))], required: ["media"]))
+            // Required by the spec since 2.139; python-twitter-v2 0.9.3 sends only the `media` part.
+            let infersIndex = compatibility.infersV2SegmentIndex
+            do {
+                try formFields(parameters, infersIndex ? V2Schema.appendWithoutIndex : V2Schema.append)
+            } catch let problem where parameters["segment_index"] == nil {
+                throw problem.explained(by: Self.missingSegmentIndexExplanation)
+            }
             guard let media = parameters.media else { throw .invalid("$.media: is missing but it is required") }
             return .append(mediaID: mediaID, segmentIndex: parameters["segment_index"].flatMap { Int(decimal: $0) },
                            payload: MediaPayload(bytes: media, parameter: "media", sentBytes: media.count))
@@ -228,6 +235,12 @@ struct V2RequestReader {
         }
         return .upload(payload, known)
     }
+
+    /// Said in the journal and the log beside the refusal of a multipart append without
+    /// `segment_index`, naming the switch that stores it instead.
+    static let missingSegmentIndexExplanation = "the spec has required segment_index in every append since 2.139 "
+        + "(2025-05-28); to store a multipart append without it as the next segment, as python-twitter-v2 0.9.3 needs, "
+        + "turn on " + Compatibility.naming("infer_v2_segment_index", swift: "infersV2SegmentIndex")
 
     /// The 2025 form: `command=INIT|APPEND|FINALIZE` with the v1.1 parameters, in the query
     /// string or form fields, answered by the same operations.

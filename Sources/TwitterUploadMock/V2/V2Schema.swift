@@ -143,6 +143,13 @@ extension V2Schema {
         ("segment_index", .integer(0...999)),
     ], required: ["media", "segment_index"], closed: true)
 
+    /// The append schema with `segment_index` optional: multipart appends while
+    /// `compatibility.infer_v2_segment_index` is on.
+    static let appendWithoutIndex = V2Schema.object([
+        ("media", .string()),
+        ("segment_index", .integer(0...999)),
+    ], required: ["media"], closed: true)
+
     static let upload = V2Schema.object([
         ("media", .string()),
         ("media_category", .string(allowed: uploadCategories)),

@@ -108,14 +108,16 @@ struct V2UploadDialect: UploadDialect {
 
     func perform(_ reader: V2RequestReader, head: HTTPRequestHead, as requester: Requester, application: MockApplication,
                  headers: [(name: String, value: String)]) throws(V2Problem) -> UploadReply {
-        let answer = try V2Operation(request: reader.request()).perform(on: application.uploads, as: requester)
+        let switches = application.compatibility.inForce(for: requester.scope)
+        let answer = try V2Operation(request: reader.request(compatibility: switches)).perform(on: application.uploads, as: requester)
         var all = headers + Self.commonHeaders
         var reply = HTTPReply(status: answer.status, headers: all)
         if let json = answer.body {
             all.append(("content-type", "application/json; charset=utf-8"))
             reply = HTTPReply(status: answer.status, headers: all, body: .bytes(json.serialized))
         }
-        return UploadReply(reply: reply, mediaID: answer.mediaID, segmentIndex: answer.segmentIndex, note: answer.note)
+        return UploadReply(reply: reply, mediaID: answer.mediaID, segmentIndex: answer.segmentIndex, note: answer.note,
+                           storedMediaBytes: answer.storedMediaBytes)
     }
 
     /// A v2 path asked with a method it does not take.

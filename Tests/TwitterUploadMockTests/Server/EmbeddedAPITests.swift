@@ -121,6 +121,26 @@ struct EmbeddedLoggingTests {
         #expect(handler.entries.contains { $0.message == "listening" })
     }
 
+    @Test("configured rate limits count beside the real ones, as rules added live do")
+    func rateLimitsAddBesideTheRealOnes() async throws {
+        var configuration = MockConfiguration()
+        configuration.rateLimits = [RateLimitRule(match: RequestMatch(command: .append), limit: 1, per: .global)]
+        try await withUploadMock(configuration) { mock in
+            #expect(mock.rateLimits.rules.count == RateLimitRule.realDefaults.count + 1)
+            let (status, _) = try await ExampleUploader(baseURL: mock.baseURL).post("command=INIT&total_bytes=1&media_type=video%2Fmp4")
+            #expect(status == 202)
+            #expect(mock.requests().last?.rateLimit == nil)
+            mock.rateLimits.add(RateLimitRule(match: RequestMatch(command: .initialize), limit: 0))
+            #expect(try await ExampleUploader(baseURL: mock.baseURL).post("command=INIT&total_bytes=1&media_type=video%2Fmp4").0 == 429)
+            mock.reset()
+            #expect(mock.rateLimits.rules.count == RateLimitRule.realDefaults.count + 1)
+        }
+        configuration.realRateLimits = false
+        try await withUploadMock(configuration) { mock in
+            #expect(mock.rateLimits.rules.map(\.limit) == [1])
+        }
+    }
+
     @Test("the default logger discards everything, so an embedding suite's output stays clean")
     func quietByDefault() {
         #expect(UploadMockServer.quietLogger.handler is SwiftLogNoOpLogHandler)

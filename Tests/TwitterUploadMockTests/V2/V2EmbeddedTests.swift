@@ -65,4 +65,37 @@ struct V2EmbeddedTests {
             #expect(requests.filter { $0.status == 503 }.map(\.segmentIndex) == [1])
         }
     }
+
+    /// A multipart append with only the `media` part, as python-twitter-v2 0.9.3 sends it.
+    private func appendWithoutIndex(_ bytes: String, to id: String, at baseURL: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: baseURL + "/2/media/upload/\(id)/append")!)
+        request.httpMethod = "POST"
+        request.setValue("multipart/form-data; boundary=b", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data("--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"m\"\r\n\r\n\(bytes)\r\n--b--\r\n".utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as! HTTPURLResponse).statusCode
+    }
+
+    @Test("a multipart append without segment_index is refused until the compatibility switch is on")
+    func segmentIndexSwitch() async throws {
+        try await withUploadMock { mock in
+            let client = ExampleV2Uploader(baseURL: mock.baseURL)
+            let (_, initialized) = try await client.call("POST", "/2/media/upload/initialize", json: [
+                "media_type": "video/mp4", "total_bytes": 6, "media_category": "tweet_video"])
+            let id = try #require((initialized["data"] as? [String: Any])?["id"] as? String)
+            #expect(try await appendWithoutIndex("abc", to: id, at: mock.baseURL) == 400)
+            #expect(mock.requests().last?.error?.contains("MockConfiguration.compatibility.infersV2SegmentIndex") == true)
+            mock.compatibility.infersV2SegmentIndex = true
+            #expect(try await appendWithoutIndex("abc", to: id, at: mock.baseURL) == 200)
+            #expect(try await appendWithoutIndex("def", to: id, at: mock.baseURL) == 200)
+            #expect(mock.upload(try #require(UInt64(id)))?.segments?.map(\.index) == [0, 1])
+            mock.reset()
+            #expect(mock.compatibility == Compatibility())
+        }
+        var configuration = MockConfiguration()
+        configuration.compatibility.infersV2SegmentIndex = true
+        try await withUploadMock(configuration) { mock in
+            #expect(mock.compatibility.infersV2SegmentIndex)
+        }
+    }
 }

@@ -195,6 +195,21 @@ class AdminClient:
         ``upload_mock.clock.advance(86400)``."""
         return Clock(self)
 
+    # Compatibility switches (docs/api-v2.md, Reading requests)
+
+    def compatibility(self) -> Dict[str, bool]:
+        """The compatibility switches in force: ``{"infer_v2_segment_index": False}``."""
+        return {name: bool(on) for name, on in self._json("GET", "/compatibility").items()}
+
+    def set_compatibility(self, **switches: bool) -> Dict[str, bool]:
+        """Turns the named switches on or off and returns them all: the server's, or with a
+        ``scope`` that credential's own. :meth:`reset` restores the startup ones.
+
+        ``set_compatibility(infer_v2_segment_index=True)`` lets python-twitter-v2 0.9.3's chunked
+        uploads, which send no ``segment_index``, through.
+        """
+        return {name: bool(on) for name, on in self._json("PATCH", "/compatibility", switches).items()}
+
     # HTTP
 
     def _json(self, method: str, path: str, body: Optional[Any] = None) -> Dict[str, Any]:

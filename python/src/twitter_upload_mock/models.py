@@ -43,7 +43,9 @@ class Segment:
 @dataclass(frozen=True)
 class Attempt:
     """One APPEND of a segment, whatever became of it: ``status`` is ``None`` when the
-    connection ended without an answer; ``fault`` names the rule that fired, if any."""
+    connection ended without an answer; ``fault`` names the rule that fired, if any;
+    ``bytes_received`` counts the request body, ``media_bytes`` the segment it stored (``None``
+    when it stored nothing); ``stored`` is true even when an ``after_commit`` fault then failed it."""
 
     segment_index: int
     time: datetime
@@ -51,13 +53,16 @@ class Attempt:
     bytes_received: int
     fault: Optional[str] = None
     clock_time: Optional[datetime] = None
+    media_bytes: Optional[int] = None
+    stored: bool = False
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Attempt":
         return cls(segment_index=int(data["segment_index"]), time=parse_time(str(data["time"])),
                    status=_optional_int(data.get("status")), bytes_received=int(data.get("bytes_received", 0)),
-                   fault=data.get("fault"), clock_time=_optional_time(data.get("clock_time")), raw=dict(data))
+                   fault=data.get("fault"), clock_time=_optional_time(data.get("clock_time")),
+                   media_bytes=_optional_int(data.get("media_bytes")), stored=bool(data.get("stored", False)), raw=dict(data))
 
 
 @dataclass(frozen=True)
