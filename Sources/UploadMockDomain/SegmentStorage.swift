@@ -18,6 +18,12 @@ package enum StoredSegment: Sendable {
         }
     }
 
+    /// What it holds of the memory budget: spooled bytes live on disk.
+    var memoryBytes: Int {
+        if case .memory(let bytes) = self { return bytes.count }
+        return 0
+    }
+
     /// Copies up to `buffer.count` bytes from `offset`; returns how many were copied (fewer
     /// only at the end, or if a spool file can no longer be read).
     package func copyBytes(from offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -102,10 +108,10 @@ package struct SegmentStorage: Sendable {
     }
 
     /// Spools to disk outside any lock, so a slow disk delays only its own request. Files are
-    /// readable by their owner only.
-    func keep(_ bytes: [UInt8], name: String) throws(UploadFailure) -> StoredSegment {
+    /// readable by their owner only. `name` is made only when a file is written.
+    func keep(_ bytes: [UInt8], name: @autoclosure () -> String) throws(UploadFailure) -> StoredSegment {
         guard let directory else { return .memory(bytes) }
-        let path = "\(directory)/\(name)"
+        let path = "\(directory)/\(name())"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storageFailed(reason: Self.describe(errno, writing: path)) }
         defer { close(descriptor) }

@@ -90,9 +90,9 @@ public struct UploadReport: Sendable, Equatable {
         receivedBytes = session.receivedBytes
         segmentCount = session.segments.count
         owner = session.owner
-        altText = session.altText
-        subtitles = session.subtitles
-        otherMetadata = session.otherMetadata
+        altText = session.text.altText
+        subtitles = session.text.subtitles
+        otherMetadata = session.text.metadata
     }
 
     /// The attempts to send segment `index`, oldest first.
