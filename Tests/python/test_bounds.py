@@ -175,3 +175,52 @@ def test_a_subtitles_flood_pins_no_memory(start_mock):
     grown = rss_mib(server) - before
     assert grown < 32, f"RSS grew by {grown:.0f} MiB under a 16 MiB cap"
     assert statuses == {400}
+
+
+# ------------------------------------------------------------------ item 4: the cap's default
+
+
+def machine_memory_limit():
+    """The lowest of physical memory and the cgroup memory limits (v2 memory.max, v1
+    memory.limit_in_bytes) of this process and its ancestors, which the server inherits."""
+    limits = [os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")]
+    mounts = [line.split() for line in open("/proc/self/mountinfo")]
+    for line in open("/proc/self/cgroup"):
+        number, controllers, path = line.rstrip("\n").split(":", 2)
+        unified = number == "0" and controllers == ""
+        if not unified and "memory" not in controllers.split(","):
+            continue
+        for fields in mounts:
+            kind = fields[fields.index("-", 6) + 1]
+            if (unified and kind == "cgroup2") or (not unified and kind == "cgroup" and "memory" in fields[-1].split(",")):
+                root, point = fields[3], fields[4]
+                relative = path if root == "/" else path[len(root):]
+                directory = (point + relative).rstrip("/")
+                name = "memory.max" if unified else "memory.limit_in_bytes"
+                while len(directory) >= len(point):
+                    try:
+                        value = open(f"{directory}/{name}").read().strip()
+                    except OSError:
+                        value = "max"
+                    if value.isdigit() and 0 < int(value) < 1 << 62:
+                        limits.append(int(value))
+                    directory = directory.rsplit("/", 1)[0]
+                break
+    return min(limits)
+
+
+def listening_log(server):
+    return next(entry for entry in map(json.loads, server.stderr_text().splitlines()) if entry["message"] == "listening")
+
+
+def test_the_memory_cap_defaults_from_the_machine_and_says_where_from(start_mock):
+    limit = machine_memory_limit()
+    expected = min(4 * 1024 * MIB, max(limit // 4, limit // 2 - 32 * MIB))
+    logged = listening_log(start_mock())
+    assert logged["max_memory_bytes"] == expected, (limit, logged)
+    source = logged["max_memory_from"]
+    assert ("4 GiB ceiling" in source) == (expected == 4 * 1024 * MIB) and f"({limit // MIB} MiB)" in source
+    assert ("physical memory" in source) or ("cgroup" in source)
+    configured = listening_log(start_mock({"limits": {"max_memory_bytes": 12345678}}))
+    assert (configured["max_memory_bytes"], configured["max_memory_from"]) == (
+        12345678, "limits.max_memory_bytes in the configuration")

@@ -27,6 +27,8 @@ public final class UploadMockServer: Sendable {
     private let http: HTTPServer
     /// This server's own spool directory under `--storage-dir`, removed at stop.
     private let spoolDirectory: String?
+    /// `limits.max_memory_bytes` in force, configured or derived from the machine.
+    private let memoryCap: MemoryCap
 
     /// Prepares a server; nothing listens until `start()`.
     ///
@@ -44,6 +46,8 @@ public final class UploadMockServer: Sendable {
             }
         }
         spoolDirectory = running.upload.storageDirectory
+        memoryCap = MemoryCap.resolve(configured: configuration.upload.limits.maxMemoryBytes)
+        running.upload.limits.maxMemoryBytes = memoryCap.bytes
         application = MockApplication(configuration: running, seed: seed, logger: logger)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
@@ -89,7 +93,10 @@ public final class UploadMockServer: Sendable {
         } catch {
             throw UploadMockError(error.description)
         }
-        application.logger.info("listening", metadata: ["url": "\(baseURL)", "seed": "\(seed)"])
+        application.logger.info("listening", metadata: [
+            "url": "\(baseURL)", "seed": "\(seed)",
+            "max_memory_bytes": .stringConvertible(memoryCap.bytes), "max_memory_from": "\(memoryCap.source)",
+        ])
     }
 
     /// Releases delayed and hung requests, closes every connection and stops listening; with
@@ -136,6 +143,10 @@ public final class UploadMockServer: Sendable {
     public func requests(_ filter: RequestFilter = RequestFilter()) -> [JournalEntry] {
         application.journal.entries(filter)
     }
+
+    /// `limits.max_memory_bytes` in force: the configured value, or the one derived from the
+    /// machine at start (docs/configuration.md, Bounds).
+    public var maxMemoryBytes: Int { memoryCap.bytes }
 
     /// The port listened on (the chosen one when configured as 0).
     public var port: UInt16 { http.port }
