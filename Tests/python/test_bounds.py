@@ -224,3 +224,63 @@ def test_the_memory_cap_defaults_from_the_machine_and_says_where_from(start_mock
     configured = listening_log(start_mock({"limits": {"max_memory_bytes": 12345678}}))
     assert (configured["max_memory_bytes"], configured["max_memory_from"]) == (
         12345678, "limits.max_memory_bytes in the configuration")
+
+
+# ------------------------------------------------------------------ item 5: spool clean-up
+
+
+def test_the_spool_clean_up_never_follows_a_link(start_mock, tmp_path):
+    """Anyone who can write to a shared --storage-dir can plant spool-<dead pid>: a link to
+    another directory is left alone (its files too), and a stale spool directory is emptied
+    without following the links inside it."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep")
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    (parent / "spool-999999999").symlink_to(victim)
+    stale = parent / "spool-999999998"
+    stale.mkdir()
+    (stale / "1-0-x").write_bytes(b"old segment")
+    (stale / "planted").symlink_to(victim / "precious.txt")
+    server = start_mock(args=["--storage-dir", str(parent)])
+    assert (victim / "precious.txt").read_text() == "keep"
+    assert (parent / "spool-999999999").is_symlink(), "a link is not a spool directory: left alone"
+    assert not stale.exists(), "a dead server's own directory is still removed"
+    spool = parent / f"spool-{server.process.pid}"
+    assert spool.is_dir() and not spool.is_symlink()
+    server.stop()
+    assert not spool.exists() and (victim / "precious.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize("planted", ["link", "directory"])
+def test_a_leftover_with_the_servers_own_pid_is_never_followed(tmp_path, planted):
+    """`exec` keeps the shell's pid, so the shell plants spool-$$ for the very server it becomes."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep")
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    plant = f'ln -s "{victim}" "{parent}/spool-$$"' if planted == "link" else \
+        f'mkdir "{parent}/spool-$$" && echo old > "{parent}/spool-$$/1-0-x" && ln -s "{victim}/precious.txt" "{parent}/spool-$$/x"'
+    ready = tmp_path / "ready"
+    script = f'{plant} && exec "{BINARY}" --port 0 --ready-file "{ready}" --storage-dir "{parent}" --log-level error'
+    process = subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists():
+            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        spool = parent / f"spool-{process.pid}"
+        assert spool.is_dir() and not spool.is_symlink() and list(spool.iterdir()) == []
+        assert (victim / "precious.txt").read_text() == "keep" and list(victim.iterdir()) == [victim / "precious.txt"]
+        base = ready.read_text()
+        media_id = requests.post(base + "/1.1/media/upload.json", data={
+            "command": "INIT", "total_bytes": 3, "media_type": "video/mp4"}).json()["media_id_string"]
+        appended = requests.post(base + "/1.1/media/upload.json", data={"command": "APPEND", "media_id": media_id, "segment_index": 0},
+                                 files={"media": ("blob", b"abc")})
+        assert appended.status_code == 204 and len(list(spool.iterdir())) == 1
+    finally:
+        process.terminate()
+        assert process.wait(timeout=5) == 0
+    assert not (parent / f"spool-{process.pid}").exists() and (victim / "precious.txt").read_text() == "keep"

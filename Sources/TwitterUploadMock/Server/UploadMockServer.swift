@@ -26,7 +26,7 @@ public final class UploadMockServer: Sendable {
     private let application: MockApplication
     private let http: HTTPServer
     /// This server's own spool directory under `--storage-dir`, removed at stop.
-    private let spoolDirectory: String?
+    private let spoolDirectory: SpoolDirectory?
     /// `limits.max_memory_bytes` in force, configured or derived from the machine.
     private let memoryCap: MemoryCap
 
@@ -40,12 +40,15 @@ public final class UploadMockServer: Sendable {
         var running = configuration
         if let directory = configuration.upload.storageDirectory {
             do {
-                running.upload.storageDirectory = try SpoolDirectory.prepare(under: directory)
+                let spool = try SpoolDirectory.prepare(under: directory)
+                spoolDirectory = spool
+                running.upload.storageDirectory = spool.path
             } catch {
                 throw UploadMockError("--storage-dir \(directory): \(error.message)")
             }
+        } else {
+            spoolDirectory = nil
         }
-        spoolDirectory = running.upload.storageDirectory
         memoryCap = MemoryCap.resolve(configured: configuration.upload.limits.maxMemoryBytes)
         running.upload.limits.maxMemoryBytes = memoryCap.bytes
         application = MockApplication(configuration: running, seed: seed, logger: logger)
@@ -103,7 +106,7 @@ public final class UploadMockServer: Sendable {
     /// `--storage-dir`, removes the spooled segments (reports stay, the bytes go). Idempotent.
     public func stop() {
         http.stop()
-        if let spoolDirectory { SpoolDirectory.remove(spoolDirectory) }
+        spoolDirectory?.remove()
     }
 
     /// Fault rules, live: `mock.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.
