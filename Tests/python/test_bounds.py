@@ -284,3 +284,38 @@ def test_a_leftover_with_the_servers_own_pid_is_never_followed(tmp_path, planted
         process.terminate()
         assert process.wait(timeout=5) == 0
     assert not (parent / f"spool-{process.pid}").exists() and (victim / "precious.txt").read_text() == "keep"
+
+
+# ------------------------------------------------------------------ item 7: journal filters, HEAD
+
+
+@pytest.mark.parametrize("query, name", [
+    ("status=200&status=503", "status"), ("status=none&status=204", "status"), ("fault=true&fault=rule-1", "fault"),
+    ("command=INIT&media_id=1&command=APPEND", "command"),
+])
+def test_a_journal_filter_given_twice_is_refused_naming_it(mock, query, name):
+    for path in ("/requests", "/requests/count"):
+        response = mock.admin(f"{path}?{query}")
+        assert response.status_code == 400
+        assert response.json()["error"].startswith(f"query parameter {name} is given twice ({name}=")
+
+
+def test_head_on_admin_get_routes_answers_as_get_without_a_body(mock):
+    media_id = init(mock, 5)
+    append(mock, media_id, 0, b"hello")
+    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    for path in ["/__admin/health", "/__admin/uploads", f"/__admin/uploads/{media_id}", f"/__admin/uploads/{media_id}/media",
+                 "/__admin/requests?command=APPEND", "/__admin/faults", "/__admin/openapi.json", "/__admin/uploads/1"]:
+        connection.request("GET", path)
+        got = connection.getresponse()
+        body = got.read()
+        # The same connection: a body sent after the HEAD answer would be read as the next answer.
+        connection.request("HEAD", path)
+        head = connection.getresponse()
+        assert head.read() == b""
+        assert (head.status, head.getheader("content-type"), head.getheader("content-length")) == (
+            got.status, got.getheader("content-type"), str(len(body))), path
+    connection.request("HEAD", "/__admin/reset")
+    refused = connection.getresponse()
+    assert refused.read() == b"" and (refused.status, refused.getheader("allow")) == (405, "POST")
+    connection.close()
