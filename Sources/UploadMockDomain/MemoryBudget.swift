@@ -95,6 +95,7 @@ package final class MemoryReservation: Sendable {
 
     /// Takes `count` more, or throws the over-capacity failure and takes nothing.
     package func grow(by count: Int) throws(UploadFailure) {
+        guard count > 0 else { return }
         try budget.reserve(count)
         held.add(count, ordering: .relaxed)
     }
