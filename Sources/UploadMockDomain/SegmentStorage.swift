@@ -18,6 +18,12 @@ package enum StoredSegment: Sendable {
         }
     }
 
+    /// What it holds of the memory budget: spooled bytes live on disk.
+    var memoryBytes: Int {
+        if case .memory(let bytes) = self { return bytes.count }
+        return 0
+    }
+
     /// Copies up to `buffer.count` bytes from `offset`; returns how many were copied (fewer
     /// only at the end, or if a spool file can no longer be read).
     package func copyBytes(from offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -102,10 +108,10 @@ package struct SegmentStorage: Sendable {
     }
 
     /// Spools to disk outside any lock, so a slow disk delays only its own request. Files are
-    /// readable by their owner only.
-    func keep(_ bytes: [UInt8], name: String) throws(UploadFailure) -> StoredSegment {
+    /// readable by their owner only. `name` is made only when a file is written.
+    func keep(_ bytes: [UInt8], name: @autoclosure () -> String) throws(UploadFailure) -> StoredSegment {
         guard let directory else { return .memory(bytes) }
-        let path = "\(directory)/\(name)"
+        let path = "\(directory)/\(name())"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storageFailed(reason: Self.describe(errno, writing: path)) }
         defer { close(descriptor) }
@@ -122,50 +128,5 @@ package struct SegmentStorage: Sendable {
 
     private static func describe(_ code: Int32, writing path: String) -> String {
         "cannot write \(path): \(String(cString: strerror(code))) (errno \(code))"
-    }
-}
-
-/// The directory one server spools into: `DIR/spool-PID`, 0700, inside the `--storage-dir` the
-/// user named (which may be shared, like /tmp, so it is never changed itself). Directories of
-/// servers that are no longer running are removed at start; the server's own at stop.
-package enum SpoolDirectory {
-    private static let prefix = "spool-"
-
-    /// Creates this process's spool directory under `parent` (and `parent` itself, 0700, if it
-    /// does not exist) after removing those of dead processes; returns its path.
-    package static func prepare(under parent: String) throws(UploadFailure) -> String {
-        if mkdir(parent, 0o700) != 0, errno != EEXIST {
-            throw .storageFailed(reason: "cannot create \(parent): \(String(cString: strerror(errno)))")
-        }
-        removeStale(under: parent)
-        let own = "\(parent)/\(prefix)\(getpid())"
-        remove(own)  // a directory left by an earlier process with this pid
-        guard mkdir(own, 0o700) == 0, chmod(own, 0o700) == 0 else {
-            throw .storageFailed(reason: "cannot create \(own): \(String(cString: strerror(errno)))")
-        }
-        return own
-    }
-
-    /// Removes a spool directory and the files in it.
-    package static func remove(_ directory: String) {
-        guard let stream = opendir(directory) else { return }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { unlink("\(directory)/\(name)") }
-        }
-        closedir(stream)
-        rmdir(directory)
-    }
-
-    private static func removeStale(under parent: String) {
-        guard let stream = opendir(parent) else { return }
-        var stale: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), let pid = Int32(decimal: name.dropFirst(prefix.count)), pid != getpid() else { continue }
-            if kill(pid, 0) != 0, errno == ESRCH { stale.append("\(parent)/\(name)") }
-        }
-        closedir(stream)
-        stale.forEach(remove)
     }
 }

@@ -23,6 +23,8 @@ package enum UploadFailure: Error, Sendable, Equatable {
     /// A bound of docs/configuration.md was reached; the reason names it.
     case overCapacity(String)
     case altTextTooLong(length: Int, limit: Int)
+    /// The upload's alt text, metadata and subtitle tracks would pass `limits.upload_text_bytes`.
+    case uploadTextTooLarge(UInt64, bytes: Int, limit: Int)
     case notVideo(UInt64)
     case notSubtitles(UInt64)
     case noSubtitles(UInt64, languageCode: String)
@@ -61,6 +63,8 @@ package enum UploadFailure: Error, Sendable, Equatable {
             "The mock is over capacity: \(reason)."
         case .altTextTooLong(let length, let limit):
             "The alt text is \(length) characters long; it may have at most \(limit)."
+        case .uploadTextTooLarge(let id, let bytes, let limit):
+            "Media id \(id) would keep \(bytes) bytes of alt text, metadata and subtitle tracks, more than limits.upload_text_bytes (\(limit)) allows."
         case .notVideo(let id):
             "Media id \(id) is not a video: subtitles attach to videos only."
         case .notSubtitles(let id):

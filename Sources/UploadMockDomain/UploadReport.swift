@@ -105,9 +105,9 @@ public struct UploadReport: Sendable, Equatable {
         segmentCount = session.segments.count
         owner = session.owner
         scope = session.scope
-        altText = session.altText
-        subtitles = session.subtitles
-        otherMetadata = session.otherMetadata
+        altText = session.text.altText
+        subtitles = session.text.subtitles
+        otherMetadata = session.text.metadata
     }
 
     /// The attempts to send segment `index`, oldest first.

@@ -10,15 +10,20 @@ package import UploadMockJSON
 /// render what it answers.
 package final class UploadService: Sendable {
     package let settings: UploadSettings
+    /// `limits.max_memory_bytes`: what the uploads hold in memory, and what request bodies
+    /// still arriving hold (the exchanges draw on it, see `MemoryBudget`).
+    package let memory: MemoryBudget
     private let store: UploadStore
     private let storage: SegmentStorage
     /// Each session keeps time on the clock of the scope that created it (docs/clock.md).
     private let clock: MockClock
 
+    /// - Parameter settings: `limits.maxMemoryBytes` must be resolved (the server facade
+    ///   derives it from the machine when it is not set); nil takes the built-in default.
     package init(settings: UploadSettings, seed: UInt64, clock: MockClock = MockClock()) {
         self.settings = settings
-        store = UploadStore(seed: seed, maximumSessions: settings.limits.maxSessions,
-                            maximumMemoryBytes: settings.limits.maxMemoryBytes)
+        memory = MemoryBudget(limit: settings.limits.maxMemoryBytes ?? UploadLimits.memoryCeiling)
+        store = UploadStore(seed: seed, maximumSessions: settings.limits.maxSessions, memory: memory)
         storage = SegmentStorage(directory: settings.storageDirectory)
         self.clock = clock
     }
@@ -58,15 +63,14 @@ package final class UploadService: Sendable {
         return try store.update(mediaID) { (session) throws(UploadFailure) in
             try check(session, usableBy: requester, at: readings)
             guard !session.isFinalized else { throw .alreadyFinalized(mediaID) }
-            let index = requested ?? session.segments.keys.max().map { $0 + 1 } ?? 0
+            let index = requested ?? session.nextIndex
             guard index <= 999 else { throw .segmentIndexOutOfRange(index) }
             // A repeated index replaces the earlier bytes: clients retry lost responses.
             let wouldBe = session.receivedBytes - (session.segments[index]?.count ?? 0) + payload.bytes.count
             guard wouldBe <= session.totalBytes else {
                 throw .exceedsTotalBytes(segment: index, bytes: payload.bytes.count, wouldBe: wouldBe, total: session.totalBytes)
             }
-            replaced = session.segments.updateValue(segment, forKey: index)
-            session.revision += 1
+            replaced = try session.store(segment, at: index, drawingOn: memory)
             return AppendReceipt(mediaID: mediaID, segmentIndex: index, segmentCount: session.segments.count,
                                  receivedBytes: wouldBe, expiresAt: session.expiresAt)
         }
@@ -168,11 +172,11 @@ package final class UploadService: Sendable {
         guard payload.bytes.count <= limit else { throw .oneShotTooLarge(limit: limit) }
         let readings = clock.readings()
         let moment = readings.now(in: requester.scope)
-        let session = try store.create(at: readings) { id in
+        let session = try store.create(at: readings) { (id) throws(UploadFailure) in
             var session = UploadSession(mediaID: id, mediaType: mediaType, kind: kind, category: category, api: api,
                                         totalBytes: payload.bytes.count, owner: requester.user, scope: requester.scope, createdAt: moment,
                                         expiresAt: moment.addingTimeInterval(TimeInterval(settings.expiresAfterSeconds(for: category))))
-            session.segments[0] = .memory(payload.bytes)
+            _ = try session.store(.memory(payload.bytes), at: 0, drawingOn: memory)
             session.image = header
             session.needsProcessing = kind == .video && category != nil
             session.finalizedAt = moment
@@ -186,17 +190,16 @@ package final class UploadService: Sendable {
     /// The longest alt text the real service takes (docs: "Must be <= 1000 chars").
     package static let altTextLimit = 1000
 
-    /// Sets alt text (when given) and other metadata fields (merged over earlier ones).
+    /// Sets alt text (when given) and other metadata fields (merged over earlier ones), within
+    /// `limits.upload_text_bytes` and the memory budget.
     package func setMetadata(mediaID: UInt64, altText: String?, other: JSONObject = [:],
                              by requester: Requester) throws(UploadFailure) {
         if let altText, altText.count > Self.altTextLimit {
             throw .altTextTooLong(length: altText.count, limit: Self.altTextLimit)
         }
-        let readings = clock.readings()
-        try store.update(mediaID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: readings)
-            if let altText { session.altText = altText }
-            for member in other.members { session.otherMetadata[member.key] = member.value }
+        try changeText(of: mediaID, by: requester) { (session, text) throws(UploadFailure) in
+            if let altText { text.altText = altText }
+            for member in other.members { text.metadata[member.key] = member.value }
         }
     }
 
@@ -216,14 +219,13 @@ package final class UploadService: Sendable {
             }
             guard kind == .subtitles else { throw .notSubtitles(track.mediaID) }
         }
-        return try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: readings)
+        return try changeText(of: videoID, by: requester) { (session, text) throws(UploadFailure) in
             guard session.kind == .video else { throw .notVideo(videoID) }
             for track in tracks {
-                session.subtitles.removeAll { $0.languageCode == track.languageCode }
-                session.subtitles.append(track)
+                text.subtitles.removeAll { $0.languageCode == track.languageCode }
+                text.subtitles.append(track)
             }
-            return session.subtitles
+            return text.subtitles
         }
     }
 
@@ -235,14 +237,26 @@ package final class UploadService: Sendable {
     /// Removes a video's subtitles in several languages: all of them, or, when one is
     /// missing, none.
     package func removeSubtitles(videoID: UInt64, languageCodes: [String], by requester: Requester) throws(UploadFailure) {
-        let readings = clock.readings()
-        try store.update(videoID) { (session) throws(UploadFailure) in
-            try check(session, usableBy: requester, at: readings)
+        try changeText(of: videoID, by: requester) { (session, text) throws(UploadFailure) in
             guard session.kind == .video else { throw .notVideo(videoID) }
-            for language in languageCodes where !session.subtitles.contains(where: { $0.languageCode == language }) {
+            for language in languageCodes where !text.subtitles.contains(where: { $0.languageCode == language }) {
                 throw .noSubtitles(videoID, languageCode: language)
             }
-            session.subtitles.removeAll { languageCodes.contains($0.languageCode) }
+            text.subtitles.removeAll { languageCodes.contains($0.languageCode) }
+        }
+    }
+
+    /// Edits a copy of an upload's text and keeps it, when it fits `limits.upload_text_bytes`
+    /// and the memory budget; otherwise the upload keeps what it had.
+    private func changeText<Result>(of mediaID: UInt64, by requester: Requester,
+                                    _ edit: (UploadSession, inout UploadText) throws(UploadFailure) -> Result) throws(UploadFailure) -> Result {
+        let readings = clock.readings()
+        return try store.update(mediaID) { (session) throws(UploadFailure) -> Result in
+            try check(session, usableBy: requester, at: readings)
+            var text = session.text
+            let result = try edit(session, &text)
+            try session.replaceText(text, limit: settings.limits.uploadTextBytes, drawingOn: memory)
+            return result
         }
     }
 

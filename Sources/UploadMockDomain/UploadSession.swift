@@ -33,7 +33,15 @@ struct UploadSession: Sendable {
     let scope: String?
     let createdAt: Date
     var expiresAt: Date
-    var segments: [Int: StoredSegment] = [:]
+    /// Changed only through `store(_:at:drawingOn:)`, which keeps the totals below.
+    private(set) var segments: [Int: StoredSegment] = [:]
+    /// Bytes over all segments, kept as segments arrive so no APPEND walks them.
+    private(set) var receivedBytes = 0
+    /// One past the highest index stored: where a segment sent without an index goes.
+    private(set) var nextIndex = 0
+    /// Bytes this upload holds in memory, as drawn from the memory budget: segments not
+    /// spooled, and its text.
+    private(set) var memoryBytes = 0
     /// Counts changes to `segments`, so work done outside the lock can tell it is stale.
     var revision = 0
     var finalizedAt: Date?
@@ -41,20 +49,51 @@ struct UploadSession: Sendable {
     var needsProcessing = false
     var statusPolls = 0
     var image: ImageHeader?
-    /// Set by metadata/create (v1.1) or `/2/media/metadata`.
-    var altText: String?
-    /// Other v2 metadata fields, as sent.
-    var otherMetadata = JSONObject()
-    var subtitles: [SubtitleTrack] = []
+    /// Alt text, other metadata and subtitle tracks; changed only through `replaceText`.
+    private(set) var text = UploadText()
+    /// `text.bytes`, as drawn from the budget.
+    private var textBytes = 0
 
-    var receivedBytes: Int { segments.values.reduce(0) { $0 + $1.count } }
-    /// Bytes of segments held in memory (spooled ones live on disk).
-    var memoryBytes: Int {
-        segments.values.reduce(0) { total, segment in
-            if case .memory(let bytes) = segment { return total + bytes.count }
-            return total
-        }
+    /// A session that holds nothing yet.
+    init(mediaID: UInt64, mediaType: String, kind: MediaKind, category: MediaCategory?, api: UploadAPI, totalBytes: Int,
+         owner: String?, scope: String?, createdAt: Date, expiresAt: Date) {
+        self.mediaID = mediaID
+        self.mediaType = mediaType
+        self.kind = kind
+        self.category = category
+        self.api = api
+        self.totalBytes = totalBytes
+        self.owner = owner
+        self.scope = scope
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
     }
+
+    /// Stores `segment` under `index`, replacing (and returning) one sent there before. The
+    /// memory it adds is drawn from `budget` first: past the budget this throws and changes
+    /// nothing.
+    mutating func store(_ segment: StoredSegment, at index: Int, drawingOn budget: MemoryBudget) throws(UploadFailure) -> StoredSegment? {
+        let previous = segments[index]
+        try budget.change(by: segment.memoryBytes - (previous?.memoryBytes ?? 0))
+        segments[index] = segment
+        receivedBytes += segment.count - (previous?.count ?? 0)
+        memoryBytes += segment.memoryBytes - (previous?.memoryBytes ?? 0)
+        nextIndex = max(nextIndex, index + 1)
+        revision += 1
+        return previous
+    }
+
+    /// Replaces the upload's text. Past `limit` (`limits.upload_text_bytes`) or the memory
+    /// budget this throws and changes nothing.
+    mutating func replaceText(_ new: UploadText, limit: Int, drawingOn budget: MemoryBudget) throws(UploadFailure) {
+        let bytes = new.bytes
+        if bytes > textBytes, bytes > limit { throw .uploadTextTooLarge(mediaID, bytes: bytes, limit: limit) }
+        try budget.change(by: bytes - textBytes)
+        memoryBytes += bytes - textBytes
+        textBytes = bytes
+        text = new
+    }
+
     var isFinalized: Bool { finalizedAt != nil }
 
     func isExpired(at now: Date) -> Bool { now >= expiresAt }
@@ -84,11 +123,38 @@ struct UploadSession: Sendable {
 
     /// True when the segments are exactly the indices 0..<n with `totalBytes` between them.
     var segmentsFormWholeFile: Bool {
-        receivedBytes == totalBytes && segments.keys.sorted().enumerated().allSatisfy { $0.offset == $0.element }
+        receivedBytes == totalBytes && nextIndex == segments.count
     }
 
     var mediaKey: String? {
         category.map { "\($0.mediaKeyPrefix)_\(mediaID)" }
+    }
+}
+
+/// What an upload keeps besides its media, counted per upload against
+/// `limits.upload_text_bytes` and, with the media, against the memory budget.
+struct UploadText: Sendable {
+    /// Set by metadata/create (v1.1) or `/2/media/metadata`.
+    var altText: String?
+    /// The other `/2/media/metadata` fields the spec defines, as sent.
+    var metadata = JSONObject()
+    var subtitles: [SubtitleTrack] = []
+
+    /// What is kept per item besides its text: a metadata member's or a track's share of the
+    /// structures holding it.
+    static let itemOverhead = 64
+
+    /// The size counted (docs/configuration.md, Bounds): the alt text's UTF-8 bytes, each
+    /// metadata member's key and value as JSON text, each track's language code and display
+    /// name, and `itemOverhead` per member and per track.
+    var bytes: Int {
+        let metadataBytes = metadata.members.reduce(0) { total, member in
+            total + Self.itemOverhead + member.key.utf8.count + member.value.serialized(.plain).count
+        }
+        let subtitleBytes = subtitles.reduce(0) { total, track in
+            total + Self.itemOverhead + track.languageCode.utf8.count + (track.displayName?.utf8.count ?? 0)
+        }
+        return (altText?.utf8.count ?? 0) + metadataBytes + subtitleBytes
     }
 }
 

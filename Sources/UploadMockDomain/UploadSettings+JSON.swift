@@ -10,6 +10,8 @@ extension UploadLimits: JSONReadable {
     /// of them, so one request's text stays under a gigabyte whatever the settings.
     package static let fieldCeiling = 1024 * 1024
     package static let fieldCountCeiling = 1000
+    /// The text kept per upload is read whole into every admin report of it: at most 64 MiB.
+    package static let uploadTextCeiling = 64 * 1024 * 1024
 
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         self.init()
@@ -20,6 +22,7 @@ extension UploadLimits: JSONReadable {
         syncVideoBytes = try reader.int("sync_video_bytes", in: 1...Self.ceiling) ?? syncVideoBytes
         maxSessions = try reader.int("max_sessions", in: 1...10_000_000) ?? maxSessions
         maxMemoryBytes = try reader.int("max_memory_bytes", in: 1...Int(Int64(1) << 40)) ?? maxMemoryBytes
+        uploadTextBytes = try reader.int("upload_text_bytes", in: 1...Self.uploadTextCeiling) ?? uploadTextBytes
         fieldBytes = try reader.int("field_bytes", in: 1...Self.fieldCeiling) ?? fieldBytes
         maxFields = try reader.int("max_fields", in: 1...Self.fieldCountCeiling) ?? maxFields
     }

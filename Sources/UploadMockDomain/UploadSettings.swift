@@ -14,9 +14,17 @@ public struct UploadLimits: Sendable, Equatable {
     public var syncVideoBytes = 15 * 1024 * 1024
     /// Uploads kept at once; INIT past it is refused (expired ones are evicted first). Default 100,000.
     public var maxSessions = 100_000
-    /// Media held in memory over all uploads; an APPEND past it is refused, never the process
-    /// killed. Spooled segments (`--storage-dir`) do not count. Default 4 GiB.
-    public var maxMemoryBytes = 4 * 1024 * 1024 * 1024
+    /// Everything held in memory for clients, over all uploads: segments (spooled ones,
+    /// `--storage-dir`, do not count), each upload's text, and request bodies still arriving.
+    /// What would pass it is refused with 503, never the process killed. Nil (the default)
+    /// derives it at start from the machine: half of the cgroup's memory limit or of physical
+    /// memory, whichever is lower, less 32 MiB for the server itself, at most 4 GiB
+    /// (`memoryCeiling`); docs/configuration.md, Bounds.
+    public var maxMemoryBytes: Int?
+    /// The text kept per upload: alt text, `/2/media/metadata` fields, subtitle tracks'
+    /// language codes and display names (see `UploadText.bytes` for how it is measured). A
+    /// request that would keep more is refused with 400. Default 256 KiB.
+    public var uploadTextBytes = 256 * 1024
     /// The longest text parameter (anything but `media`/`media_data`) one request may carry.
     /// Default 64 KiB.
     public var fieldBytes = 64 * 1024
@@ -26,6 +34,9 @@ public struct UploadLimits: Sendable, Equatable {
 
     /// The real service's limits.
     public init() {}
+
+    /// The most `maxMemoryBytes` defaults to, however much memory the machine has: 4 GiB.
+    public static let memoryCeiling = 4 * 1024 * 1024 * 1024
 
     /// The largest payload one request may carry: an APPEND's chunk or a one-shot image or GIF.
     package var largestPayloadBytes: Int { max(chunkBytes, imageBytes, gifBytes) }

@@ -8,11 +8,12 @@ import Synchronization
 /// All upload sessions, shared by every server thread. Each operation is one short critical
 /// section; bytes are copied in (and read out) outside the lock.
 ///
-/// Bounded (docs/configuration.md, Bounds): at most `maximumSessions` live sessions and
-/// `maximumMemoryBytes` of media held in memory. Reaching either refuses the operation that
-/// would pass it and keeps everything already stored. Expired sessions are evicted by a sweep
-/// that runs whenever the number of sessions has doubled since the last one, so the cost per
-/// operation stays constant.
+/// Bounded (docs/configuration.md, Bounds): at most `maximumSessions` live sessions, and what
+/// they hold in memory drawn from the one memory budget (sessions draw as they change, see
+/// `UploadSession.store` and `replaceText`; the store gives back what it removes). Reaching
+/// either refuses the operation that would pass it and keeps everything already stored.
+/// Expired sessions are evicted by a sweep that runs whenever the number of sessions has
+/// doubled since the last one, so the cost per operation stays constant.
 final class UploadStore: Sendable {
     private struct Contents {
         var sessions: [UInt64: UploadSession] = [:]
@@ -22,41 +23,35 @@ final class UploadStore: Sendable {
         var order: [UInt64] = []
         /// Kept across resets, so an id never repeats.
         var ids: SnowflakeIDs
-        /// Bytes of segments held in memory, over all sessions.
-        var memoryBytes = 0
         /// Sessions after the last sweep; the next one runs at twice as many.
         var sweptCount = 0
     }
 
     private let contents: Mutex<Contents>
     private let maximumSessions: Int
-    private let maximumMemoryBytes: Int
+    private let memory: MemoryBudget
 
-    init(seed: UInt64, maximumSessions: Int, maximumMemoryBytes: Int) {
+    init(seed: UInt64, maximumSessions: Int, memory: MemoryBudget) {
         contents = Mutex(Contents(ids: SnowflakeIDs(seed: seed)))
         self.maximumSessions = maximumSessions
-        self.maximumMemoryBytes = maximumMemoryBytes
+        self.memory = memory
     }
 
     /// Creates a session with a fresh id made at the wall time of `readings` (ids keep growing
-    /// whatever the mock's clock does); expiry is judged on each session's own clock.
-    func create(at readings: ClockReadings, _ make: (UInt64) -> UploadSession) throws(UploadFailure) -> UploadSession {
+    /// whatever the mock's clock does); expiry is judged on each session's own clock. `make`
+    /// draws on the memory budget for whatever the new session holds.
+    func create(at readings: ClockReadings, _ make: (UInt64) throws(UploadFailure) -> UploadSession) throws(UploadFailure) -> UploadSession {
         // Expired sessions swept out of the store are released after the lock.
         var evicted: [UploadSession] = []
         defer { withExtendedLifetime(evicted) {} }
         return try contents.withLock { (contents) throws(UploadFailure) -> UploadSession in
             if contents.sessions.count >= max(64, 2 * contents.sweptCount) || contents.sessions.count >= maximumSessions {
-                evicted = Self.sweep(&contents, at: readings)
+                evicted = sweep(&contents, at: readings)
             }
             guard contents.sessions.count < maximumSessions else {
                 throw .overCapacity("\(maximumSessions) uploads are live (limits.max_sessions); reset, or let some expire")
             }
-            let session = make(contents.ids.next(at: readings.wall))
-            let bytes = session.memoryBytes
-            guard contents.memoryBytes + bytes <= maximumMemoryBytes else {
-                throw .overCapacity(Self.memoryFull(holding: contents.memoryBytes, adding: bytes, limit: maximumMemoryBytes))
-            }
-            contents.memoryBytes += bytes
+            let session = try make(contents.ids.next(at: readings.wall))
             contents.sessions[session.mediaID] = session
             contents.order.append(session.mediaID)
             return session
@@ -82,20 +77,14 @@ final class UploadStore: Sendable {
         }
     }
 
-    /// Runs `change` on the session under the lock; nothing is stored when it throws, or when
-    /// the change would hold more media in memory than allowed.
+    /// Runs `change` on the session in place, under the lock: no copy of its segments, so an
+    /// APPEND costs the same however many came before. `change` checks before it changes
+    /// anything, so a refusal leaves the session as it was; the session's own methods draw on
+    /// the memory budget and throw before changing anything when it is spent.
     func update<Result>(_ id: UInt64, _ change: (inout UploadSession) throws(UploadFailure) -> Result) throws(UploadFailure) -> Result {
         try contents.withLock { (contents) throws(UploadFailure) -> Result in
-            guard var session = contents.sessions[id] else { throw UploadFailure.unknownMediaID(id) }
-            let before = session.memoryBytes
-            let result = try change(&session)
-            let after = session.memoryBytes
-            if after > before, contents.memoryBytes - before + after > maximumMemoryBytes {
-                throw .overCapacity(Self.memoryFull(holding: contents.memoryBytes, adding: after - before, limit: maximumMemoryBytes))
-            }
-            contents.memoryBytes += after - before
-            contents.sessions[id] = session
-            return result
+            guard let position = contents.sessions.index(forKey: id) else { throw UploadFailure.unknownMediaID(id) }
+            return try change(&contents.sessions.values[position])
         }
     }
 
@@ -111,9 +100,9 @@ final class UploadStore: Sendable {
                 contents.sessions = [:]
                 contents.attempts = [:]
                 contents.order = []
-                contents.memoryBytes = 0
                 contents.sweptCount = 0
             }
+            memory.release(contents.sessions.values.reduce(0) { $0 + $1.memoryBytes })
             return contents.sessions
         }
         // Released after the lock: deleting spool files takes system calls.
@@ -127,7 +116,7 @@ final class UploadStore: Sendable {
             for session in removed {
                 contents.sessions[session.mediaID] = nil
                 contents.attempts[session.mediaID] = nil
-                contents.memoryBytes -= session.memoryBytes
+                memory.release(session.memoryBytes)
             }
             contents.order.removeAll { contents.sessions[$0] == nil }
             return removed
@@ -137,20 +126,16 @@ final class UploadStore: Sendable {
     }
 
     /// Removes expired sessions; returns them so they are released outside the lock.
-    private static func sweep(_ contents: inout Contents, at readings: ClockReadings) -> [UploadSession] {
+    private func sweep(_ contents: inout Contents, at readings: ClockReadings) -> [UploadSession] {
         var evicted: [UploadSession] = []
         for (id, session) in contents.sessions where session.isExpired(at: readings.now(in: session.scope)) {
             evicted.append(session)
             contents.sessions[id] = nil
             contents.attempts[id] = nil
-            contents.memoryBytes -= session.memoryBytes
+            memory.release(session.memoryBytes)
         }
         if !evicted.isEmpty { contents.order.removeAll { contents.sessions[$0] == nil } }
         contents.sweptCount = contents.sessions.count
         return evicted
-    }
-
-    private static func memoryFull(holding: Int, adding: Int, limit: Int) -> String {
-        "\(holding) bytes of media are held in memory and \(adding) more would pass limits.max_memory_bytes (\(limit)); reset, or spool to disk with --storage-dir"
     }
 }

@@ -53,6 +53,9 @@ struct MockCommand: ParsableCommand {
     @Option(help: "Users come from the config file's auth.users (default: none).")
     var auth: AuthSettings.Mode?
 
+    @Flag(help: "Stop (as on SIGTERM) when standard input reaches end of file: start the server with stdin a pipe that only the parent process writes to, and it stops when the parent does, even one killed with SIGKILL.")
+    var exitWithParent = false
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key must be given together")

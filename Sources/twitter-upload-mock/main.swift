@@ -79,6 +79,7 @@ if let readyFile = command.readyFile {
         fail("\(error)")
     }
 }
+if command.exitWithParent { ParentWatch.start() }
 // Stop on SIGINT/SIGTERM: parked requests are released, connections closed, exit 0.
 var received: Int32 = 0
 while sigwait(&stopSignals, &received) != 0 {}

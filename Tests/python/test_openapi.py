@@ -65,7 +65,7 @@ def test_version_is_the_servers(document):
 def test_unknown_method_is_405_with_allow(mock):
     response = requests.put(mock.url("/__admin/faults"), data="{}")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST, DELETE"
+    assert response.headers["allow"] == "GET, HEAD, POST, DELETE"
     assert set(response.json()) == {"error"}
 
 

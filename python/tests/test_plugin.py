@@ -1,6 +1,17 @@
 """The pytest fixtures, run in an inner pytest session exactly as a user's suite would use them."""
+import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from twitter_upload_mock import MockServer
 
 PLUGIN = ("-p", "twitter_upload_mock.plugin")
 
@@ -201,3 +212,70 @@ def test_the_readme_lists_every_fixture():
     defined = set(re.findall(r"@pytest\.fixture[^\n]*\ndef (\w+)", (here / "src" / "twitter_upload_mock" / "plugin.py").read_text()))
     listed = set(re.findall(r"^\| `(\w+)` \| (?:test|session) \|", (here / "README.md").read_text(), re.M))
     assert defined and listed == defined, (listed, defined)
+
+
+def _gone(pid):
+    """Whether a process has exited (a zombie waiting for its reaper counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_servers_die_with_a_killed_pytest_and_the_next_run_removes_their_directories(pytester, tmp_path, sig):
+    """pytest killed outright runs no fixture teardown and no atexit: its servers stop anyway
+    (their stdin is a pipe only pytest held), and the next run removes the working directories
+    it left behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    facts = tmp_path / "servers.json"
+    pytester.makepyfile(test_inner=f"""
+        import json, time
+
+        def test_waits_to_be_killed(upload_mock, upload_mock_session):
+            servers = [upload_mock, upload_mock_session]
+            with open({str(facts)!r}, "w") as out:
+                json.dump([{{"pid": s.process.pid, "port": s.port, "workdir": str(s._workdir)}} for s in servers], out)
+            time.sleep(300)
+        """)
+    environment = {**os.environ, "TMPDIR": str(temp)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGIN, "test_inner.py"]
+    inner = subprocess.Popen(command, cwd=pytester.path, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not facts.exists() or not facts.read_text():
+        assert inner.poll() is None and time.monotonic() < deadline, "the inner pytest never started its servers"
+        time.sleep(0.05)
+    servers = json.loads(facts.read_text())
+    assert all(socket.create_connection(("127.0.0.1", s["port"]), timeout=5) for s in servers)
+    inner.send_signal(sig)
+    inner.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while not all(_gone(s["pid"]) for s in servers):
+        assert time.monotonic() < deadline, f"servers outlived pytest killed with {sig.name}: {servers}"
+        time.sleep(0.05)
+    for server in servers:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", server["port"]), timeout=5)
+    left = sorted(p.name for p in temp.iterdir())
+    assert left == sorted(Path(s["workdir"]).name for s in servers), "nothing cleaned up after a killed pytest"
+
+    pytester.makepyfile(test_next="""
+        def test_next_run(upload_mock):
+            assert upload_mock.health() == "ok"
+        """)
+    next_run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGIN, "test_next.py"],
+                              cwd=pytester.path, env=environment, capture_output=True, text=True, timeout=120)
+    assert next_run.returncode == 0, next_run.stdout + next_run.stderr
+    assert list(temp.iterdir()) == [], "the next run removes what the killed one left, and its own"
+
+
+def test_a_live_servers_directory_is_never_swept(tmp_path):
+    """Another process's server (here: one of this process, in the same directory) keeps its
+    working directory while a sweep runs."""
+    from twitter_upload_mock.server import remove_abandoned_workdirs
+
+    with MockServer() as mock:
+        remove_abandoned_workdirs(str(Path(mock._workdir).parent))
+        assert Path(mock._workdir).is_dir() and mock.health() == "ok"

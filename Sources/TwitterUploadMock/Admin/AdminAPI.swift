@@ -76,8 +76,13 @@ enum AdminRoute: Sendable, Equatable {
         return table
     }()
 
+    /// Every route of `table`, and HEAD beside each GET: answered as the GET, and libmicrohttpd
+    /// sends the head only (RFC 9110 §9.3.2), its Content-Length that of the GET's body.
     static func register<Route>(in routes: inout HTTPRoutes<Route>, as route: (AdminRoute) -> Route) {
-        for entry in table { routes.add(entry.method, entry.path, route(entry.route)) }
+        for entry in table {
+            routes.add(entry.method, entry.path, route(entry.route))
+            if entry.method == "GET" { routes.add("HEAD", entry.path, route(entry.route)) }
+        }
         for entry in DashboardPage.routes { routes.add("GET", entry.path, route(.dashboard(entry.page))) }
     }
 }

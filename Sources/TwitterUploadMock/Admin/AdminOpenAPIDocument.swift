@@ -10,7 +10,7 @@ extension AdminAPI {
     "title": "twitter-upload-mock admin API",
     "version": "0.2.0",
     "summary": "Verify what arrived at the mock and rehearse failures.",
-    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, the virtual clock, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
+    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, the virtual clock, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. Every GET also answers HEAD: the same status and headers, no body. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -235,7 +235,7 @@ extension AdminAPI {
           "journal"
         ],
         "summary": "The request journal",
-        "description": "Upload requests only, the newest 10,000 (`journal.max_entries`). Every filter given must match; an unknown parameter or a bad value is 400 naming it. `order`, `limit`, `after` and `before` page through the selected entries by their `id`: `?order=newest&limit=100`, then `&before=` the last `id` received.",
+        "description": "Upload requests only, the newest 10,000 (`journal.max_entries`). Every filter given must match; an unknown parameter, a bad value or a filter given twice (`status=200&status=503`: each takes one value) is 400 naming it. `order`, `limit`, `after` and `before` page through the selected entries by their `id`: `?order=newest&limit=100`, then `&before=` the last `id` received.",
         "parameters": [
           {
             "$ref": "#/components/parameters/FilterAPI"

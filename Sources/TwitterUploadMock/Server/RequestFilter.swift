@@ -67,11 +67,18 @@ extension RequestFilter {
     /// The query parameters `GET /__admin/requests` takes, in the order docs list them.
     static let queryNames = ["api", "command", "media_id", "segment_index", "status", "fault", "user", "since"]
 
-    /// Reads the admin API's query parameters; an unknown name or a bad value is an error that
-    /// names it (and lists the filters, then `otherNames`, the route's other parameters).
+    /// Reads the admin API's query parameters; an unknown name, a bad value or a filter given
+    /// twice (each takes one value: `status=200&status=503` is refused, not read as either) is
+    /// an error that names it (and lists the filters, then `otherNames`, the route's other
+    /// parameters).
     init(query: [(name: String, value: String)], otherNames: [String] = []) throws(ConfigurationError) {
         self.init()
+        var given: [String: String] = [:]
         for (name, value) in query {
+            if let earlier = given.updateValue(value, forKey: name), Self.queryNames.contains(name) {
+                throw ConfigurationError("query parameter \(name) is given twice (\(name)=\(earlier), \(name)=\(value)): "
+                                         + "each filter takes one value; ask once per value")
+            }
             func invalid(_ expected: String) -> ConfigurationError {
                 .invalidQueryParameter(name, value, expected: expected)
             }

@@ -26,7 +26,9 @@ public final class UploadMockServer: Sendable {
     private let application: MockApplication
     private let http: HTTPServer
     /// This server's own spool directory under `--storage-dir`, removed at stop.
-    private let spoolDirectory: String?
+    private let spoolDirectory: SpoolDirectory?
+    /// `limits.max_memory_bytes` in force, configured or derived from the machine.
+    private let memoryCap: MemoryCap
 
     /// Prepares a server; nothing listens until `start()`.
     ///
@@ -38,12 +40,17 @@ public final class UploadMockServer: Sendable {
         var running = configuration
         if let directory = configuration.upload.storageDirectory {
             do {
-                running.upload.storageDirectory = try SpoolDirectory.prepare(under: directory)
+                let spool = try SpoolDirectory.prepare(under: directory)
+                spoolDirectory = spool
+                running.upload.storageDirectory = spool.path
             } catch {
                 throw UploadMockError("--storage-dir \(directory): \(error.message)")
             }
+        } else {
+            spoolDirectory = nil
         }
-        spoolDirectory = running.upload.storageDirectory
+        memoryCap = MemoryCap.resolve(configured: configuration.upload.limits.maxMemoryBytes)
+        running.upload.limits.maxMemoryBytes = memoryCap.bytes
         application = MockApplication(configuration: running, seed: seed, logger: logger)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
@@ -89,14 +96,17 @@ public final class UploadMockServer: Sendable {
         } catch {
             throw UploadMockError(error.description)
         }
-        application.logger.info("listening", metadata: ["url": "\(baseURL)", "seed": "\(seed)"])
+        application.logger.info("listening", metadata: [
+            "url": "\(baseURL)", "seed": "\(seed)",
+            "max_memory_bytes": .stringConvertible(memoryCap.bytes), "max_memory_from": "\(memoryCap.source)",
+        ])
     }
 
     /// Releases delayed and hung requests, closes every connection and stops listening; with
     /// `--storage-dir`, removes the spooled segments (reports stay, the bytes go). Idempotent.
     public func stop() {
         http.stop()
-        if let spoolDirectory { SpoolDirectory.remove(spoolDirectory) }
+        spoolDirectory?.remove()
     }
 
     /// Fault rules, live: `mock.faults.add(FaultRule(match: RequestMatch(command: .append), action: FaultAction(status: 503), times: 1))`.
@@ -155,6 +165,10 @@ public final class UploadMockServer: Sendable {
     public func timeline(scope: String? = nil, uploads: Int = 5, requests: Int = 20) -> MockTimeline {
         MockTimeline(application: application, scope: scope, uploads: uploads, requests: requests, baseURL: baseURL)
     }
+
+    /// `limits.max_memory_bytes` in force: the configured value, or the one derived from the
+    /// machine at start (docs/configuration.md, Bounds).
+    public var maxMemoryBytes: Int { memoryCap.bytes }
 
     /// The port listened on (the chosen one when configured as 0).
     public var port: UInt16 { http.port }

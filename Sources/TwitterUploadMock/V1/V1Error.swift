@@ -70,7 +70,7 @@ extension V1Error: UploadParameterFailures {
             self = V1Error(status: 503, shape: .platform(code: 130, message: "Over capacity"), explanation: failure.message)
         case .unknownMediaID, .expiredMediaID, .alreadyFinalized, .mediaTypeUnrecognized, .fileSizeExceeds,
              .segmentIndexOutOfRange, .chunkTooLarge, .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous,
-             .altTextTooLong, .notVideo, .notSubtitles, .noSubtitles:
+             .altTextTooLong, .uploadTextTooLarge, .notVideo, .notSubtitles, .noSubtitles:
             self = .request(failure.message)
         }
     }

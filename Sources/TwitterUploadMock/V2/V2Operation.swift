@@ -57,12 +57,12 @@ struct V2Operation {
             let media = try uploadOneShot(payload, category: category, on: uploads, as: requester)
             return V2Answer(status: 200, body: V2Rendering.data(V2Rendering.finalized(media, processing: simulation, commandForm: false)),
                             mediaID: media.mediaID)
-        case .metadata(let mediaID, let altText, let other, let sent):
+        case .metadata(let mediaID, let altText, let other, let kept, let ignored):
             try domain { () throws(UploadFailure) in
                 try uploads.setMetadata(mediaID: mediaID, altText: altText, other: other, by: requester)
             }
-            return V2Answer(status: 200, body: V2Rendering.data(["id": .string(String(mediaID)), "associated_metadata": .object(sent)]),
-                            mediaID: mediaID)
+            return V2Answer(status: 200, body: V2Rendering.data(["id": .string(String(mediaID)), "associated_metadata": .object(kept)]),
+                            mediaID: mediaID, note: ignored.isEmpty ? nil : Self.ignoredMetadataNote(ignored))
         case .subtitlesCreate(let videoID, let category, let track):
             _ = try domain { () throws(UploadFailure) in try uploads.addSubtitles(videoID: videoID, track: track, by: requester) }
             var data: JSONObject = ["id": .string(String(videoID))]
@@ -77,6 +77,17 @@ struct V2Operation {
             }
             return V2Answer(status: 200, body: V2Rendering.data(["deleted": true]), mediaID: videoID)
         }
+    }
+
+    /// Names the `metadata` members spec 2.167 does not define: at most five, each cut to 64
+    /// characters, so a body of a million keys makes a short journal entry.
+    static func ignoredMetadataNote(_ names: [String]) -> String {
+        let shown = names.prefix(5).map { name in
+            name.unicodeScalars.count > 64 ? "'\(String(String.UnicodeScalarView(name.unicodeScalars.prefix(64))))…'" : "'\(name)'"
+        }
+        let more = names.count > shown.count ? " and \(names.count - shown.count) more" : ""
+        return "metadata members the spec does not define were neither kept nor echoed: \(shown.joined(separator: ", "))\(more) "
+            + "(what the real service does with them is unknown; docs/fidelity.md)"
     }
 
     /// Images and GIFs are read by the domain; the spec's video and subtitles categories are

@@ -272,7 +272,7 @@ extension V2Problem {
         case .overCapacity:
             .blank(503, explanation: failure.message)
         case .expiredMediaID, .alreadyFinalized, .fileSizeExceeds, .segmentIndexOutOfRange, .chunkTooLarge,
-             .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous, .altTextTooLong, .notVideo,
+             .exceedsTotalBytes, .segmentsDoNotAddUp, .largeFileNotSynchronous, .altTextTooLong, .uploadTextTooLarge, .notVideo,
              .notSubtitles, .noSubtitles:
             .invalid(failure.message)
         }

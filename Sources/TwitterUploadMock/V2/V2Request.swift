@@ -23,8 +23,9 @@ struct V2Request {
         case finalize(mediaID: UInt64)
         case status(mediaID: UInt64)
         case upload(MediaPayload, MediaCategory)
-        /// `sent` is the `metadata` object as sent, echoed as `associated_metadata`.
-        case metadata(mediaID: UInt64, altText: String?, other: JSONObject, sent: JSONObject)
+        /// `kept` is the `metadata` object as sent, less members the spec does not define (their
+        /// names are in `ignored`): echoed as `associated_metadata`.
+        case metadata(mediaID: UInt64, altText: String?, other: JSONObject, kept: JSONObject, ignored: [String])
         case subtitlesCreate(videoID: UInt64, category: String?, track: SubtitleTrack)
         case subtitlesDelete(videoID: UInt64, languageCode: String)
     }
@@ -134,9 +135,12 @@ struct V2RequestReader {
             try refuseQuery()
             let object = try jsonBody(V2Schema.metadata)
             let sent = object["metadata"]?.objectOrEmpty ?? [:]
-            let other = JSONObject(sent.members.filter { $0.key != "alt_text" }.map { ($0.key, $0.value) })
-            let altText = sent["alt_text"]?.objectOrEmpty["text"]?.stringValue
-            return V2Request(operation: .metadata(mediaID: try Self.bodyID(object), altText: altText, other: other, sent: sent))
+            let defined = Set(V2Schema.metadataMembers.map(\.name))
+            let kept = JSONObject(sent.members.filter { defined.contains($0.key) }.map { ($0.key, $0.value) })
+            let other = JSONObject(kept.members.filter { $0.key != "alt_text" }.map { ($0.key, $0.value) })
+            let altText = kept["alt_text"]?.objectOrEmpty["text"]?.stringValue
+            return V2Request(operation: .metadata(mediaID: try Self.bodyID(object), altText: altText, other: other, kept: kept,
+                                                  ignored: sent.members.map(\.key).filter { !defined.contains($0) }))
         case .subtitlesCreate:
             try refuseQuery()
             let object = try jsonBody(V2Schema.subtitlesCreate)

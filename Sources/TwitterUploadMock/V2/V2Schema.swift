@@ -156,23 +156,28 @@ extension V2Schema {
         ("additional_owners", .string()),
     ], required: ["media", "media_category"], closed: true)
 
+    /// The members of `metadata` the spec defines; the mock keeps these and no others
+    /// (docs/fidelity.md: the spec does not close the object, and what the real service does
+    /// with other keys is unknown).
+    static let metadataMembers: [(name: String, schema: V2Schema)] = [
+        ("alt_text", .object([("text", .string(maxLength: UploadService.altTextLimit))], required: ["text"])),
+        ("allow_download_status", .object([("allow_download", .boolean)])),
+        ("audience_policy", .anyObject),
+        ("content_expiration", .object([("timestamp_sec", .number)], required: ["timestamp_sec"])),
+        ("domain_restrictions", .object([("whitelist", .array(.string()))], required: ["whitelist"])),
+        ("found_media_origin", .object([("id", .string()), ("provider", .string())], required: ["id", "provider"])),
+        ("geo_restrictions", .anyObject),
+        ("management_info", .object([("managed", .boolean)], required: ["managed"])),
+        ("preview_image", .object([("media_key", .anyObject)], required: ["media_key"])),
+        ("sensitive_media_warning", .anyObject),
+        ("shared_info", .object([("shared", .boolean)], required: ["shared"])),
+        ("sticker_info", .object([("stickers", .array(.anyObject))], required: ["stickers"])),
+        ("upload_source", .object([("upload_source", .string())], required: ["upload_source"])),
+    ]
+
     static let metadata = V2Schema.object([
         ("id", .string(pattern: .numericID)),
-        ("metadata", .object([
-            ("alt_text", .object([("text", .string(maxLength: UploadService.altTextLimit))], required: ["text"])),
-            ("allow_download_status", .object([("allow_download", .boolean)])),
-            ("audience_policy", .anyObject),
-            ("content_expiration", .object([("timestamp_sec", .number)], required: ["timestamp_sec"])),
-            ("domain_restrictions", .object([("whitelist", .array(.string()))], required: ["whitelist"])),
-            ("found_media_origin", .object([("id", .string()), ("provider", .string())], required: ["id", "provider"])),
-            ("geo_restrictions", .anyObject),
-            ("management_info", .object([("managed", .boolean)], required: ["managed"])),
-            ("preview_image", .object([("media_key", .anyObject)], required: ["media_key"])),
-            ("sensitive_media_warning", .anyObject),
-            ("shared_info", .object([("shared", .boolean)], required: ["shared"])),
-            ("sticker_info", .object([("stickers", .array(.anyObject))], required: ["stickers"])),
-            ("upload_source", .object([("upload_source", .string())], required: ["upload_source"])),
-        ])),
+        ("metadata", .object(metadataMembers)),
     ], required: ["id"])
 
     /// Nothing is required in the spec; attaching a track needs the video, the track's media id

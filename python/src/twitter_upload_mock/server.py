@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import shutil
@@ -19,6 +20,9 @@ from .client import AdminClient
 BINARY_NAME = "twitter-upload-mock"
 BINARY_ENV = "TWITTER_UPLOAD_MOCK_BIN"
 BUNDLED_BINARY = Path(__file__).resolve().parent / "bin" / BINARY_NAME
+WORKDIR_PREFIX = "twitter-upload-mock-"
+# Held locked by the process that made the working directory for as long as it lives.
+LOCK_NAME = "owner.lock"
 
 
 class BinaryNotFound(FileNotFoundError):
@@ -58,6 +62,47 @@ def _is_python_wrapper(path: str) -> bool:
     return head.startswith(b"#!") and b"twitter_upload_mock" in head
 
 
+def remove_abandoned_workdirs(parent: Optional[str] = None) -> None:
+    """Removes the working directories of servers whose Python process is gone (killed with
+    SIGKILL or SIGTERM, say, so nothing cleaned up): the ones in ``parent`` (the temporary
+    directory) that are this user's and whose lock file no live process holds. A directory
+    without a lock file is still being made, or is not ours: it is left alone."""
+    parent = parent or tempfile.gettempdir()
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(WORKDIR_PREFIX):
+            continue
+        path = os.path.join(parent, name)
+        try:
+            status = os.lstat(path)
+            if not (status.st_mode & 0o170000 == 0o040000 and status.st_uid == os.getuid()):
+                continue
+            lock = os.open(os.path.join(path, LOCK_NAME), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its owner is alive
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(lock)
+
+
+def _make_workdir() -> "tuple[Path, int]":
+    """A fresh working directory and the descriptor of its lock file, locked: the lock is
+    taken before the file gets its name, so no sweep can see the name unlocked."""
+    workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+    lock = os.open(workdir / f"{LOCK_NAME}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.rename(workdir / f"{LOCK_NAME}.new", workdir / LOCK_NAME)
+    return workdir, lock
+
+
 _running: "weakref.WeakSet[MockServer]" = weakref.WeakSet()
 
 
@@ -73,7 +118,9 @@ class MockServer(AdminClient):
     ``config`` is the JSON configuration as a dict (docs/configuration.md); ``tls=True``
     serves HTTPS with a generated certificate whose CA is ``ca_file``; ``args`` are extra
     command-line flags; ``seed`` fixes media ids and probabilistic faults. Use it as a context
-    manager, or call :meth:`start` and :meth:`stop`::
+    manager, or call :meth:`start` and :meth:`stop`. The server stops with this process
+    however it ends (``--exit-with-parent``: its stdin is a pipe only this process holds), and
+    a working directory a killed process left behind is removed by the next start::
 
         with MockServer({"processing": {"check_after_secs": 0}}) as mock:
             ...  # point the client under test at mock.upload_url
@@ -91,6 +138,8 @@ class MockServer(AdminClient):
         self.startup_timeout = startup_timeout
         self.process: Optional["subprocess.Popen[bytes]"] = None
         self._workdir: Optional[Path] = None
+        self._workdir_lock: Optional[int] = None
+        self._lifeline: Optional[int] = None
         self._stderr_after_stop = ""
         self._stop_requested = False
 
@@ -114,10 +163,11 @@ class MockServer(AdminClient):
         if self.process is not None:
             raise ServerError("already started")
         binary = self.binary or find_binary()
-        workdir = Path(tempfile.mkdtemp(prefix="twitter-upload-mock-"))
+        remove_abandoned_workdirs()
+        workdir, self._workdir_lock = _make_workdir()
         self._workdir = workdir
         ready_file = workdir / "ready"
-        command = [binary, "--host", "127.0.0.1", "--port", "0", "--ready-file", str(ready_file)]
+        command = [binary, "--host", "127.0.0.1", "--port", "0", "--ready-file", str(ready_file), "--exit-with-parent"]
         if self.config is not None:
             (workdir / "config.json").write_text(json.dumps(self.config))
             command += ["--config", str(workdir / "config.json")]
@@ -126,8 +176,15 @@ class MockServer(AdminClient):
         if self.seed is not None:
             command += ["--seed", str(self.seed)]
         command += self.args
-        with open(workdir / "stdout.log", "wb") as stdout, open(workdir / "stderr.log", "wb") as stderr:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+        # The server's stdin: when this process ends, however it ends, the kernel closes the
+        # write end and the server stops. The write end is not inheritable, so no other child
+        # keeps it open.
+        lifeline_read, self._lifeline = os.pipe()
+        try:
+            with open(workdir / "stdout.log", "wb") as stdout, open(workdir / "stderr.log", "wb") as stderr:
+                self.process = subprocess.Popen(command, stdin=lifeline_read, stdout=stdout, stderr=stderr)
+        finally:
+            os.close(lifeline_read)
         _running.add(self)
         deadline = time.monotonic() + self.startup_timeout
         while not ready_file.exists():
@@ -184,7 +241,13 @@ class MockServer(AdminClient):
     def _cleanup(self) -> None:
         """Removes the temporary directory (config, ready file, generated certificate), keeping stderr."""
         _running.discard(self)
+        if self._lifeline is not None:
+            os.close(self._lifeline)
+            self._lifeline = None
         if self._workdir is not None:
             self._stderr_after_stop = self._read_log("stderr.log")
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+        if self._workdir_lock is not None:
+            os.close(self._workdir_lock)
+            self._workdir_lock = None
