@@ -125,6 +125,15 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
         }
     }
 
+    /// Bytes the reader buffers for the request so far (docs/configuration.md, Bounds).
+    var heldBytes: Int {
+        switch self {
+        case .ignored: 0
+        case .form(_, let collector): collector.heldBytes
+        case .whole(let buffer): buffer.capacity
+        }
+    }
+
     /// The body as read, once all of it has arrived; the reader is left empty.
     mutating func finish() throws(Refusal) -> UploadBody {
         switch self {

@@ -29,12 +29,16 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     private var maximumBodyBytes = 0
     private var receivedBodyBytes = 0
     private var bodyFault = BodyFault.undecided
+    /// What the body's buffers hold of `limits.max_memory_bytes` until the body is whole;
+    /// given back at the latest when the exchange goes, however the request ended.
+    private let bufferedBytes: MemoryReservation
     private var entry: JournalEntry
 
     init(_ dialect: Dialect, head: HTTPRequestHead, application: MockApplication) {
         self.dialect = dialect
         self.head = head
         self.application = application
+        bufferedBytes = application.uploads.memory.reservation()
         entry = JournalEntry(arriving: head, api: Dialect.api, clock: application.clock)
         entry.command = dialect.impliedCommand?.rawValue
     }
@@ -61,14 +65,27 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
             return .interrupt(interruption, consumed: max(0, after - before))
         }
         guard receivedBodyBytes <= maximumBodyBytes else {
-            return .refuse(reply(for: dialect.bodyTooLarge(declared: head.contentLength, limit: maximumBodyBytes)))
+            return refuse(dialect.bodyTooLarge(declared: head.contentLength, limit: maximumBodyBytes))
         }
         do {
             try body.read(bytes)
         } catch {
-            return .refuse(reply(for: error))
+            return refuse(error)
+        }
+        do {
+            try bufferedBytes.grow(by: body.heldBytes - bufferedBytes.bytes)
+        } catch {
+            return refuse(Dialect.Refusal(error))
         }
         return decideBodyFault(bodyComplete: false, pieceStart: before)
+    }
+
+    /// Stops reading for the request: the rest of the body is dropped, and what was buffered
+    /// goes now rather than when the client has finished sending.
+    private func refuse(_ refusal: Dialect.Refusal) -> HTTPBodyStep {
+        body = .ignored
+        bufferedBytes.releaseAll()
+        return .refuse(reply(for: refusal))
     }
 
     /// Tries the fault rules that act on the body once the request has named itself.
@@ -104,6 +121,8 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         } catch {
             return reply(for: error)
         }
+        // From here the body counts once, as what the domain stores of it.
+        bufferedBytes.releaseAll()
         // A body that needed no decision before its end (no media) has its rule decided now;
         // all of it arrived, so there is nothing left to slow down or cut short but the answer.
         if case .interrupt(let interruption, _) = decideBodyFault(bodyComplete: true, pieceStart: receivedBodyBytes) {
