@@ -33,6 +33,12 @@ do {
 let server: UploadMockServer
 do {
     let configuration = try command.mockConfiguration()
+    if command.listScenarios {
+        for scenario in try ScenarioCatalog.load(directory: configuration.scenariosDirectory).scenarios {
+            print("\(scenario.name)\t\(scenario.description)")
+        }
+        exit(0)
+    }
     let logger = Logger(label: "twitter-upload-mock") { _ in
         guard let level = configuration.logLevel else { return SwiftLogNoOpLogHandler() }
         return JSONLinesLogHandler(level: level)

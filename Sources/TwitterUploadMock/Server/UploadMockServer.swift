@@ -43,8 +43,10 @@ public final class UploadMockServer: Sendable {
                 throw UploadMockError("--storage-dir \(directory): \(error.message)")
             }
         }
+        let scenarios = try ScenarioCatalog.load(directory: configuration.scenariosDirectory)
+        try Self.checkStartupScenarios(configuration, in: scenarios)
         spoolDirectory = running.upload.storageDirectory
-        application = MockApplication(configuration: running, seed: seed, logger: logger)
+        application = MockApplication(configuration: running, seed: seed, logger: logger, scenarios: scenarios)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
@@ -79,6 +81,23 @@ public final class UploadMockServer: Sendable {
         http = HTTPServer(configuration: options, handler: application)
     }
 
+    /// The scenarios installed at startup must exist, and their rules work with these limits.
+    private static func checkStartupScenarios(_ configuration: MockConfiguration, in catalog: ScenarioCatalog) throws(UploadMockError) {
+        for name in configuration.scenarios {
+            guard let scenario = catalog.scenario(named: name) else {
+                throw UploadMockError("scenario '\(name)' (config scenarios, --scenario) is unknown: the scenarios are "
+                    + catalog.scenarios.map(\.name).joined(separator: ", "))
+            }
+            for (index, rule) in scenario.faults.enumerated() {
+                do {
+                    try rule.checkBodyReach(limits: configuration.upload.limits, path: "scenario \(name): faults[\(index)]")
+                } catch {
+                    throw UploadMockError("\(error.message) (config scenarios, --scenario)")
+                }
+            }
+        }
+    }
+
     /// A logger that discards everything: the default when embedded.
     public static let quietLogger = Logger(label: "twitter-upload-mock", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -105,6 +124,8 @@ public final class UploadMockServer: Sendable {
     public var rateLimits: RateLimiter { application.rateLimiter }
     /// The virtual clock (docs/clock.md): `try mock.clock.advance(by: .seconds(86_400))`.
     public var clock: UploadMockClock { UploadMockClock(application.clock, scope: nil) }
+    /// Named scenarios (docs/faults.md, Scenarios): `try mock.scenarios.install("flaky-uplink")`.
+    public var scenarios: UploadMockScenarios { UploadMockScenarios(application, scope: nil) }
 
     /// Forgets uploads and the journal; faults and rate limits return to the startup
     /// configuration, every clock to real time.
