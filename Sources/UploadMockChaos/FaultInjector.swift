@@ -132,16 +132,11 @@ public final class FaultInjector: Sendable {
             var rule = rule
             rule.id = String(state.nextID)
             state.nextID += 1
-            state.entries.append(Entry(rule: rule, generator: rule.seed.map { generator(for: $0) }))
+            // A seeded rule's draws follow from its own seed alone, so a scenario repeats in
+            // every run whatever `--seed` the server was given.
+            state.entries.append(Entry(rule: rule, generator: rule.seed.map { SeededGenerator(seed: $0) }))
             return rule
         }
-    }
-
-    /// A rule's own generator: the server's seed and the rule's, mixed, so `--seed` still
-    /// varies (and repeats) what a seeded rule draws.
-    private func generator(for ruleSeed: UInt64) -> SeededGenerator {
-        var mixer = SeededGenerator(seed: ruleSeed)
-        return SeededGenerator(seed: seed ^ mixer.next())
     }
 
     /// Whether any rule acts on request bodies: when none does, a request is never asked what

@@ -74,7 +74,7 @@ extension FaultAction: JSONReadable, JSONWritable {
     }
 
     /// The span of the mock's clock (2006 to 2100): no advance can be longer.
-    static let longestClockAdvance = MockClock.range.upperBound.timeIntervalSince(MockClock.range.lowerBound)
+    package static let longestClockAdvance: Double = MockClock.range.upperBound.timeIntervalSince(MockClock.range.lowerBound)
 
     /// A clock advance and a processing result act as the request is performed: a request cut
     /// off while its body arrives never gets that far, and `processing` needs the FINALIZE done.

@@ -35,9 +35,10 @@ public struct FaultRule: Sendable, Equatable {
     /// to; nil applies to everyone. Set by an admin call made with `X-Mock-Scope`, so parallel
     /// test workers sharing one server never fault each other's requests.
     public var scope: String?
-    /// Gives the rule a random generator of its own, seeded from the server's seed and this
-    /// value: its `probability` and delay draws then depend only on the requests it matched,
-    /// not on other rules or other scopes' traffic. Nil draws from the server's shared generator.
+    /// Gives the rule a random generator of its own, seeded with this value: its `probability`
+    /// and delay draws then depend only on the requests it matched (not on other rules or other
+    /// scopes' traffic) and repeat in every run, whatever the server's seed. Nil draws from the
+    /// server's shared generator, seeded by `--seed`.
     public var seed: UInt64?
     /// The scenario that installed the rule (docs/faults.md, Scenarios); nil for rules added
     /// one by one.
