@@ -2337,7 +2337,31 @@ extension AdminAPI {
             "maximum": 2147483647,
             "description": "Only this APPEND of its media id and segment index: 1 the first, 2 the first retry, counted from the upload's attempts that have ended. Needs `command` APPEND or none; an APPEND that has not named both its media id and segment index yet (a v2 JSON append decided while its body arrives) never matches."
           }
-        }
+        },
+        "allOf": [
+          {
+            "if": {
+              "required": [
+                "attempt"
+              ],
+              "properties": {
+                "attempt": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "command": {
+                  "enum": [
+                    "APPEND",
+                    null
+                  ]
+                }
+              }
+            }
+          }
+        ]
       },
       "UniformDelay": {
         "type": "object",
@@ -2673,6 +2697,55 @@ extension AdminAPI {
                 },
                 "truncate_bytes": {
                   "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "if": {
+              "required": [
+                "processing"
+              ],
+              "properties": {
+                "processing": {
+                  "enum": [
+                    "succeeded",
+                    "failed"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "status": {
+                  "type": "null"
+                },
+                "fault": {
+                  "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "if": {
+              "required": [
+                "advance_clock_secs"
+              ],
+              "properties": {
+                "advance_clock_secs": {
+                  "type": "number"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "after_request_bytes": {
+                  "type": "null"
+                },
+                "fault": {
+                  "not": {
+                    "const": "stall"
+                  }
                 }
               }
             }
