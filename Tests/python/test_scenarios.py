@@ -508,3 +508,13 @@ def test_the_docs_examples_work_as_written(start_mock, tmp_path):
     assert run.returncode == 0, run.stderr
     assert '"name":"lost-responses"' in run.stdout and '"scenario":"flaky-uplink"' in run.stdout
     assert server.admin("/faults").json()["faults"] == []
+
+
+def test_the_swift_example_is_compiled():
+    """docs/faults.md's Scenarios Swift block is the body of a test in ScenarioLiveTests.swift."""
+    text = (REPO / "docs" / "faults.md").read_text()
+    swift = re.search(r"## Scenarios\n.*?```swift\n(.*?)```", text, re.S).group(1)
+    compiled = (REPO / "Tests/TwitterUploadMockTests/Server/ScenarioLiveTests.swift").read_text()
+    between = compiled.split("// docs/faults.md scenarios example begins\n", 1)[1].split(
+        "            // docs/faults.md scenarios example ends", 1)[0]
+    assert swift == "\n".join(line[12:] for line in between.splitlines()) + "\n"

@@ -298,3 +298,12 @@ def test_an_unknown_scenario_stops_the_run_naming_the_known_ones(pytester):
     result = pytester.runpytest(*PLUGIN)
     result.stdout.fnmatch_lines(["*@pytest.mark.upload_mock_scenarios: no scenario 'slow-uplnk': the scenarios are *"])
     assert result.ret != 0
+
+
+def test_the_readmes_scenario_example_as_written(pytester):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    pytester.makepyfile(test_inner=re.search(r"with or without the option:\n\n```python\n(.*?)```", readme, re.S)[1])
+    result = pytester.runpytest(*PLUGIN, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(["*test_inits_survive_503s?over-capacity? PASSED*",
+                                        "*test_inits_survive_503s?rate-limited-appends? PASSED*"])
