@@ -307,3 +307,23 @@ def test_the_readmes_scenario_example_as_written(pytester):
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines_random(["*test_inits_survive_503s?over-capacity? PASSED*",
                                         "*test_inits_survive_503s?rate-limited-appends? PASSED*"])
+
+
+def test_ones_own_scenarios_join_all(pytester):
+    own = pytester.mkdir("scenarios")
+    (own / "gateway-timeout.json").write_text(
+        '{"name": "gateway-timeout", "description": "One 504.", "faults": [{"action": {"status": 504}, "times": 1}]}\n')
+    pytester.makepyfile(test_inner="""
+        def test_installed(upload_mock, upload_mock_scenario):
+            assert upload_mock_scenario in {scenario.name for scenario in upload_mock.scenarios() if scenario.installed}
+
+        def test_scoped(upload_mock_scoped, upload_mock_scenario):
+            assert {rule.scenario for rule in upload_mock_scoped.faults() + upload_mock_scoped.rate_limits()} == {upload_mock_scenario}
+        """)
+    result = pytester.runpytest(*PLUGIN, "-v", "--upload-mock-scenarios=all", "--upload-mock-scenarios-dir=scenarios")
+    result.assert_outcomes(passed=18)
+    result.stdout.fnmatch_lines(["*test_installed?gateway-timeout? PASSED*", "gateway-timeout * passed  2 passed"])
+    (own / "broken.json").write_text('{"name": "broken", "description": "x", "faults": [{"action": {}}]}\n')
+    result = pytester.runpytest(*PLUGIN, "--upload-mock-scenarios=all", "--upload-mock-scenarios-dir=scenarios")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*twitter-upload-mock: scenario file */scenarios/broken.json: faults?0?.action needs at least one of status, *"])

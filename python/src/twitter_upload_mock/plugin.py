@@ -20,7 +20,8 @@ names) runs every test that uses one of these fixtures once per scenario, the sc
 on its server (or, for ``upload_mock_scoped``, in its scope) before the test; the marker
 ``@pytest.mark.upload_mock_scenarios("lost-responses", ...)`` (or ``"all"``) does it for one
 test. Test ids name the scenario (``test_upload[flaky-uplink]``) and the run ends with a summary
-of which scenarios each test survived.
+of which scenarios each test survived. ``--upload-mock-scenarios-dir DIR`` adds your own
+scenario files to the servers the fixtures start, and to ``all``.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from .server import BinaryNotFound, MockServer, find_binary
 MARKER = "upload_mock"
 SCENARIOS_MARKER = "upload_mock_scenarios"
 SCENARIOS_OPTION = "--upload-mock-scenarios"
+SCENARIOS_DIR_OPTION = "--upload-mock-scenarios-dir"
 SCENARIO_PROPERTY = "upload_mock_scenario"
 SUMMARY_TITLE = "twitter-upload-mock scenarios"
 _KNOWN_SCENARIOS = pytest.StashKey[List[str]]()
@@ -46,10 +48,15 @@ REPORT_SECTION = "twitter-upload-mock"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("twitter-upload-mock").addoption(
+    group = parser.getgroup("twitter-upload-mock")
+    group.addoption(
         SCENARIOS_OPTION, metavar="NAMES", default=None,
         help="run every test that uses an upload_mock fixture once per scenario: 'all', or a comma list of "
              "names (twitter-upload-mock --list-scenarios shows them)")
+    group.addoption(
+        SCENARIOS_DIR_OPTION, metavar="DIR", default=None,
+        help="your own scenario files, NAME.json: the servers the fixtures start know them (--scenarios-dir), "
+             "and 'all' takes them in")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,9 +74,11 @@ def _known_scenarios(config: pytest.Config) -> List[str]:
     """The scenarios the server binary knows (``--list-scenarios``), or else the shared server's."""
     if _KNOWN_SCENARIOS not in config.stash:
         try:
-            listed = subprocess.run([find_binary(), "--list-scenarios"], capture_output=True, text=True, check=True,
-                                    timeout=30).stdout
-            names = [line.split("\t", 1)[0] for line in listed.splitlines() if line]
+            listed = subprocess.run([find_binary(), "--list-scenarios", *_scenarios_dir_args(config)], capture_output=True,
+                                    text=True, timeout=30)
+            if listed.returncode != 0:  # a scenario file of one's own is wrong: the binary says which
+                raise pytest.UsageError(listed.stderr.strip())
+            names = [line.split("\t", 1)[0] for line in listed.stdout.splitlines() if line]
         except BinaryNotFound:
             url = os.environ.get("TWITTER_UPLOAD_MOCK_URL")
             if not url:
@@ -77,6 +86,12 @@ def _known_scenarios(config: pytest.Config) -> List[str]:
             names = [scenario.name for scenario in AdminClient(url).scenarios()]
         config.stash[_KNOWN_SCENARIOS] = names
     return config.stash[_KNOWN_SCENARIOS]
+
+
+def _scenarios_dir_args(config: pytest.Config) -> List[str]:
+    """``--scenarios-dir DIR`` for the servers the fixtures start, when the option names one."""
+    directory = config.getoption(SCENARIOS_DIR_OPTION)
+    return ["--scenarios-dir", os.path.abspath(directory)] if directory else []
 
 
 def _scenario_names(config: pytest.Config, requested: Sequence[str], source: str) -> List[str]:
@@ -138,6 +153,7 @@ def upload_mock(request: pytest.FixtureRequest, upload_mock_config: Optional[Dic
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker else {}
     options.setdefault("config", upload_mock_config)
+    options["args"] = [*options.get("args", ()), *_scenarios_dir_args(request.config)]
     if upload_mock_scenario is not None:
         # Installed from the config, so a reset within the test keeps it.
         config = dict(options["config"] or {})
@@ -157,9 +173,10 @@ def upload_mock_session_config() -> Optional[Dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def upload_mock_session(upload_mock_session_config: Optional[Dict[str, Any]]) -> Iterator[MockServer]:
+def upload_mock_session(request: pytest.FixtureRequest,
+                        upload_mock_session_config: Optional[Dict[str, Any]]) -> Iterator[MockServer]:
     """One server for the whole test session (use ``upload_mock_shared`` to get it reset)."""
-    server = MockServer(upload_mock_session_config).start()
+    server = MockServer(upload_mock_session_config, args=_scenarios_dir_args(request.config)).start()
     try:
         yield server
     finally:
