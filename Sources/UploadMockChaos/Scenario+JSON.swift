@@ -2,7 +2,7 @@ package import UploadMockJSON
 
 /// A scenario file (docs/faults.md, Scenarios): `{"name", "description", "faults", "rate_limits"}`,
 /// its rules in exactly the shapes `POST /__admin/faults` and `POST /__admin/rate-limits` take.
-extension Scenario: JSONReadable {
+extension Scenario: JSONReadable, JSONWritable {
     package init(json reader: inout JSONReader) throws(ConfigurationError) {
         guard let name = try reader.string("name") else { throw ConfigurationError("\(reader.name("name")) is required") }
         guard Self.isValidName(name) else {

@@ -1,4 +1,6 @@
 public import UploadMockChaos
+import UploadMockDomain
+import UploadMockJSON
 
 /// A scenario as installed: its rules with the ids that `DELETE /__admin/faults/{id}` (and
 /// `/rate-limits/{id}`) take, each marked with the scenario's name.
@@ -20,14 +22,12 @@ extension MockApplication {
     /// `admin.max_rules`, change nothing.
     func installScenario(_ name: String, in scope: String?) throws(ScenarioError) -> InstalledScenario {
         let scenario = try scenarios.lookUp(name)
-        let rules = scenario.installableRules(in: scope)
-        for (index, rule) in rules.faults.enumerated() {
-            do {
-                try rule.checkBodyReach(limits: uploads.settings.limits, path: "scenario \(name): faults[\(index)]")
-            } catch {
-                throw .unusable(error.message)
-            }
+        do {
+            try scenario.checkBodyReach(limits: uploads.settings.limits)
+        } catch {
+            throw .unusable(error.message)
         }
+        let rules = scenario.installableRules(in: scope)
         let previousFaults = { (rule: FaultRule) in rule.scenario == name && rule.scope == scope }
         let previousLimits = { (rule: RateLimitRule) in rule.scenario == name && rule.scope == scope }
         let faultRules = faults.rules, limitRules = rateLimiter.rules
@@ -55,5 +55,14 @@ extension MockApplication {
     /// The names of the scenarios with rules in force that `scope` sees (nil: any).
     func installedScenarios(in scope: String?) -> Set<String> {
         Set(faults.rules(in: scope).compactMap(\.scenario) + rateLimiter.rules(in: scope).compactMap(\.scenario))
+    }
+}
+
+extension Scenario {
+    /// Refuses a rule whose `after_request_bytes` no request body could reach under `limits`.
+    func checkBodyReach(limits: UploadLimits) throws(ConfigurationError) {
+        for (index, rule) in faults.enumerated() {
+            try rule.checkBodyReach(limits: limits, path: "scenario \(name): faults[\(index)]")
+        }
     }
 }

@@ -88,12 +88,10 @@ public final class UploadMockServer: Sendable {
                 throw UploadMockError("scenario '\(name)' (config scenarios, --scenario) is unknown: the scenarios are "
                     + catalog.scenarios.map(\.name).joined(separator: ", "))
             }
-            for (index, rule) in scenario.faults.enumerated() {
-                do {
-                    try rule.checkBodyReach(limits: configuration.upload.limits, path: "scenario \(name): faults[\(index)]")
-                } catch {
-                    throw UploadMockError("\(error.message) (config scenarios, --scenario)")
-                }
+            do {
+                try scenario.checkBodyReach(limits: configuration.upload.limits)
+            } catch {
+                throw UploadMockError("\(error.message) (config scenarios, --scenario)")
             }
         }
     }

@@ -79,10 +79,10 @@ def _known_scenarios(config: pytest.Config) -> List[str]:
             if listed.returncode != 0:  # a scenario file of one's own is wrong: the binary says which
                 raise pytest.UsageError(listed.stderr.strip())
             names = [line.split("\t", 1)[0] for line in listed.stdout.splitlines() if line]
-        except BinaryNotFound:
+        except BinaryNotFound as missing:
             url = os.environ.get("TWITTER_UPLOAD_MOCK_URL")
             if not url:
-                raise
+                raise pytest.UsageError(f"{SCENARIOS_OPTION} needs the server to list the scenarios: {missing}") from None
             names = [scenario.name for scenario in AdminClient(url).scenarios()]
         config.stash[_KNOWN_SCENARIOS] = names
     return config.stash[_KNOWN_SCENARIOS]
