@@ -34,7 +34,9 @@ let server: UploadMockServer
 do {
     let configuration = try command.mockConfiguration()
     if command.listScenarios {
-        for scenario in try ScenarioCatalog.load(directory: configuration.scenariosDirectory).scenarios {
+        let catalog = try ScenarioCatalog.load(directory: configuration.scenariosDirectory,
+                                               maximumFileBytes: configuration.maxAdminBodyBytes)
+        for scenario in catalog.scenarios {
             print("\(scenario.name)\t\(scenario.description)")
         }
         exit(0)

@@ -453,6 +453,11 @@ def test_bad_scenario_files_stop_the_start_naming_file_and_rule(tmp_path):
     assert startup_error(tmp_path, "--scenarios-dir", str(own)) == (
         f"scenario file {own}/lost-responses.json: lost-responses is a scenario the mock ships; "
         "give yours another name (the file's and its \"name\")")
+    (own / "lost-responses.json").unlink()
+    large = own / "large.json"
+    large.write_text(json.dumps({"name": "large", "description": "x" * 2000, "faults": [{"action": {"status": 503}}]}))
+    assert startup_error(tmp_path, "--scenarios-dir", str(own), config={"admin": {"max_body_bytes": 1024}}) == (
+        f"scenario file {large} is {large.stat().st_size} bytes; at most 1024 are read (admin.max_body_bytes)")
     assert startup_error(tmp_path, "--scenarios-dir", str(tmp_path / "nowhere")) == (
         f"scenarios directory {tmp_path}/nowhere (--scenarios-dir, scenarios_dir) cannot be read: No such file or directory")
 

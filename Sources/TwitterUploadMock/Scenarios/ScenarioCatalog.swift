@@ -25,8 +25,6 @@ public struct ScenarioCatalog: Sendable {
     /// Scenario files a directory may hold: more than anyone writes, and a bound on what a
     /// wrong directory (a home directory of JSON files) makes the server read.
     public static let maximumFiles = 1000
-    /// The largest scenario file read: as large as any admin API body.
-    public static let maximumFileBytes = 1024 * 1024
 
     /// A catalog of exactly these scenarios.
     public init(_ scenarios: [Scenario]) {
@@ -34,14 +32,17 @@ public struct ScenarioCatalog: Sendable {
     }
 
     /// The shipped scenarios, then each `NAME.json` in `directory` (other files are left
-    /// alone). A file whose rule or name is wrong, a name the mock already ships, or a
-    /// directory that cannot be read stops the load with a message naming the file and the rule.
-    public static func load(directory: String?) throws(UploadMockError) -> ScenarioCatalog {
+    /// alone). A file whose rule or name is wrong, a name the mock already ships, a file larger
+    /// than `maximumFileBytes` (by default as large as an admin API body may be:
+    /// `admin.max_body_bytes`) or a directory that cannot be read stops the load with a message
+    /// naming the file and the rule.
+    public static func load(directory: String?, maximumFileBytes: Int = MockConfiguration().maxAdminBodyBytes)
+        throws(UploadMockError) -> ScenarioCatalog {
         var scenarios = try builtIn()
         guard let directory else { return ScenarioCatalog(scenarios) }
         let shipped = Set(scenarios.map(\.name))
         for (file, path) in try scenarioFiles(in: directory) {
-            let scenario = try read(path: path, file: file)
+            let scenario = try read(path: path, file: file, maximumBytes: maximumFileBytes)
             if shipped.contains(scenario.name) {
                 throw UploadMockError("scenario file \(path): \(scenario.name) is a scenario the mock ships; give yours another name (the file's and its \"name\")")
             }
@@ -88,13 +89,13 @@ public struct ScenarioCatalog: Sendable {
         return files.sorted().map { ($0, directory + separator + $0) }
     }
 
-    private static func read(path: String, file: String) throws(UploadMockError) -> Scenario {
+    private static func read(path: String, file: String, maximumBytes: Int) throws(UploadMockError) -> Scenario {
         var status = stat()
         guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
             throw UploadMockError("scenario file \(path) is not a readable file")
         }
-        guard status.st_size <= maximumFileBytes else {
-            throw UploadMockError("scenario file \(path) is \(status.st_size) bytes; at most \(maximumFileBytes) are read")
+        guard status.st_size <= maximumBytes else {
+            throw UploadMockError("scenario file \(path) is \(status.st_size) bytes; at most \(maximumBytes) are read (admin.max_body_bytes)")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UploadMockError("scenario file \(path) cannot be read")

@@ -43,7 +43,8 @@ public final class UploadMockServer: Sendable {
                 throw UploadMockError("--storage-dir \(directory): \(error.message)")
             }
         }
-        let scenarios = try ScenarioCatalog.load(directory: configuration.scenariosDirectory)
+        let scenarios = try ScenarioCatalog.load(directory: configuration.scenariosDirectory,
+                                                 maximumFileBytes: configuration.maxAdminBodyBytes)
         try Self.checkStartupScenarios(configuration, in: scenarios)
         spoolDirectory = running.upload.storageDirectory
         application = MockApplication(configuration: running, seed: seed, logger: logger, scenarios: scenarios)
