@@ -657,8 +657,12 @@
       empty: "No rate limits: nothing is limited until one is added or the server is reset.",
     });
     const panels = el("div");
-    append(root, [el("div", { className: "rules" }, heading("Rules"), status, faults.section, limits.section, panels)]);
-    addRehearsalPanels(panels);
+    // The clock and the scenarios first: one click each, and the rules a scenario adds show right below.
+    append(root, [el("div", { className: "rules" }, heading("Rules"), status, panels, faults.section, limits.section)]);
+    const rehearsal = addRehearsalPanels(panels, {
+      announce: (text) => { status.textContent = text; },
+      rulesChanged: () => Promise.all([faults.load(), limits.load()]),
+    });
 
     function ruleSection({ kind, listKey, title, noun, empty }) {
       const headingID = kind + "-heading";
@@ -734,7 +738,7 @@
 
     async function refresh() {
       try {
-        await Promise.all([faults.load(), limits.load()]);
+        await Promise.all([faults.load(), limits.load(), rehearsal.refresh()]);
       } catch (error) {
         status.textContent = "";
         status.append(failure(error));
@@ -745,13 +749,167 @@
   }
 
   /**
-   * Panels for the controls that other parts of the admin API will add: the virtual clock
-   * (GET/POST/DELETE /__admin/clock) and named scenarios (GET /__admin/scenarios). Each goes into
-   * `container` as a section of its own. Until those routes exist there is nothing to ask them
-   * (a request that answers 404 would be an error in the browser's console).
+   * The rehearsal controls beside the rules: the virtual clock (GET/POST/DELETE /__admin/clock,
+   * docs/clock.md) and named scenarios (GET /__admin/scenarios, POST and DELETE
+   * /__admin/scenarios/{name}, docs/faults.md), each a section of its own in `container`. With a
+   * scope they move that scope's clock and install for its requests alone, as the API does.
+   * `announce` says what was done; `rulesChanged` redraws the rule tables a scenario changed.
    */
-  function addRehearsalPanels(container) {
-    return container;
+  function addRehearsalPanels(container, { announce, rulesChanged }) {
+    const clock = clockPanel(announce);
+    const scenarios = scenarioPanel(announce, rulesChanged);
+    append(container, [clock.section, scenarios.section]);
+    return { refresh: () => Promise.all([clock.load(), scenarios.load()]) };
+  }
+
+  /** `1796633776.174` as `2026-12-07 09:36:16.174 UTC`. */
+  function epochText(seconds) {
+    return new Date(seconds * 1000).toISOString().replace("T", " ").replace("Z", " UTC");
+  }
+
+  /** `86400` as `1 d`, `5400.5` as `1 h 30 min 0.5 s`: how far the clock reads from the wall clock. */
+  function spanText(seconds) {
+    let rest = Math.abs(seconds);
+    const parts = [];
+    for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]]) {
+      if (rest >= size) {
+        parts.push(`${Math.floor(rest / size)} ${unit}`);
+        rest %= size;
+      }
+    }
+    if (rest >= 0.001 || !parts.length) parts.push(`${Math.round(rest * 1000) / 1000} s`);
+    return parts.join(" ");
+  }
+
+  function clockPanel(announce) {
+    const reading = el("p", { id: "clock-reading" });
+    const alert = el("p", { className: "alert", role: "alert" });
+    const advance = el("input", { id: "clock-advance-secs", name: "advance_secs", type: "number", min: 0, step: "any", value: 3600 });
+    const setTo = el("input", { id: "clock-set-to", name: "set", type: "datetime-local", step: 1 });
+    const freezeButton = el("button", { type: "button", id: "clock-freeze" }, "Freeze");
+    const resetButton = el("button", { type: "button", id: "clock-reset" }, "Back to real time");
+    const whose = el("p", { className: "hint" });
+    const section = el("section", { "aria-labelledby": "clock-heading" },
+      el("h2", { id: "clock-heading", tabindex: "-1" }, "Clock"), whose, reading,
+      el("div", { className: "clock-controls" },
+        el("form", { id: "clock-advance", className: "inline" },
+          el("label", { for: advance.id }, "Advance by (seconds)"), advance, el("button", { type: "submit" }, "Advance")),
+        el("form", { id: "clock-set", className: "inline" },
+          el("label", { for: setTo.id }, "Set to (UTC)"), setTo, el("button", { type: "submit" }, "Set")),
+        el("div", { className: "actions" }, freezeButton, resetButton)),
+      alert);
+    let frozen = false;
+    let shownText = null;
+
+    function draw(status) {
+      frozen = status.frozen;
+      const text = JSON.stringify(status);
+      if (text === shownText) return;
+      shownText = text;
+      const offset = status.offset_secs === 0 ? "on real time"
+        : `${spanText(status.offset_secs)} ${status.offset_secs > 0 ? "ahead of" : "behind"} the wall clock`;
+      reading.replaceChildren(el("strong", {}, epochText(status.now)), ` · ${status.frozen ? "frozen" : "running"} · ${offset}`);
+      freezeButton.textContent = status.frozen ? "Resume" : "Freeze";
+      freezeButton.setAttribute("aria-pressed", String(status.frozen));
+      if (!setTo.matches(":focus")) setTo.value = new Date(status.now * 1000).toISOString().slice(0, 19);
+    }
+
+    async function load() {
+      whose.textContent = scope
+        ? `The clock of scope ${scope}: moving it gives that credential a clock of its own (docs/clock.md).`
+        : "The server's clock, which every scope without its own follows: session expiry, rate-limit windows and timed processing read it.";
+      draw(await api("/clock"));
+    }
+
+    async function change(method, body, done) {
+      alert.textContent = "";
+      try {
+        const status = await api("/clock", { method, body: body === undefined ? undefined : JSON.stringify(body) });
+        shownText = null;
+        draw(status);
+        announce(done(status));
+      } catch (error) {
+        alert.textContent = error.message;
+      }
+    }
+
+    section.querySelector("#clock-advance").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const seconds = Number(advance.value);
+      change("POST", { advance_secs: advance.value === "" ? null : seconds }, () => `Advanced the clock by ${spanText(seconds)}.`);
+    });
+    section.querySelector("#clock-set").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const seconds = Date.parse(setTo.value + "Z") / 1000;
+      change("POST", { set: Number.isFinite(seconds) ? seconds : null }, (status) => `Set the clock to ${epochText(status.now)}.`);
+    });
+    freezeButton.addEventListener("click", () =>
+      change("POST", { freeze: !frozen }, (status) => (status.frozen ? "Froze the clock." : "The clock runs again.")));
+    resetButton.addEventListener("click", () =>
+      change("DELETE", undefined, () => (scope ? `Scope ${scope} follows the server's clock again.` : "Every clock is back on real time.")));
+    return { section, load };
+  }
+
+  function scenarioPanel(announce, rulesChanged) {
+    const headingNode = el("h2", { id: "scenarios-heading", tabindex: "-1" }, "Scenarios");
+    const body = el("tbody");
+    const alert = el("p", { className: "alert", role: "alert" });
+    const section = el("section", { "aria-labelledby": "scenarios-heading" }, headingNode,
+      el("table", { id: "scenarios" },
+        el("caption", {}, "Named rehearsals of production failures: installing one adds its rules after those in force"),
+        el("thead", {}, el("tr", {}, ["Name", "What it rehearses", "Rules it installs", "Installed", ""].map((name, index) =>
+          el("th", { scope: "col" }, index === 4 ? el("span", { className: "hint" }, "Install or remove") : name)))),
+        body),
+      alert);
+    let shownText = null;
+
+    async function load() {
+      const scenarios = (await api("/scenarios")).scenarios;
+      const text = JSON.stringify(scenarios);
+      if (text === shownText) return;
+      shownText = text;
+      body.replaceChildren(...scenarios.map(scenarioRow));
+      if (!scenarios.length) body.append(el("tr", {}, el("td", { colspan: 5, className: "empty" }, "The server knows no scenarios.")));
+    }
+
+    function scenarioRow(scenario) {
+      const rules = [...scenario.faults.map((rule) => ["fault", rule]), ...scenario.rate_limits.map((rule) => ["rate limit", rule])];
+      return el("tr", {},
+        el("td", { className: "mono" }, scenario.name),
+        el("td", { className: "details" }, scenario.description),
+        el("td", {}, el("details", {}, el("summary", {}, plural(scenario.faults.length, "fault rule"), ", ",
+          plural(scenario.rate_limits.length, "rate limit")),
+          rules.map(([kind, rule]) => el("div", { className: "scenario-rule" }, el("span", { className: "hint" }, kind), ruleFields(rule))))),
+        el("td", {}, scenario.installed ? (scope ? `yes, for ${scope}` : "yes") : "no"),
+        el("td", {}, el("div", { className: "actions" },
+          el("button", { type: "button", className: "primary", "aria-label": `Install scenario ${scenario.name}`,
+            onclick: () => act("POST", scenario.name) }, scenario.installed ? "Install again" : "Install"),
+          scenario.installed ? el("button", { type: "button", className: "danger", "aria-label": `Remove scenario ${scenario.name}`,
+            onclick: () => act("DELETE", scenario.name) }, "Remove") : null)));
+    }
+
+    async function act(method, name) {
+      alert.textContent = "";
+      try {
+        const installed = await api("/scenarios/" + encodeURIComponent(name), { method });
+        if (installed) {
+          const ids = [...installed.faults.map((rule) => `fault rule ${rule.id}`), ...installed.rate_limits.map((rule) => `rate limit ${rule.id}`)];
+          announce(`Installed scenario ${name}${scope ? ` for ${scope}` : ""}: ${ids.join(", ")}.`);
+        } else {
+          announce(`Removed scenario ${name}${scope ? ` from ${scope}` : ""}.`);
+        }
+      } catch (error) {
+        alert.textContent = error.message;
+      }
+      await Promise.all([load(), rulesChanged()]);
+      headingNode.focus();
+    }
+
+    return { section, load };
+  }
+
+  function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? "" : "s"}`;
   }
 
   /** A labelled input or select inside a rule form. */
@@ -889,6 +1047,8 @@
       }
     };
     const { id, scope: ruleScope, ...rest } = rule;
+    // Fields most rules leave empty say nothing when empty.
+    for (const key of ["seed", "scenario"]) if (rest[key] === null) delete rest[key];
     walk(rest, "");
     return el("ul", { className: "rule-fields" }, lines.map((line) => el("li", {}, line)));
   }

@@ -88,7 +88,8 @@ func makeApplication() -> MockApplication {
     var configuration = MockConfiguration()
     configuration.upload.processing.checkAfterSeconds = 0
     return MockApplication(configuration: configuration, seed: 1,
-                           logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+                           logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
+                           scenarios: ScenarioCatalog((try? ScenarioCatalog.builtIn()) ?? []))
 }
 
 /// `METHOD target HTTP/1.1`, header lines, an empty line, then the body; requests are
@@ -312,6 +313,10 @@ func fuzzConfig(_ input: [UInt8]) {
         check(again == document, "JSON does not survive a round trip: \(document.text)")
     }
     _ = try? MockConfiguration(json: input)
+    // The same text as a scenario file: read, or refused with a message.
+    if let document = try? JSONParser.parse(input) {
+        _ = try? JSONReader.decode(Scenario.self, from: document, path: "")
+    }
 }
 
 func fuzzAdmin(_ input: [UInt8]) {

@@ -21,3 +21,4 @@
 @_exported public import struct UploadMockDomain.UploadSettings
 @_exported public import enum UploadMockDomain.UploadState
 @_exported public import struct UploadMockJSON.ConfigurationError
+@_exported public import struct UploadMockChaos.Scenario

@@ -21,6 +21,10 @@ package struct FiredFault: Sendable {
             parts.append(failure.rawValue)
         }
         if delay > .zero { parts.append("delay \(Int(delay.timeInterval * 1000)) ms") }
+        if let seconds = rule.action.advanceClockSeconds {
+            parts.append("clock advanced \(seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)) s")
+        }
+        if let processing = rule.action.processing { parts.append("processing \(processing.rawValue)") }
         if rule.afterCommit { parts.append("after commit") }
         return parts.joined(separator: ", ")
     }
@@ -82,6 +86,9 @@ package enum FaultMoment: Sendable {
 
 extension FaultRule {
     func applies(to facts: RequestFacts, while moment: FaultMoment) -> Bool {
+        if let attempt, attempt != facts.attempt { return false }
+        // A processing result belongs to a FINALIZE.
+        if action.processing != nil, facts.command != .finalize { return false }
         switch moment {
         case .answering:
             return !action.actsOnRequestBody && applies(to: facts)
@@ -100,6 +107,8 @@ public final class FaultInjector: Sendable {
         var rule: FaultRule
         var matched = 0
         var fired = 0
+        /// The rule's own generator, when it has a `seed`.
+        var generator: SeededGenerator?
     }
 
     private struct State {
@@ -123,7 +132,9 @@ public final class FaultInjector: Sendable {
             var rule = rule
             rule.id = String(state.nextID)
             state.nextID += 1
-            state.entries.append(Entry(rule: rule))
+            // A seeded rule's draws follow from its own seed alone, so a scenario repeats in
+            // every run whatever `--seed` the server was given.
+            state.entries.append(Entry(rule: rule, generator: rule.seed.map { SeededGenerator(seed: $0) }))
             return rule
         }
     }
@@ -166,7 +177,12 @@ public final class FaultInjector: Sendable {
 
     /// Removes the rules of one scope; the others, and the generator, are left alone.
     package func removeAll(in scope: String) {
-        state.withLock { $0.entries.removeAll { $0.rule.scope == scope } }
+        removeAll { $0.scope == scope }
+    }
+
+    /// Removes the rules `selected` picks; the others, and the generator, are left alone.
+    package func removeAll(where selected: (FaultRule) -> Bool) {
+        state.withLock { $0.entries.removeAll { selected($0.rule) } }
     }
 
     /// The first rule that fires for this request at this moment of its life, if any. Rules
@@ -178,11 +194,12 @@ public final class FaultInjector: Sendable {
                 state.entries[index].matched += 1
                 let rule = state.entries[index].rule
                 guard state.entries[index].matched > rule.skip else { continue }
-                if rule.probability < 1, Double.random(in: 0..<1, using: &state.generator) >= rule.probability {
+                if rule.probability < 1,
+                   Self.draw(&state, for: index, { Double.random(in: 0..<1, using: &$0) }) >= rule.probability {
                     continue
                 }
                 state.entries[index].fired += 1
-                let delay = rule.action.delay?.sample(using: &state.generator) ?? .zero
+                let delay = rule.action.delay.map { delay in Self.draw(&state, for: index) { delay.sample(using: &$0) } } ?? .zero
                 if let times = rule.times, state.entries[index].fired >= times {
                     state.entries.remove(at: index)
                 }
@@ -190,5 +207,12 @@ public final class FaultInjector: Sendable {
             }
             return nil
         }
+    }
+
+    /// Draws with the rule's own generator when it has a seed, else with the one all others share.
+    private static func draw<Value>(_ state: inout State, for index: Int, _ body: (inout SeededGenerator) -> Value) -> Value {
+        guard var own = state.entries[index].generator else { return body(&state.generator) }
+        defer { state.entries[index].generator = own }
+        return body(&own)
     }
 }

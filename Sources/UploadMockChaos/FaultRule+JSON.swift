@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import UploadMockDomain
 import UploadMockHTTP
 package import UploadMockJSON
 
@@ -9,6 +15,7 @@ extension FaultRule: JSONReadable, JSONWritable {
         match = try RequestMatch(json: &matchReader)
         skip = try matchReader.int("skip", in: 0...Int(Int32.max)) ?? 0
         probability = try matchReader.double("probability", in: 0...1) ?? 1
+        attempt = try matchReader.int("attempt", in: 1...Int(Int32.max))
         try matchReader.finish()
         action = try JSONReader.decode(FaultAction.self, from: reader.value("action") ?? .object([:]), path: reader.name("action"))
         afterCommit = try reader.bool("after_commit") ?? false
@@ -17,16 +24,23 @@ extension FaultRule: JSONReadable, JSONWritable {
         }
         times = try reader.int("times", in: 1...Int(Int32.max))
         scope = try reader.string("scope")
+        seed = try reader.uint64("seed")
+        if attempt != nil, match.command != nil, match.command != .append {
+            throw ConfigurationError("\(matchReader.name("attempt")) counts APPENDs of one segment, so it needs command APPEND (or none), not \(match.command?.rawValue ?? "")")
+        }
     }
 
     package var json: JSONValue {
         var matchObject = match.json.objectOrEmpty
         matchObject["skip"] = .int(Int64(skip))
         matchObject["probability"] = .double(probability)
+        if let attempt { matchObject["attempt"] = .int(Int64(attempt)) }
         var object: JSONObject = ["id": .string(id), "match": .object(matchObject), "action": action.json]
         object["after_commit"] = .bool(afterCommit)
         object["times"] = times.map { .int(Int64($0)) } ?? .null
         object["scope"] = scope.map { .string($0) } ?? .null
+        object["seed"] = seed.map { .uint($0) } ?? .null
+        object["scenario"] = scenario.map { .string($0) } ?? .null
         return .object(object)
     }
 }
@@ -49,11 +63,28 @@ extension FaultAction: JSONReadable, JSONWritable {
         }
         afterRequestBytes = try reader.int("after_request_bytes", in: 0...Int(Int32.max))
         requestBytesPerSecond = try reader.int("request_bytes_per_sec", in: 1...Int(Int32.max))
+        advanceClockSeconds = try reader.double("advance_clock_secs", in: 0...Self.longestClockAdvance)
+        processing = try reader.choice("processing")
         try reader.finish()  // a misspelt key is the likelier mistake: name it first
-        if status == nil, failure == nil, delay == nil, requestBytesPerSecond == nil {
-            throw ConfigurationError("\(reader.path) needs at least one of status, fault, delay_ms, delay or request_bytes_per_sec")
+        if status == nil, failure == nil, delay == nil, requestBytesPerSecond == nil, advanceClockSeconds == nil, processing == nil {
+            throw ConfigurationError("\(reader.path) needs at least one of status, fault, delay_ms, delay, request_bytes_per_sec, advance_clock_secs or processing")
         }
         try checkBodyInterruption(path: reader.path)
+        try checkEffects(path: reader.path)
+    }
+
+    /// The span of the mock's clock (2006 to 2100): no advance can be longer.
+    package static let longestClockAdvance: Double = MockClock.range.upperBound.timeIntervalSince(MockClock.range.lowerBound)
+
+    /// A clock advance and a processing result act as the request is performed: a request cut
+    /// off while its body arrives never gets that far, and `processing` needs the FINALIZE done.
+    private func checkEffects(path: String) throws(ConfigurationError) {
+        if bodyInterruption != nil, advanceClockSeconds != nil || processing != nil {
+            throw ConfigurationError("\(path): advance_clock_secs and processing act when the request is performed, which a request cut off while its body arrives never is; drop after_request_bytes or stall")
+        }
+        if processing != nil, status != nil || failure != nil {
+            throw ConfigurationError("\(path).processing decides how the FINALIZE it fires on ends processing, so that FINALIZE must be performed: it takes no status or fault")
+        }
     }
 
     /// A body-time reset, close or stall ends the request with no answer, so nothing that
@@ -80,6 +111,8 @@ extension FaultAction: JSONReadable, JSONWritable {
         if failure == .slow { object["bytes_per_sec"] = .int(Int64(bytesPerSecond)) }
         if let afterRequestBytes { object["after_request_bytes"] = .int(Int64(afterRequestBytes)) }
         if let requestBytesPerSecond { object["request_bytes_per_sec"] = .int(Int64(requestBytesPerSecond)) }
+        if let advanceClockSeconds { object["advance_clock_secs"] = .double(advanceClockSeconds) }
+        if let processing { object["processing"] = .string(processing.rawValue) }
         switch delay {
         case .fixed(let milliseconds): object["delay_ms"] = .double(milliseconds)
         case .uniform(let low, let high):

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-package import UploadMockDomain
+public import UploadMockDomain
 package import UploadMockHTTP
 
 /// "The 3rd APPEND of segment 2 answers 503 once": which requests, what happens, how often
@@ -22,6 +22,9 @@ public struct FaultRule: Sendable, Equatable {
     public var skip = 0
     /// Chance that a matching request (after `skip`) fires the rule, drawn from the seeded generator.
     public var probability = 1.0
+    /// Only this APPEND of its media id and segment index: 1 is the first, 2 the first retry
+    /// (counted from the upload's attempt history; docs/faults.md). Nil matches any request.
+    public var attempt: Int?
     /// What happens to them.
     public var action = FaultAction()
     /// Store the request's effect (the segment) first, then fail: the lost-response case.
@@ -32,17 +35,28 @@ public struct FaultRule: Sendable, Equatable {
     /// to; nil applies to everyone. Set by an admin call made with `X-Mock-Scope`, so parallel
     /// test workers sharing one server never fault each other's requests.
     public var scope: String?
+    /// Gives the rule a random generator of its own, seeded with this value: its `probability`
+    /// and delay draws then depend only on the requests it matched (not on other rules or other
+    /// scopes' traffic) and repeat in every run, whatever the server's seed. Nil draws from the
+    /// server's shared generator, seeded by `--seed`.
+    public var seed: UInt64?
+    /// The scenario that installed the rule (docs/faults.md, Scenarios); nil for rules added
+    /// one by one.
+    public package(set) var scenario: String?
 
     /// A rule; `id` is assigned when it is added.
-    public init(match: RequestMatch = RequestMatch(), skip: Int = 0, probability: Double = 1.0,
-                action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil, scope: String? = nil) {
+    public init(match: RequestMatch = RequestMatch(), skip: Int = 0, probability: Double = 1.0, attempt: Int? = nil,
+                action: FaultAction = FaultAction(), afterCommit: Bool = false, times: Int? = nil, scope: String? = nil,
+                seed: UInt64? = nil) {
         self.scope = scope
         self.match = match
         self.skip = skip
         self.probability = probability
+        self.attempt = attempt
         self.action = action
         self.afterCommit = afterCommit
         self.times = times
+        self.seed = seed
     }
 }
 
@@ -88,11 +102,21 @@ public struct FaultAction: Sendable, Equatable {
     /// Read the request body no faster than this (a slow uplink), then act as the rest of the
     /// action says.
     public var requestBytesPerSecond: Int?
+    /// Moves the requester's clock (its scope's, or the server's for a request without a
+    /// credential) this many seconds forward just before the request is performed, so the
+    /// upload answers as it would that much later: an expired session, a window that passed
+    /// (docs/clock.md).
+    public var advanceClockSeconds: Double?
+    /// The processing of the upload a FINALIZE names ends this way, with `processing.error`
+    /// when failed, whatever the configuration says; the rule applies only to FINALIZE.
+    public var processing: ProcessingSimulation.Result?
 
-    /// Any combination; at least one of status, failure, delay or request pace.
+    /// Any combination; at least one of status, failure, delay, request pace, clock advance or
+    /// processing result.
     public init(status: Int? = nil, error: String? = nil, failure: Failure? = nil,
                 truncateBytes: Int? = nil, bytesPerSecond: Int = 1024, delay: Delay? = nil,
-                afterRequestBytes: Int? = nil, requestBytesPerSecond: Int? = nil) {
+                afterRequestBytes: Int? = nil, requestBytesPerSecond: Int? = nil,
+                advanceClockSeconds: Double? = nil, processing: ProcessingSimulation.Result? = nil) {
         self.status = status
         self.error = error
         self.failure = failure
@@ -101,6 +125,8 @@ public struct FaultAction: Sendable, Equatable {
         self.delay = delay
         self.afterRequestBytes = afterRequestBytes
         self.requestBytesPerSecond = requestBytesPerSecond
+        self.advanceClockSeconds = advanceClockSeconds
+        self.processing = processing
     }
 
     /// Whether the action works while the request body arrives, so its rule is decided then

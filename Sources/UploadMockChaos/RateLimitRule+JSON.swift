@@ -16,6 +16,6 @@ extension RateLimitRule: JSONReadable, JSONWritable {
     package var json: JSONValue {
         .object(["id": .string(id), "match": match.json, "limit": .int(Int64(limit)),
                  "window_secs": .int(Int64(windowSeconds)), "per": .string(per.rawValue),
-                 "scope": scope.map { .string($0) } ?? .null])
+                 "scope": scope.map { .string($0) } ?? .null, "scenario": scenario.map { .string($0) } ?? .null])
     }
 }

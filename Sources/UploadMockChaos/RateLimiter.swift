@@ -34,6 +34,9 @@ public struct RateLimitRule: Sendable, Equatable {
     /// The credential whose requests alone the rule counts; nil counts everyone's. Set by an
     /// admin call made with `X-Mock-Scope`.
     public var scope: String?
+    /// The scenario that installed the rule (docs/faults.md, Scenarios); nil for rules added
+    /// one by one.
+    public package(set) var scenario: String?
 
     /// A rule; `id` is assigned when it is added.
     public init(match: RequestMatch, limit: Int, windowSeconds: Int = 900, per: Scope = .user) {
@@ -192,8 +195,13 @@ public final class RateLimiter: Sendable {
 
     /// Removes the rules of one scope and their counts; the others are left alone.
     package func removeAll(in scope: String) {
+        removeAll { $0.scope == scope }
+    }
+
+    /// Removes the rules `selected` picks, and their counts; the others are left alone.
+    package func removeAll(where selected: (RateLimitRule) -> Bool) {
         state.withLock { state in
-            let removed = Set(state.rules.filter { $0.scope == scope }.map(\.id))
+            let removed = Set(state.rules.filter(selected).map(\.id))
             state.rules.removeAll { removed.contains($0.id) }
             state.windows = state.windows.filter { !removed.contains($0.key.rule) }
         }

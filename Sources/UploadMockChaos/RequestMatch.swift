@@ -13,10 +13,15 @@ package struct RequestFacts: Sendable {
     package var scope: String?
     /// The body's declared length; nil for chunked bodies.
     package var declaredBodyBytes: Int?
+    /// Which APPEND of its media id and segment index this is (1: the first); nil for other
+    /// requests and for an APPEND that has not named both yet.
+    package var attempt: Int?
 
     package init(api: UploadAPI, method: String, path: String, command: UploadCommand? = nil, mediaID: UInt64? = nil,
-                 segmentIndex: Int? = nil, user: String? = nil, scope: String? = nil, declaredBodyBytes: Int? = nil) {
+                 segmentIndex: Int? = nil, user: String? = nil, scope: String? = nil, declaredBodyBytes: Int? = nil,
+                 attempt: Int? = nil) {
         self.declaredBodyBytes = declaredBodyBytes
+        self.attempt = attempt
         self.scope = scope
         self.api = api
         self.method = method

@@ -262,6 +262,18 @@ package final class UploadService: Sendable {
 
     // MARK: Verification
 
+    /// Which APPEND of its segment the next one is (1: the first), from the upload's attempt
+    /// history, in O(1); nil for an unknown media id.
+    package func nextAttempt(mediaID: UInt64, segmentIndex: Int) -> Int? {
+        store.attemptCount(mediaID, segmentIndex: segmentIndex).map { $0 + 1 }
+    }
+
+    /// Makes the processing of one upload end as `result`, whatever `processing.result` says
+    /// (a fault rule's `processing`); an unknown media id is left to the request to refuse.
+    package func decideProcessing(mediaID: UInt64, _ result: ProcessingSimulation.Result) {
+        try? store.update(mediaID) { $0.processingResult = result }
+    }
+
     /// Keeps one APPEND's outcome in the upload's history, whatever it was; an unknown media
     /// id keeps nothing.
     package func recordAttempt(mediaID: UInt64, _ attempt: SegmentAttempt) {

@@ -47,6 +47,9 @@ struct UploadSession: Sendable {
     var finalizedAt: Date?
     /// Set at FINALIZE for media that the real service processes asynchronously.
     var needsProcessing = false
+    /// How processing ends for this upload alone, in place of `processing.result` (a fault
+    /// rule's `processing`).
+    var processingResult: ProcessingSimulation.Result?
     var statusPolls = 0
     var image: ImageHeader?
     /// Alt text, other metadata and subtitle tracks; changed only through `replaceText`.
@@ -113,6 +116,8 @@ struct UploadSession: Sendable {
     /// needs none.
     func processing(at now: Date, settings: ProcessingSimulation) -> ProcessingState? {
         guard needsProcessing, let finalizedAt else { return nil }
+        var settings = settings
+        settings.result = processingResult ?? settings.result
         return settings.progress(polls: statusPolls, elapsed: now.timeIntervalSince(finalizedAt), category: category)
     }
 
@@ -168,8 +173,14 @@ struct AttemptLog: Sendable {
     private var oldest = 0
     /// Attempts that no longer fit.
     private(set) var dropped = 0
+    /// Every attempt per segment index, those dropped from the ring included.
+    private var counts: [Int: Int] = [:]
+
+    /// How many APPENDs of segment `index` ended so far.
+    func count(forSegment index: Int) -> Int { counts[index] ?? 0 }
 
     mutating func append(_ attempt: SegmentAttempt) {
+        counts[attempt.segmentIndex, default: 0] += 1
         if ring.count < Self.limit {
             ring.append(attempt)
         } else {

@@ -69,6 +69,13 @@ final class UploadStore: Sendable {
         }
     }
 
+    /// How many APPENDs of one segment of a session ended so far; nil for an unknown id.
+    func attemptCount(_ id: UInt64, segmentIndex: Int) -> Int? {
+        contents.withLock { contents in
+            contents.sessions[id] == nil ? nil : contents.attempts[id]?.count(forSegment: segmentIndex) ?? 0
+        }
+    }
+
     /// Adds to a session's APPEND history, in place; an unknown id keeps nothing.
     func recordAttempt(_ id: UInt64, _ attempt: SegmentAttempt) {
         contents.withLock { contents in

@@ -56,6 +56,15 @@ struct MockCommand: ParsableCommand {
     @Flag(help: "Stop (as on SIGTERM) when standard input reaches end of file: start the server with stdin a pipe that only the parent process writes to, and it stops when the parent does, even one killed with SIGKILL.")
     var exitWithParent = false
 
+    @Option(help: ArgumentHelp("Install this scenario at start and after every reset; repeat for several (docs/faults.md, Scenarios).", valueName: "name"))
+    var scenario: [String] = []
+
+    @Option(help: ArgumentHelp("Your own scenario files, NAME.json, known beside the shipped ones.", valueName: "dir"))
+    var scenariosDir: String?
+
+    @Flag(help: "Print every scenario's name and description, one a line, and exit.")
+    var listScenarios = false
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key must be given together")
@@ -73,6 +82,8 @@ struct MockCommand: ParsableCommand {
         if let port { configuration.port = port }
         if let seed { configuration.seed = seed }
         if let storageDir { configuration.upload.storageDirectory = storageDir }
+        if let scenariosDir { configuration.scenariosDirectory = scenariosDir }
+        configuration.scenarios += scenario
         if let logLevel { configuration.logLevel = logLevel.level }
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)

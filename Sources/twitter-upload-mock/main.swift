@@ -55,6 +55,14 @@ if let readyFile = command.readyFile {
 let server: UploadMockServer
 do {
     let configuration = try command.mockConfiguration()
+    if command.listScenarios {
+        let catalog = try ScenarioCatalog.load(directory: configuration.scenariosDirectory,
+                                               maximumFileBytes: configuration.maxAdminBodyBytes)
+        for scenario in catalog.scenarios {
+            print("\(scenario.name)\t\(scenario.description)")
+        }
+        exit(0)
+    }
     let logger = Logger(label: "twitter-upload-mock") { _ in
         guard let level = configuration.logLevel else { return SwiftLogNoOpLogHandler() }
         return JSONLinesLogHandler(level: level)

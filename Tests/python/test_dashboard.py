@@ -530,3 +530,64 @@ def test_the_docs_examples_run_as_written(start_mock, tmp_path):
     assert [entry["segment_index"] for entry in page["requests"]] == [0, 0]
     assert index["dashboard"] == "/__admin/ui"
     assert [entry["response"]["status"] for entry in json.loads((tmp_path / "faults.har").read_text())["log"]["entries"]] == [503]
+
+
+def test_the_clock_and_scenario_panels_move_the_clock_and_install_scenarios(dashboard, mock):
+    page = dashboard.open(f"{UI}/rules")
+    reading = page.locator("#clock-reading")
+    expect(reading).to_contain_text("· running · on real time")
+    expect(rows(page, "scenarios")).to_have_count(8)
+    expect(rows(page, "scenarios").nth(1)).to_contain_text("The first APPEND of each segment is stored")
+
+    page.get_by_label("Advance by (seconds)").fill("86400")
+    page.locator("#clock-advance").get_by_role("button", name="Advance").click()
+    expect(reading).to_contain_text("running · 1 d ahead of the wall clock")
+    assert mock.admin("/clock").json()["offset_secs"] == pytest.approx(86_400, abs=5)
+    page.get_by_role("button", name="Freeze").click()
+    expect(reading).to_contain_text("· frozen ·")
+    page.get_by_label("Set to (UTC)").fill("2030-01-01T00:00:00")
+    page.locator("#clock-set").get_by_role("button", name="Set").click()
+    expect(reading).to_contain_text("2030-01-01 00:00:00.000 UTC · frozen")
+    assert mock.admin("/clock").json()["now"] == 1_893_456_000
+    expect(page.get_by_role("status").last).to_have_text("Set the clock to 2030-01-01 00:00:00.000 UTC.")
+    page.get_by_role("button", name="Resume").click()
+    expect(reading).to_contain_text("· running ·")
+    # What the server refuses is shown as it words it.
+    dashboard.allowed_errors = ("status of 400",)
+    page.get_by_label("Advance by (seconds)").fill("4000000000")
+    page.locator("#clock-advance").get_by_role("button", name="Advance").click()
+    expect(page.locator("#clock-heading ~ .alert")).to_contain_text("advance_secs would move the clock to")
+    page.get_by_role("button", name="Back to real time").click()
+    expect(reading).to_contain_text("on real time")
+    assert mock.admin("/clock").json()["offset_secs"] == 0
+
+    page.get_by_role("button", name="Install scenario lost-responses").click()
+    expect(page.get_by_role("status").last).to_have_text("Installed scenario lost-responses: fault rule 1.")
+    expect(rows(page, "faults").first).to_contain_text('scenario: "lost-responses"')
+    expect(rows(page, "scenarios").nth(1)).to_contain_text("yes")
+    expect(page.get_by_role("heading", name="Scenarios")).to_be_focused()
+    [installed] = mock.admin("/faults").json()["faults"]
+    assert installed["scenario"] == "lost-responses" and installed["match"]["attempt"] == 1
+    page.get_by_role("button", name="Install scenario rate-limited-appends").click()
+    expect(rows(page, "rate-limits").last).to_contain_text('scenario: "rate-limited-appends"')
+    rows(page, "scenarios").nth(4).locator("summary").click()
+    expect(rows(page, "scenarios").nth(4)).to_contain_text("limit: 4")
+    dashboard.check_accessibility()
+    dashboard.screenshot("rules-clock-scenarios")
+    page.get_by_role("button", name="Remove scenario lost-responses").click()
+    expect(page.get_by_role("status").last).to_have_text("Removed scenario lost-responses.")
+    expect(rows(page, "faults").first).to_contain_text("No fault rules")
+    assert mock.admin("/faults").json()["faults"] == []
+
+    # Within a scope: that credential's clock, and scenarios for its requests alone.
+    page = dashboard.open(f"{UI}/rules?scope=worker-7")
+    expect(page.locator("#clock-heading + p")).to_contain_text("The clock of scope worker-7")
+    page.get_by_label("Advance by (seconds)").fill("60")
+    page.locator("#clock-advance").get_by_role("button", name="Advance").click()
+    expect(reading).to_contain_text("1 min ahead of the wall clock")
+    assert mock.admin("/clock", headers={"X-Mock-Scope": "worker-7"}).json()["offset_secs"] == pytest.approx(60, abs=5)
+    assert mock.admin("/clock").json()["offset_secs"] == 0
+    page.get_by_role("button", name="Install scenario flaky-uplink").click()
+    expect(page.get_by_role("status").last).to_have_text("Installed scenario flaky-uplink for worker-7: fault rule 2.")
+    expect(rows(page, "scenarios").first).to_contain_text("yes, for worker-7")
+    assert [rule["scope"] for rule in mock.admin("/faults").json()["faults"]] == ["worker-7"]

@@ -69,10 +69,16 @@ def test_unknown_method_is_405_with_allow(mock):
     assert set(response.json()) == {"error"}
 
 
-def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
+def bounded_rules(start_mock):
+    """A server where one fault rule is all admin.max_rules allows, and it is in force."""
+    server = start_mock({"admin": {"max_rules": 1}, "faults": [{"action": {"delay_ms": 0}}]})
+    return server
+
+
+def test_every_documented_answer_matches_a_real_one(mock, start_mock, document, tmp_path):
     """Real uploads, faults that fired, alt text, subtitles, the clock, compatibility switches,
-    every refusal: each answer is validated against the document, and every answer the document
-    lists is seen at least once."""
+    scenarios, every refusal: each answer is validated against the document, and every answer the
+    document lists is seen at least once."""
     schema = schemathesis.openapi.from_dict(document)
     seen = set()
 
@@ -104,6 +110,11 @@ def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
                     "status": 500, "error": "boom"}},
         {"match": {"method": "delete", "path": "/nowhere"}, "action": {"delay_ms": 1.5}}]).json()
     assert [r["id"] for r in several["faults"]] == ["3", "4", "5"]
+    # The fields scenarios use: an APPEND's attempt, a rule's own seed, a clock advance, a processing result.
+    scenario_fields = admin("POST", "/__admin/faults", status=201, json=[
+        {"match": {"command": "APPEND", "attempt": 3, "probability": 0.5}, "action": {"advance_clock_secs": 1.5}, "seed": 5},
+        {"match": {"command": "FINALIZE", "media_id": "1"}, "action": {"processing": "succeeded", "delay_ms": 1}}]).json()
+    assert [r["seed"] for r in scenario_fields["faults"]] == [5, None]
     limit = admin("POST", "/__admin/rate-limits", status=201,
                   json={"match": {"command": "APPEND", "api": "v1.1"}, "limit": 1000, "window_secs": 60, "per": "global"}).json()
     pair = admin("POST", "/__admin/rate-limits", status=201,
@@ -181,6 +192,26 @@ def test_every_documented_answer_matches_a_real_one(mock, start_mock, document):
     assert admin("GET", "/__admin/compatibility").json() == {"infer_v2_segment_index": False}
     assert admin("PATCH", "/__admin/compatibility", json={"infer_v2_segment_index": True}).json() == {
         "infer_v2_segment_index": True}
+
+    # Scenarios: listed, installed for everyone and for one scope, removed; refused.
+    assert len(admin("GET", "/__admin/scenarios").json()["scenarios"]) == 8
+    installed = admin("POST", "/__admin/scenarios/processing-fails", "/__admin/scenarios/{name}", status=201).json()
+    assert installed["faults"][0]["scenario"] == "processing-fails"
+    admin("POST", "/__admin/scenarios/rate-limited-appends", "/__admin/scenarios/{name}", status=201,
+          headers={"X-Mock-Scope": "worker-7"})
+    assert admin("GET", "/__admin/scenarios", headers={"X-Mock-Scope": "worker-7"}).json()["scenarios"][4]["installed"]
+    admin("GET", "/__admin/faults")
+    admin("GET", "/__admin/rate-limits")
+    admin("DELETE", "/__admin/scenarios/processing-fails", "/__admin/scenarios/{name}", status=204)
+    admin("POST", "/__admin/scenarios/lost-response", "/__admin/scenarios/{name}", status=404)
+    admin("DELETE", "/__admin/scenarios/lost-response", "/__admin/scenarios/{name}", status=404)
+    own = tmp_path / "scenarios"
+    own.mkdir()
+    (own / "late-reset.json").write_text(json.dumps({"name": "late-reset", "description": "Reset 1 MB in.", "faults": [
+        {"match": {"command": "APPEND"}, "action": {"fault": "reset", "after_request_bytes": 1_000_000}}]}))
+    small = start_mock({"limits": {"chunk_bytes": 1000, "image_bytes": 1000, "gif_bytes": 1000}}, args=["--scenarios-dir", str(own)])
+    admin("POST", "/__admin/scenarios/late-reset", "/__admin/scenarios/{name}", status=400, server=small)
+    admin("POST", "/__admin/scenarios/over-capacity", "/__admin/scenarios/{name}", status=409, server=bounded_rules(start_mock))
 
     # Refusals.
     admin("GET", "/__admin/uploads/1", "/__admin/uploads/{id}", status=404)

@@ -86,3 +86,22 @@ def test_the_swift_embedding_example_is_the_compiled_test_file():
     between = compiled.split("// README example begins\n", 1)[1].split("// README example ends", 1)[0]
     assert example == between
     assert '.package(path: "../twitter-upload-mock")' in dependency and "OWNER" not in README
+
+
+def test_the_scenario_run_as_written(tmp_path):
+    """README, Every production failure in one pytest run: the test file and the pytest command
+    as written (the plugin loaded from source, as the wheel registers it), and the verdicts shown."""
+    heading = "### Every production failure in one pytest run"
+    [test_file] = blocks(heading, "python")
+    [commands] = blocks(heading, "sh")
+    [summary] = blocks(heading, "text")
+    (tmp_path / "test_upload.py").write_text(test_file)
+    command = next(line for line in commands.splitlines() if line.startswith("pytest ")).split("#")[0].split()
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "python" / "src"), "TWITTER_UPLOAD_MOCK_BIN": str(BINARY),
+                   "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run([sys.executable, "-m", *command[:1], "-p", "twitter_upload_mock.plugin", "-p", "no:cacheprovider",
+                             *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr  # five scenarios fail, as the README says
+    shown = result.stdout.split(" twitter-upload-mock scenarios ", 1)[1].split("\n", 1)[1].split("\n====", 1)[0]
+    assert shown.splitlines() == summary.splitlines()[1:]
+    assert "FAILED test_upload.py::test_video_upload[stalled-proxy]" in result.stdout

@@ -279,3 +279,135 @@ def test_a_live_servers_directory_is_never_swept(tmp_path):
     with MockServer() as mock:
         remove_abandoned_workdirs(str(Path(mock._workdir).parent))
         assert Path(mock._workdir).is_dir() and mock.health() == "ok"
+
+
+
+SCENARIO_TESTS = """
+    import json, pytest, urllib.error, urllib.request
+
+    def post(mock, fields, method="POST", token=None):
+        '''One request, sent again after a lost answer or a 503 (the retry logic under test).'''
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = "&".join(f"{name}={value}" for name, value in fields.items())
+        for _ in range(4):
+            request = urllib.request.Request(mock.upload_url + ("?" + body if method == "GET" else ""), method=method,
+                                             data=None if method == "GET" else body.encode(), headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    return json.loads(answer.read() or b"null")
+            except urllib.error.HTTPError as error:
+                if error.code != 503:
+                    raise
+            except (ConnectionError, urllib.error.URLError):
+                pass
+        raise AssertionError("gave up after 4 tries")
+
+    def upload(mock, token=None):
+        media_id = post(mock, {"command": "INIT", "total_bytes": 3, "media_type": "video/mp4",
+                               "media_category": "tweet_video"}, token=token)["media_id_string"]
+        post(mock, {"command": "APPEND", "media_id": media_id, "segment_index": 0, "media_data": "YWJj"}, token=token)
+        info = post(mock, {"command": "FINALIZE", "media_id": media_id}, token=token)["processing_info"]
+        while info["state"] in ("pending", "in_progress"):
+            info = post(mock, {"command": "STATUS", "media_id": media_id}, "GET", token=token)["processing_info"]
+        assert info["state"] == "succeeded", info
+
+    @pytest.mark.upload_mock(config={"processing": {"check_after_secs": 0}})
+    def test_upload(upload_mock):
+        upload(upload_mock)
+
+    def test_scoped_upload(upload_mock_scoped, upload_mock_scenario):
+        assert {rule.scenario for rule in upload_mock_scoped.faults()} == {upload_mock_scenario}
+        assert {rule.scope for rule in upload_mock_scoped.faults()} == {upload_mock_scoped.scope}
+        upload(upload_mock_scoped, token=upload_mock_scoped.scope)
+
+    def test_without_the_mock():
+        pass
+
+    @pytest.mark.upload_mock_scenarios("over-capacity")
+    def test_marked(upload_mock_shared):
+        assert [rule.scenario for rule in upload_mock_shared.faults()] == ["over-capacity", "over-capacity"]
+"""
+
+
+def test_scenarios_option_runs_each_mock_test_once_per_scenario_and_sums_up(pytester):
+    """--upload-mock-scenarios: ids name the scenario, the scenario is installed on the server or
+    in the scope, a failing run's report names it, and the summary says which scenarios each
+    test survived (this retry logic survives lost answers, not failed processing)."""
+    pytester.makepyfile(test_inner=SCENARIO_TESTS)
+    result = pytester.runpytest(*PLUGIN, "-v", "--upload-mock-scenarios=lost-responses, processing-fails")
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*test_upload?lost-responses? PASSED*", "*test_upload?processing-fails? FAILED*",
+        "*test_scoped_upload?lost-responses? PASSED*", "*test_scoped_upload?processing-fails? FAILED*",
+        "*test_without_the_mock PASSED*", "*test_marked?over-capacity? PASSED*",
+    ])
+    result.stdout.fnmatch_lines(["*- twitter-upload-mock -*", "scenario: processing-fails"])
+    result.stdout.fnmatch_lines([
+        "*= twitter-upload-mock scenarios =*",
+        "lost-responses    passed  2 passed",
+        "processing-fails  FAILED  2 failed: test_inner.py::test_upload, test_inner.py::test_scoped_upload",
+        "over-capacity     passed  1 passed",
+    ])
+
+
+def test_the_marker_alone_and_all(pytester):
+    pytester.makepyfile(test_inner="""
+        import pytest
+
+        @pytest.mark.upload_mock_scenarios("all")
+        def test_every_scenario(upload_mock, upload_mock_scenario):
+            assert upload_mock_scenario in {scenario.name for scenario in upload_mock.scenarios() if scenario.installed}
+
+        def test_no_scenario(upload_mock, upload_mock_scenario):
+            assert upload_mock_scenario is None and upload_mock.faults() == []
+        """)
+    result = pytester.runpytest(*PLUGIN, "-q")
+    result.assert_outcomes(passed=9)
+    summary = result.stdout.str().split("twitter-upload-mock scenarios")[1]
+    assert len([line for line in summary.splitlines() if "passed  1 passed" in line]) == 8
+
+
+def test_an_unknown_scenario_stops_the_run_naming_the_known_ones(pytester):
+    pytester.makepyfile(test_inner="def test_upload(upload_mock):\n    pass\n")
+    result = pytester.runpytest(*PLUGIN, "--upload-mock-scenarios=lost-response")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--upload-mock-scenarios: no scenario 'lost-response': the scenarios are flaky-uplink, lost-responses, *"])
+    pytester.makepyfile(test_inner="""
+        import pytest
+
+        @pytest.mark.upload_mock_scenarios("slow-uplnk")
+        def test_upload(upload_mock):
+            pass
+        """)
+    result = pytester.runpytest(*PLUGIN)
+    result.stdout.fnmatch_lines(["*@pytest.mark.upload_mock_scenarios: no scenario 'slow-uplnk': the scenarios are *"])
+    assert result.ret != 0
+
+
+def test_the_readmes_scenario_example_as_written(pytester):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    pytester.makepyfile(test_inner=re.search(r"with or without the option:\n\n```python\n(.*?)```", readme, re.S)[1])
+    result = pytester.runpytest(*PLUGIN, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(["*test_inits_survive_503s?over-capacity? PASSED*",
+                                        "*test_inits_survive_503s?rate-limited-appends? PASSED*"])
+
+
+def test_ones_own_scenarios_join_all(pytester):
+    own = pytester.mkdir("scenarios")
+    (own / "gateway-timeout.json").write_text(
+        '{"name": "gateway-timeout", "description": "One 504.", "faults": [{"action": {"status": 504}, "times": 1}]}\n')
+    pytester.makepyfile(test_inner="""
+        def test_installed(upload_mock, upload_mock_scenario):
+            assert upload_mock_scenario in {scenario.name for scenario in upload_mock.scenarios() if scenario.installed}
+
+        def test_scoped(upload_mock_scoped, upload_mock_scenario):
+            assert {rule.scenario for rule in upload_mock_scoped.faults() + upload_mock_scoped.rate_limits()} == {upload_mock_scenario}
+        """)
+    result = pytester.runpytest(*PLUGIN, "-v", "--upload-mock-scenarios=all", "--upload-mock-scenarios-dir=scenarios")
+    result.assert_outcomes(passed=18)
+    result.stdout.fnmatch_lines(["*test_installed?gateway-timeout? PASSED*", "gateway-timeout * passed  2 passed"])
+    (own / "broken.json").write_text('{"name": "broken", "description": "x", "faults": [{"action": {}}]}\n')
+    result = pytester.runpytest(*PLUGIN, "--upload-mock-scenarios=all", "--upload-mock-scenarios-dir=scenarios")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*twitter-upload-mock: scenario file */scenarios/broken.json: faults?0?.action needs at least one of status, *"])

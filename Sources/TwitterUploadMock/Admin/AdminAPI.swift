@@ -23,6 +23,7 @@ enum AdminRoute: Sendable, Equatable {
     /// The dashboard's page and files: not part of the API, so not in `table`.
     case dashboard(DashboardPage)
     case clock(ClockAction)
+    case scenarios(ScenarioAction)
 
     enum RuleKind: Sendable, Equatable {
         case faults
@@ -36,6 +37,11 @@ enum AdminRoute: Sendable, Equatable {
     /// `/__admin/clock` (docs/clock.md): read it, move it, or go back to real time.
     enum ClockAction: Sendable, Equatable {
         case read, change, reset
+    }
+
+    /// `/__admin/scenarios` (docs/faults.md, Scenarios): list them, install one, remove one.
+    enum ScenarioAction: Sendable, Equatable {
+        case list, install, remove
     }
 
     static let prefix = "/__admin"
@@ -64,6 +70,9 @@ enum AdminRoute: Sendable, Equatable {
             ("GET", "\(prefix)/clock", .clock(.read)),
             ("POST", "\(prefix)/clock", .clock(.change)),
             ("DELETE", "\(prefix)/clock", .clock(.reset)),
+            ("GET", "\(prefix)/scenarios", .scenarios(.list)),
+            ("POST", "\(prefix)/scenarios/{name}", .scenarios(.install)),
+            ("DELETE", "\(prefix)/scenarios/{name}", .scenarios(.remove)),
         ]
         for (path, kind) in [("faults", RuleKind.faults), ("rate-limits", .rateLimits)] {
             table += [
@@ -169,6 +178,8 @@ struct AdminAPI: Sendable {
             return page.reply
         case .clock(let action):
             return clock(action, body: body, scope: scope)
+        case .scenarios(let action):
+            return scenarios(action, name: parameters["name"] ?? "", scope: scope)
         }
     }
 

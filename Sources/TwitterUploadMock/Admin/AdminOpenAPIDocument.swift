@@ -10,7 +10,7 @@ extension AdminAPI {
     "title": "twitter-upload-mock admin API",
     "version": "0.2.0",
     "summary": "Verify what arrived at the mock and rehearse failures.",
-    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, the virtual clock, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. Every GET also answers HEAD: the same status and headers, no body. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
+    "description": "`/__admin` on every twitter-upload-mock server: what arrived (uploads with digests and every APPEND attempt, the request journal), fault and rate-limit rules, named scenarios, the virtual clock, and reset; `GET /__admin` lists it all, and `/__admin/ui` is the dashboard that reads it (docs/dashboard.md). Admin calls are never faulted, rate limited or journaled, and need no credentials.\n\nEvery error answer is `{\"error\": \"…\"}`. Every GET also answers HEAD: the same status and headers, no body. A method a path does not take is 405 with an `allow` header; an unknown `/__admin` path is 404; a request body over 1 MiB (`admin.max_body_bytes`) is 413.",
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -42,6 +42,10 @@ extension AdminAPI {
     {
       "name": "clock",
       "description": "The virtual clock (docs/clock.md)."
+    },
+    {
+      "name": "scenarios",
+      "description": "Named scenarios: sets of rules that rehearse one production failure (docs/faults.md, Scenarios)."
     },
     {
       "name": "server",
@@ -1100,6 +1104,116 @@ extension AdminAPI {
           }
         }
       }
+    },
+    "/__admin/scenarios": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        }
+      ],
+      "get": {
+        "operationId": "listScenarios",
+        "tags": [
+          "scenarios"
+        ],
+        "summary": "The scenarios the server knows",
+        "description": "The shipped scenarios (compiled in from `Fixtures/scenarios/`), then a user's own (`--scenarios-dir`, `scenarios_dir`), each with the rules it installs and whether it is installed in the caller's scope.",
+        "responses": {
+          "200": {
+            "description": "Every scenario.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScenarioList"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
+    },
+    "/__admin/scenarios/{name}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/MockScope"
+        },
+        {
+          "$ref": "#/components/parameters/ScenarioName"
+        }
+      ],
+      "post": {
+        "operationId": "installScenario",
+        "tags": [
+          "scenarios"
+        ],
+        "summary": "Install a scenario",
+        "description": "Adds the scenario's fault rules after those in force and its rate limits beside them, each marked with the scenario's name; what it installed in the same scope before is removed first, so installing twice leaves one copy. With `X-Mock-Scope` its rules apply to that credential's requests alone. They are ordinary rules: `DELETE /__admin/faults` removes them too, and reset forgets them (scenarios in the config's `scenarios` come back). Takes no body. All or nothing.",
+        "responses": {
+          "201": {
+            "description": "Installed: the rules now in force, with their ids.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/InstalledScenario"
+                }
+              }
+            },
+            "links": {
+              "RemoveScenario": {
+                "operationId": "removeScenario",
+                "parameters": {
+                  "name": "$response.body#/name"
+                },
+                "description": "The same name removes what was installed."
+              }
+            }
+          },
+          "400": {
+            "description": "A rule of the scenario cannot work with this server's limits (an `after_request_bytes` longer than any body they let through); `error` names it. Nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "scenario flaky-uplink: faults[0].action.after_request_bytes 8192 is more than the longest request body the mock reads (7000 bytes with these limits), so it could never fire"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NoScenario"
+          },
+          "409": {
+            "$ref": "#/components/responses/TooManyRules"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "removeScenario",
+        "tags": [
+          "scenarios"
+        ],
+        "summary": "Remove what a scenario installed",
+        "description": "Removes the fault rules and rate limits the scenario installed: with `X-Mock-Scope`, those of that scope; without, in every scope. Nothing installed is not an error.",
+        "responses": {
+          "204": {
+            "$ref": "#/components/responses/Deleted"
+          },
+          "404": {
+            "$ref": "#/components/responses/NoScenario"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1281,6 +1395,16 @@ extension AdminAPI {
           "minimum": 0,
           "maximum": 1000
         }
+      },
+      "ScenarioName": {
+        "name": "name",
+        "in": "path",
+        "required": true,
+        "description": "A scenario's name, as `GET /__admin/scenarios` lists it. An unknown one is 404, naming the known ones.",
+        "schema": {
+          "type": "string"
+        },
+        "example": "lost-responses"
       }
     },
     "responses": {
@@ -1358,6 +1482,19 @@ extension AdminAPI {
           "application/json": {
             "schema": {
               "$ref": "#/components/schemas/ClockReading"
+            }
+          }
+        }
+      },
+      "NoScenario": {
+        "description": "No scenario by that name; `error` lists the known ones. Nothing changed.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "no scenario 'lost-response': the scenarios are flaky-uplink, lost-responses, over-capacity, processing-fails, rate-limited-appends, session-expires-mid-upload, slow-uplink, stalled-proxy"
             }
           }
         }
@@ -2205,7 +2342,7 @@ extension AdminAPI {
         }
       },
       "FaultMatch": {
-        "description": "A `RequestMatch` plus `skip` and `probability`.",
+        "description": "A `RequestMatch` plus `skip`, `probability` and `attempt`.",
         "type": "object",
         "additionalProperties": false,
         "properties": {
@@ -2287,8 +2424,41 @@ extension AdminAPI {
             "minimum": 0,
             "maximum": 1,
             "description": "Share of the rest that fire, drawn from the seeded generator (default 1)."
+          },
+          "attempt": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "Only this APPEND of its media id and segment index: 1 the first, 2 the first retry, counted from the upload's attempts that have ended. Needs `command` APPEND or none; an APPEND that has not named both its media id and segment index yet (a v2 JSON append decided while its body arrives) never matches."
           }
-        }
+        },
+        "allOf": [
+          {
+            "if": {
+              "required": [
+                "attempt"
+              ],
+              "properties": {
+                "attempt": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "command": {
+                  "enum": [
+                    "APPEND",
+                    null
+                  ]
+                }
+              }
+            }
+          }
+        ]
       },
       "UniformDelay": {
         "type": "object",
@@ -2355,7 +2525,7 @@ extension AdminAPI {
         ]
       },
       "FaultAction": {
-        "description": "Any combination of a status, a transport fault, one delay and a request-body pace; at least one of `status`, `fault`, `delay_ms`, `delay` or `request_bytes_per_sec` (docs/faults.md). `after_request_bytes` ends the request while its body arrives, so it takes `fault` `reset`, `close` or `stall` and no `status`, `delay_ms`, `delay` or `truncate_bytes`; so does `stall` alone.",
+        "description": "Any combination of a status, a transport fault, one delay and a request-body pace; at least one of `status`, `fault`, `delay_ms`, `delay`, `request_bytes_per_sec`, `advance_clock_secs` or `processing` (docs/faults.md). `after_request_bytes` ends the request while its body arrives, so it takes `fault` `reset`, `close` or `stall` and no `status`, `delay_ms`, `delay` or `truncate_bytes`; so does `stall` alone.",
         "type": "object",
         "additionalProperties": false,
         "properties": {
@@ -2442,6 +2612,23 @@ extension AdminAPI {
             "minimum": 1,
             "maximum": 2147483647,
             "description": "Read the request body no faster than this (a slow uplink), then act as the rest of the action says."
+          },
+          "advance_clock_secs": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 2966371200,
+            "description": "Move the requester's clock (its scope's; the server's for a request without a credential) this many seconds forward just before the request is performed, so it is answered as it would be that much later: an expired session, a passed window (docs/clock.md). A clock that would pass 2100-01-01 stays put, and the journal's `note` says so. Not with `after_request_bytes` or `stall`."
+          },
+          "processing": {
+            "enum": [
+              "succeeded",
+              "failed",
+              null
+            ],
+            "description": "How processing of the upload a FINALIZE names ends, in place of `processing.result` (`failed` reports `processing.error`). The rule applies only to FINALIZE; it takes no `status` or `fault` (the FINALIZE must be performed)."
           }
         },
         "anyOf": [
@@ -2499,6 +2686,30 @@ extension AdminAPI {
             ],
             "properties": {
               "request_bytes_per_sec": {
+                "not": {
+                  "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "required": [
+              "advance_clock_secs"
+            ],
+            "properties": {
+              "advance_clock_secs": {
+                "not": {
+                  "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "required": [
+              "processing"
+            ],
+            "properties": {
+              "processing": {
                 "not": {
                   "type": "null"
                 }
@@ -2586,6 +2797,55 @@ extension AdminAPI {
                 }
               }
             }
+          },
+          {
+            "if": {
+              "required": [
+                "processing"
+              ],
+              "properties": {
+                "processing": {
+                  "enum": [
+                    "succeeded",
+                    "failed"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "status": {
+                  "type": "null"
+                },
+                "fault": {
+                  "type": "null"
+                }
+              }
+            }
+          },
+          {
+            "if": {
+              "required": [
+                "advance_clock_secs"
+              ],
+              "properties": {
+                "advance_clock_secs": {
+                  "type": "number"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "after_request_bytes": {
+                  "type": "null"
+                },
+                "fault": {
+                  "not": {
+                    "const": "stall"
+                  }
+                }
+              }
+            }
           }
         ]
       },
@@ -2633,6 +2893,22 @@ extension AdminAPI {
               "null"
             ],
             "description": "The credential whose requests alone the rule applies to; null or absent applies to everyone. An admin call made with X-Mock-Scope sets it to that scope, whatever the body says."
+          },
+          "seed": {
+            "anyOf": [
+              {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 18446744073709551615
+              },
+              {
+                "$ref": "#/components/schemas/DecimalID"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "Give the rule a random generator of its own, seeded with this: its `probability` and delay draws then depend only on the requests it matched (not on other rules or other scopes' traffic) and repeat in every run, whatever `--seed` says. Absent: the server's shared generator, seeded by `--seed`."
           }
         }
       },
@@ -2757,6 +3033,11 @@ extension AdminAPI {
             "type": "number",
             "minimum": 0,
             "maximum": 1
+          },
+          "attempt": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647
           }
         }
       },
@@ -2811,6 +3092,17 @@ extension AdminAPI {
             "type": "integer",
             "minimum": 1,
             "maximum": 2147483647
+          },
+          "advance_clock_secs": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 2966371200
+          },
+          "processing": {
+            "enum": [
+              "succeeded",
+              "failed"
+            ]
           }
         }
       },
@@ -2876,7 +3168,9 @@ extension AdminAPI {
           "action",
           "after_commit",
           "times",
-          "scope"
+          "scope",
+          "seed",
+          "scenario"
         ],
         "properties": {
           "id": {
@@ -2907,6 +3201,22 @@ extension AdminAPI {
               "null"
             ],
             "description": "The credential (bearer token or oauth_token) whose requests alone the rule applies to; null applies to everyone. Set by an admin call made with X-Mock-Scope."
+          },
+          "seed": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 18446744073709551615,
+            "description": "The rule's own seed; null: it draws from the server's generator."
+          },
+          "scenario": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The scenario that installed the rule (`POST /__admin/scenarios/{name}`); null for rules added one by one. `DELETE /__admin/scenarios/{name}` removes it."
           }
         },
         "example": {
@@ -2934,7 +3244,8 @@ extension AdminAPI {
           "limit",
           "window_secs",
           "per",
-          "scope"
+          "scope",
+          "scenario"
         ],
         "properties": {
           "id": {
@@ -2966,6 +3277,13 @@ extension AdminAPI {
               "null"
             ],
             "description": "The credential (bearer token or oauth_token) whose requests alone the rule applies to; null applies to everyone. Set by an admin call made with X-Mock-Scope."
+          },
+          "scenario": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The scenario that installed the rule (`POST /__admin/scenarios/{name}`); null for rules added one by one. `DELETE /__admin/scenarios/{name}` removes it."
           }
         },
         "example": {
@@ -3212,6 +3530,202 @@ extension AdminAPI {
               "null"
             ],
             "description": "See `Compatibility`; null, like a switch left out, keeps its state."
+          }
+        }
+      },
+      "Scenario": {
+        "description": "A named scenario (docs/faults.md, Scenarios): the rules installing it puts in force, in the shapes `POST /__admin/faults` and `POST /__admin/rate-limits` take.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "description",
+          "faults",
+          "rate_limits",
+          "installed"
+        ],
+        "properties": {
+          "name": {
+            "$ref": "#/components/schemas/ScenarioName"
+          },
+          "description": {
+            "type": "string",
+            "description": "What it rehearses."
+          },
+          "faults": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ScenarioFaultRule"
+            }
+          },
+          "rate_limits": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ScenarioRateLimitRule"
+            }
+          },
+          "installed": {
+            "type": "boolean",
+            "description": "Whether rules it installed are in force in the caller's scope (any scope, without `X-Mock-Scope`)."
+          }
+        },
+        "example": {
+          "name": "lost-responses",
+          "description": "The first APPEND of each segment is stored, then its connection is reset before the answer arrives: …",
+          "faults": [
+            {
+              "match": {
+                "command": "APPEND",
+                "skip": 0,
+                "probability": 1.0,
+                "attempt": 1
+              },
+              "action": {
+                "fault": "reset"
+              },
+              "after_commit": true,
+              "times": null,
+              "seed": null
+            }
+          ],
+          "rate_limits": [],
+          "installed": false
+        }
+      },
+      "ScenarioName": {
+        "type": "string",
+        "pattern": "^[a-z0-9][a-z0-9-]{0,63}$",
+        "description": "Lowercase letters, digits and dashes: the file `NAME.json` it was read from.",
+        "examples": [
+          "flaky-uplink"
+        ]
+      },
+      "ScenarioFaultRule": {
+        "description": "A fault rule of a scenario, as installing it adds it (a valid `FaultRuleInput`).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "match",
+          "action",
+          "after_commit",
+          "times",
+          "seed"
+        ],
+        "properties": {
+          "match": {
+            "$ref": "#/components/schemas/WrittenFaultMatch"
+          },
+          "action": {
+            "$ref": "#/components/schemas/WrittenFaultAction"
+          },
+          "after_commit": {
+            "type": "boolean"
+          },
+          "times": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "Null: fires forever."
+          },
+          "seed": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 18446744073709551615,
+            "description": "The rule's own seed; null: it draws from the server's generator."
+          }
+        }
+      },
+      "ScenarioRateLimitRule": {
+        "description": "A rate limit of a scenario, as installing it adds it (a valid `RateLimitRuleInput`).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "match",
+          "limit",
+          "window_secs",
+          "per"
+        ],
+        "properties": {
+          "match": {
+            "$ref": "#/components/schemas/WrittenMatch"
+          },
+          "limit": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647
+          },
+          "window_secs": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647
+          },
+          "per": {
+            "enum": [
+              "user",
+              "global"
+            ]
+          }
+        }
+      },
+      "ScenarioList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "scenarios"
+        ],
+        "properties": {
+          "scenarios": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Scenario"
+            },
+            "description": "The shipped scenarios in name order, then those of `--scenarios-dir` in name order."
+          }
+        }
+      },
+      "InstalledScenario": {
+        "description": "What installing a scenario put in force: its rules, with the ids that `DELETE /__admin/faults/{id}` and `/__admin/rate-limits/{id}` take.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "description",
+          "scope",
+          "faults",
+          "rate_limits"
+        ],
+        "properties": {
+          "name": {
+            "$ref": "#/components/schemas/ScenarioName"
+          },
+          "description": {
+            "type": "string"
+          },
+          "scope": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The `X-Mock-Scope` it was installed in: its rules apply to that credential's requests alone. Null: everyone's."
+          },
+          "faults": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/FaultRule"
+            },
+            "description": "After the rules that were in force."
+          },
+          "rate_limits": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RateLimitRule"
+            }
           }
         }
       }

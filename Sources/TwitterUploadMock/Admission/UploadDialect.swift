@@ -130,7 +130,7 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
         switch self {
         case .ignored: 0
         case .form(_, let collector): collector.heldBytes
-        case .whole(let buffer): buffer.capacity
+        case .whole(let buffer): buffer.count
         }
     }
 

@@ -163,6 +163,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
             fault = application.fireFault(facts, while: .answering, entry: &entry)
         }
         guard let fault else { return answer() }
+        application.applyEffects(of: fault, to: facts, entry: &entry)
         return fault.reply(realAnswer: answer, error: { status, message in
             reply(for: .injected(status: status, message: message), headers: headers)
         })
@@ -194,9 +195,13 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     // MARK: Helpers
 
     private func facts(_ names: RequestNames, user: String?) -> RequestFacts {
-        RequestFacts(api: Dialect.api, method: head.method, path: head.path, command: names.command, mediaID: names.mediaID,
-                     segmentIndex: names.segmentIndex, user: user, scope: Authenticator.scope(of: head),
-                     declaredBodyBytes: head.contentLength)
+        var facts = RequestFacts(api: Dialect.api, method: head.method, path: head.path, command: names.command,
+                                 mediaID: names.mediaID, segmentIndex: names.segmentIndex, user: user,
+                                 scope: Authenticator.scope(of: head), declaredBodyBytes: head.contentLength)
+        if names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
+            facts.attempt = application.uploads.nextAttempt(mediaID: mediaID, segmentIndex: index)
+        }
+        return facts
     }
 
     private func reply(for refusal: Dialect.Refusal, headers: [(name: String, value: String)] = []) -> HTTPReply {

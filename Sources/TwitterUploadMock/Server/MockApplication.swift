@@ -25,16 +25,22 @@ final class MockApplication: HTTPHandler {
     let journal: RequestJournal
     let compatibility: CompatibilitySwitches
     let logger: Logger
+    /// The scenarios `POST /__admin/scenarios/{name}` installs (docs/faults.md, Scenarios).
+    let scenarios: ScenarioCatalog
+    /// Installed at startup and after every reset (`scenarios` in the configuration).
+    private let startupScenarios: [Scenario]
     private let routes: HTTPRoutes<Route>
 
-    init(configuration: MockConfiguration, seed: UInt64, logger: Logger) {
+    /// - Parameter scenarios: what the server knows; `configuration.scenarios` must name some
+    ///   of them (`UploadMockServer` checks that first).
+    init(configuration: MockConfiguration, seed: UInt64, logger: Logger, scenarios: ScenarioCatalog = ScenarioCatalog([])) {
         self.configuration = configuration
+        self.scenarios = scenarios
+        startupScenarios = configuration.scenarios.compactMap { scenarios.scenario(named: $0) }
         clock = MockClock(maximumScopedClocks: configuration.maxScopedClocks)
         uploads = UploadService(settings: configuration.upload, seed: seed, clock: clock)
-        rateLimiter = RateLimiter(rules: configuration.startupRateLimits, clock: clock)
-        let faults = FaultInjector(seed: seed)
-        configuration.faults.forEach { faults.add($0) }
-        self.faults = faults
+        rateLimiter = RateLimiter(rules: [], clock: clock)
+        faults = FaultInjector(seed: seed)
         self.logger = logger
         compatibility = CompatibilitySwitches(configuration.compatibility, maximumScopes: configuration.maxAdminRules)
         journal = RequestJournal(maximumEntries: configuration.maxJournalEntries, maximumBytes: configuration.maxJournalBytes)
@@ -46,6 +52,7 @@ final class MockApplication: HTTPHandler {
         V2Endpoint.register(in: &routes) { .v2($0) }
         AdminRoute.register(in: &routes) { .admin($0) }
         self.routes = routes
+        installStartupRules()
     }
 
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {
@@ -135,6 +142,26 @@ final class MockApplication: HTTPHandler {
         return fault
     }
 
+    /// What a fired rule changes besides the answer (docs/faults.md), just before the request
+    /// is performed: the requester's clock moves on, an upload's processing result is decided.
+    func applyEffects(of fault: FiredFault, to facts: RequestFacts, entry: inout JournalEntry) {
+        let action = fault.rule.action
+        if let seconds = action.advanceClockSeconds {
+            do {
+                try clock.advance(by: seconds, in: facts.scope)
+                // The request is performed at the new time: the journal says so.
+                entry.clockTime = clock.now(in: facts.scope)
+            } catch {
+                // Past 2100, or one scoped clock too many: the request goes on at the old time.
+                entry.note = "advance_clock_secs \(seconds) was not applied: \(error)"
+                logger.warning("clock not advanced", metadata: ["rule": "\(fault.rule.id)", "reason": "\(error)"])
+            }
+        }
+        if let result = action.processing, fault.commitsRealAnswer, let mediaID = facts.mediaID {
+            uploads.decideProcessing(mediaID: mediaID, result)
+        }
+    }
+
     /// Forgets uploads and the journal; faults, limits and compatibility switches go back to the
     /// startup configuration and every clock to real time. Within a scope, forgets only that
     /// credential's uploads, journal entries, rules and switches, and its clock follows the
@@ -153,9 +180,20 @@ final class MockApplication: HTTPHandler {
         uploads.reset()
         journal.removeAll()
         rateLimiter.removeAll()
-        configuration.startupRateLimits.forEach { rateLimiter.add($0) }
         faults.removeAll()
-        configuration.faults.forEach { faults.add($0) }
         compatibility.reset()
+        installStartupRules()
+    }
+
+    /// The configuration's rules (the real rate limits among them unless turned off), then its
+    /// scenarios', for everyone.
+    private func installStartupRules() {
+        configuration.startupRateLimits.forEach { rateLimiter.add($0) }
+        configuration.faults.forEach { faults.add($0) }
+        for scenario in startupScenarios {
+            let rules = scenario.installableRules(in: nil)
+            rules.rateLimits.forEach { rateLimiter.add($0) }
+            rules.faults.forEach { faults.add($0) }
+        }
     }
 }

@@ -12,7 +12,7 @@ import UploadMockJSON
 extension MockConfiguration {
     /// Reads a config file (docs/configuration.md). Errors name the file and the line and
     /// column of a syntax error, or the path of the offending key. Relative paths in the file
-    /// (`storage_dir`, `tls.*`) are taken from the file's own directory.
+    /// (`storage_dir`, `scenarios_dir`, `tls.*`) are taken from the file's own directory.
     public static func load(path: String) throws(ConfigurationError) -> MockConfiguration {
         guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("config file \(path) does not exist") }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -40,6 +40,7 @@ extension MockConfiguration {
     private mutating func resolvePaths(relativeTo directory: String) {
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : "\(directory)/\(path)" }
         upload.storageDirectory = upload.storageDirectory.map(resolve)
+        scenariosDirectory = scenariosDirectory.map(resolve)
         tlsSelfSignedDirectory = tlsSelfSignedDirectory.map(resolve)
         tls = tls.map { TLSFiles(certificatePath: resolve($0.certificatePath), keyPath: resolve($0.keyPath)) }
     }
@@ -72,6 +73,13 @@ extension MockConfiguration: JSONReadable {
         for (index, rule) in faults.enumerated() {
             try rule.checkBodyReach(limits: upload.limits, path: reader.name("faults[\(index)]"))
         }
+        for (index, name) in (try reader.array("scenarios") ?? []).enumerated() {
+            guard case .string(let name) = name else {
+                throw ConfigurationError("\(reader.name("scenarios[\(index)]")) must be a scenario's name, a string")
+            }
+            scenarios.append(name)
+        }
+        scenariosDirectory = try reader.string("scenarios_dir")
         if let tls: TLSSetting = try reader.decode("tls") {
             self.tls = tls.files
             tlsSelfSignedDirectory = tls.selfSignedDirectory

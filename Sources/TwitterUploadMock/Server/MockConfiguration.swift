@@ -36,6 +36,11 @@ public struct MockConfiguration: Sendable {
     public var realRateLimits = true
     /// Fault rules in force at startup (and after a reset).
     public var faults: [FaultRule] = []
+    /// Scenarios installed for everyone at startup (and after a reset), by name
+    /// (docs/faults.md, Scenarios): the shipped ones and those in `scenariosDirectory`.
+    public var scenarios: [String] = []
+    /// A directory of the user's own scenario files, `NAME.json`, known beside the shipped ones.
+    public var scenariosDirectory: String?
     /// Journal entries kept; the oldest go first. Default 10,000.
     public var maxJournalEntries = 10_000
     /// Journal bytes kept (estimated); the oldest entries go first. Default 32 MiB.

@@ -38,6 +38,10 @@ public final class UploadMockServer: Sendable {
         self.configuration = configuration
         seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
         var running = configuration
+        // Before the spool directory exists, so a bad scenario file leaves nothing behind.
+        let scenarios = try ScenarioCatalog.load(directory: configuration.scenariosDirectory,
+                                                 maximumFileBytes: configuration.maxAdminBodyBytes)
+        try Self.checkStartupScenarios(configuration, in: scenarios)
         if let directory = configuration.upload.storageDirectory {
             do {
                 let spool = try SpoolDirectory.prepare(under: directory)
@@ -51,7 +55,7 @@ public final class UploadMockServer: Sendable {
         }
         memoryCap = MemoryCap.resolve(configured: configuration.upload.limits.maxMemoryBytes)
         running.upload.limits.maxMemoryBytes = memoryCap.bytes
-        application = MockApplication(configuration: running, seed: seed, logger: logger)
+        application = MockApplication(configuration: running, seed: seed, logger: logger, scenarios: scenarios)
         var options = HTTPServerConfiguration()
         options.host = configuration.host
         options.port = configuration.port
@@ -84,6 +88,21 @@ public final class UploadMockServer: Sendable {
             }
         }
         http = HTTPServer(configuration: options, handler: application)
+    }
+
+    /// The scenarios installed at startup must exist, and their rules work with these limits.
+    private static func checkStartupScenarios(_ configuration: MockConfiguration, in catalog: ScenarioCatalog) throws(UploadMockError) {
+        for name in configuration.scenarios {
+            guard let scenario = catalog.scenario(named: name) else {
+                throw UploadMockError("scenario '\(name)' (config scenarios, --scenario) is unknown: the scenarios are "
+                    + catalog.scenarios.map(\.name).joined(separator: ", "))
+            }
+            do {
+                try scenario.checkBodyReach(limits: configuration.upload.limits)
+            } catch {
+                throw UploadMockError("\(error.message) (config scenarios, --scenario)")
+            }
+        }
     }
 
     /// A logger that discards everything: the default when embedded.
@@ -120,6 +139,9 @@ public final class UploadMockServer: Sendable {
         get { application.compatibility.inForce() }
         set { application.compatibility.set(newValue) }
     }
+
+    /// Named scenarios (docs/faults.md, Scenarios): `try mock.scenarios.install("flaky-uplink")`.
+    public var scenarios: UploadMockScenarios { UploadMockScenarios(application, scope: nil) }
 
     /// Forgets uploads and the journal; faults, rate limits and compatibility switches return
     /// to the startup configuration, every clock to real time.

@@ -49,12 +49,11 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private let limits: UploadLimits
     private let expectedBodyBytes: Int
     private var current: Field?
-    /// The memory the payload's buffers hold so far (their capacity, which runs ahead of what
-    /// arrived): `media` as sent, `media_data` decoded (and as sent, when a signature must cover
-    /// it). Counted against `limits.max_memory_bytes`; text parameters are bounded by
-    /// `limits.max_fields` and `limits.field_bytes` instead.
+    /// The payload bytes buffered so far: `media` as sent, `media_data` decoded (and as sent,
+    /// when a signature must cover it). Counted against `limits.max_memory_bytes`; text
+    /// parameters are bounded by `limits.max_fields` and `limits.field_bytes` instead.
     var heldBytes: Int {
-        (parameters.media?.capacity ?? 0) + (parameters.mediaData?.capacity ?? 0) + mediaDataText.capacity
+        (parameters.media?.count ?? 0) + (parameters.mediaData?.count ?? 0) + mediaDataText.count
     }
 
     /// The `media` or `media_data` field has begun: what comes before it (the parameters that

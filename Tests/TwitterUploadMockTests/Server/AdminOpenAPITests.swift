@@ -87,6 +87,9 @@ struct AdminOpenAPITests {
         let failures = FaultAction.Failure.allCases.map(\.rawValue)
         #expect(strings("components", "schemas", "FaultAction", "properties", "fault", "enum") == failures)
         #expect(strings("components", "schemas", "WrittenFaultAction", "properties", "fault", "enum") == failures)
+        let results = ProcessingSimulation.Result.allCases.map(\.rawValue)
+        #expect(strings("components", "schemas", "FaultAction", "properties", "processing", "enum") == results)
+        #expect(strings("components", "schemas", "WrittenFaultAction", "properties", "processing", "enum") == results)
         let scopes = RateLimitRule.Scope.allCases.map(\.rawValue)
         #expect(strings("components", "schemas", "RateLimitRuleInput", "properties", "per", "enum") == scopes)
         #expect(strings("components", "schemas", "RateLimitRule", "properties", "per", "enum") == scopes)
@@ -109,6 +112,15 @@ struct AdminOpenAPITests {
         let (earliest, latest) = (MockClock.range.lowerBound.timeIntervalSince1970, MockClock.range.upperBound.timeIntervalSince1970)
         #expect(bound("set", "minimum") == .int(Int64(earliest)) && bound("set", "maximum") == .int(Int64(latest)))
         #expect(bound("advance_secs", "minimum") == .int(0) && bound("advance_secs", "maximum") == .int(Int64(latest - earliest)))
+    }
+
+    @Test("a clock advance and a scenario's name are bounded as the code bounds them")
+    func scenarioBounds() {
+        let longest = JSONValue.int(Int64(FaultAction.longestClockAdvance))
+        #expect(value("components", "schemas", "FaultAction", "properties", "advance_clock_secs", "maximum") == longest)
+        #expect(value("components", "schemas", "WrittenFaultAction", "properties", "advance_clock_secs", "maximum") == longest)
+        #expect(value("components", "schemas", "ScenarioName", "pattern")?.stringValue
+                == "^[a-z0-9][a-z0-9-]{0,\(Scenario.maximumNameLength - 1)}$")
     }
 
     @Test("delay bounds match the code's")

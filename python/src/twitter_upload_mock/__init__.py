@@ -6,10 +6,12 @@
 'ok'
 """
 from .client import UPLOAD_PATH, AdminClient, AdminError, Clock
-from .models import Attempt, ClockReading, FaultRule, JournalEntry, RateLimitRule, Segment, UploadReport
+from .models import (Attempt, ClockReading, FaultRule, InstalledScenario, JournalEntry, RateLimitRule, Scenario, Segment,
+                     UploadReport)
 from .server import BinaryNotFound, MockServer, ServerError, find_binary
 
 __all__ = [
     "UPLOAD_PATH", "AdminClient", "AdminError", "Attempt", "BinaryNotFound", "Clock", "ClockReading", "FaultRule",
-    "JournalEntry", "MockServer", "RateLimitRule", "Segment", "ServerError", "UploadReport", "find_binary",
+    "InstalledScenario", "JournalEntry", "MockServer", "RateLimitRule", "Scenario", "Segment", "ServerError",
+    "UploadReport", "find_binary",
 ]

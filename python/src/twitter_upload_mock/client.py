@@ -9,7 +9,7 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from .models import ClockReading, FaultRule, JournalEntry, RateLimitRule, UploadReport
+from .models import ClockReading, FaultRule, InstalledScenario, JournalEntry, RateLimitRule, Scenario, UploadReport
 
 MediaID = Union[int, str]
 UPLOAD_PATH = "/1.1/media/upload.json"
@@ -145,14 +145,17 @@ class AdminClient:
     # Faults (docs/faults.md)
 
     def add_fault(self, match: Optional[Mapping[str, Any]] = None, action: Optional[Mapping[str, Any]] = None, *,
-                  times: Optional[int] = None, after_commit: bool = False) -> FaultRule:
+                  times: Optional[int] = None, after_commit: bool = False, seed: Optional[int] = None) -> FaultRule:
         """Adds a fault rule, tried after the existing ones, and returns it with its id.
 
-        ``add_fault({"command": "APPEND", "segment_index": 2}, {"status": 503}, times=1)``
+        ``add_fault({"command": "APPEND", "segment_index": 2}, {"status": 503}, times=1)``; ``seed``
+        gives the rule a random generator of its own (docs/faults.md).
         """
         rule: Dict[str, Any] = {"match": dict(match or {}), "action": dict(action or {}), "after_commit": after_commit}
         if times is not None:
             rule["times"] = times
+        if seed is not None:
+            rule["seed"] = seed
         return FaultRule.from_json(self._json("POST", "/faults", rule))
 
     def faults(self) -> List[FaultRule]:
@@ -186,6 +189,22 @@ class AdminClient:
     def clear_rate_limits(self) -> None:
         """Removes every rate limit: nothing is limited until one is added or the server is reset."""
         self._send("DELETE", "/rate-limits")
+
+    # Scenarios (docs/faults.md, Scenarios)
+
+    def scenarios(self) -> List[Scenario]:
+        """Every scenario the server knows: the shipped ones, then those of ``--scenarios-dir``."""
+        return [Scenario.from_json(s) for s in self._json("GET", "/scenarios")["scenarios"]]
+
+    def install_scenario(self, name: str) -> InstalledScenario:
+        """Installs a scenario's rules after those in force (in place of what it installed in this
+        scope before); a scoped client installs them for its own requests alone.
+        :class:`AdminError` 404 names the known scenarios when ``name`` is none of them."""
+        return InstalledScenario.from_json(self._json("POST", f"/scenarios/{urllib.parse.quote(name, safe='')}"))
+
+    def remove_scenario(self, name: str) -> None:
+        """Removes the rules a scenario installed (a scoped client: in its scope alone)."""
+        self._send("DELETE", f"/scenarios/{urllib.parse.quote(name, safe='')}")
 
     # The clock (docs/clock.md)
 

@@ -201,13 +201,16 @@ class FaultRule:
     after_commit: bool = False
     times: Optional[int] = None
     scope: Optional[str] = None
+    seed: Optional[int] = None
+    scenario: Optional[str] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "FaultRule":
         return cls(id=str(data["id"]), match=dict(data.get("match") or {}), action=dict(data.get("action") or {}),
                    after_commit=bool(data.get("after_commit", False)), times=_optional_int(data.get("times")),
-                   scope=data.get("scope"), raw=dict(data))
+                   scope=data.get("scope"), seed=_optional_int(data.get("seed")), scenario=data.get("scenario"),
+                   raw=dict(data))
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,51 @@ class RateLimitRule:
     window_secs: int
     per: str
     scope: Optional[str] = None
+    scenario: Optional[str] = None
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "RateLimitRule":
         return cls(id=str(data["id"]), match=dict(data.get("match") or {}), limit=int(data["limit"]),
-                   window_secs=int(data["window_secs"]), per=str(data["per"]), scope=data.get("scope"), raw=dict(data))
+                   window_secs=int(data["window_secs"]), per=str(data["per"]), scope=data.get("scope"),
+                   scenario=data.get("scenario"), raw=dict(data))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named scenario (``GET /__admin/scenarios``, docs/faults.md): its ``faults`` and
+    ``rate_limits`` in the shapes ``add_fault`` and ``add_rate_limit`` send, and whether it is
+    ``installed`` in this client's scope."""
+
+    name: str
+    description: str
+    faults: List[JSON]
+    rate_limits: List[JSON]
+    installed: bool = False
+    raw: JSON = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Scenario":
+        return cls(name=str(data["name"]), description=str(data["description"]),
+                   faults=[dict(rule) for rule in data.get("faults") or []],
+                   rate_limits=[dict(rule) for rule in data.get("rate_limits") or []],
+                   installed=bool(data.get("installed", False)), raw=dict(data))
+
+
+@dataclass(frozen=True)
+class InstalledScenario:
+    """What installing a scenario put in force: its rules with their ids, in ``scope`` (``None``: everyone's)."""
+
+    name: str
+    description: str
+    scope: Optional[str]
+    faults: List[FaultRule]
+    rate_limits: List[RateLimitRule]
+    raw: JSON = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "InstalledScenario":
+        return cls(name=str(data["name"]), description=str(data["description"]), scope=data.get("scope"),
+                   faults=[FaultRule.from_json(rule) for rule in data.get("faults") or []],
+                   rate_limits=[RateLimitRule.from_json(rule) for rule in data.get("rate_limits") or []],
+                   raw=dict(data))
