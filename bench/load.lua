@@ -1,7 +1,7 @@
 -- wrk script for scripts/bench. Builds each thread's request once (wrk.body), so wrk only
 -- writes bytes; every wrk thread has one keep-alive connection (-t N -c N).
 --
--- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK
+-- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK [BOUNDARY]
 --   MODE       raw      POST of the payload as is (the sinks)
 --              append   multipart APPEND: command, media_id, segment_index, `media` file part
 --              v2append multipart X API v2 append (the URL's path names the media id):
@@ -17,6 +17,7 @@
 --   ID         media_id (mock, werkzeug) or uploadId (moto)
 --   EXPECTED_STATUS  status every response must have (checked only when CHECK is 1)
 --   CHECK      1: record each response's status (costs time: used for warm-up and --quick)
+--   BOUNDARY   the multipart boundary (default: 32 hex characters, as Python requests sends)
 -- Thread i (from 0) uses segment_index i (partNumber i+1), so concurrency N stores N segments
 -- and each thread re-sends its own segment (a repeated index replaces the stored bytes).
 
@@ -43,7 +44,7 @@ end
 function init(args)
   local mode, payload, id = args[1], read_file(args[2]), args[3]
   expected = tonumber(args[4])
-  local boundary = "----benchboundary7MA4YWxkTrZu0gW"
+  local boundary = args[6] or "8d5c0e4f2b7a41c3a9e6d1f0b2c4e6a8"
   if mode == "v2append" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
