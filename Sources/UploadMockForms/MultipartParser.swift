@@ -78,8 +78,10 @@ package struct MultipartParser: Sendable {
     private var partFilename: String?
     private var partExtendedFilename: String?
     private var partContentType: String?
-    /// The part's Content-Disposition as sent, once read.
-    private var partDisposition: [UInt8]?
+    /// Whether the part has a Content-Disposition, and that header as sent (for the message
+    /// when it names no field); the buffer is reused from part to part.
+    private var partHasDisposition = false
+    private var partDisposition: [UInt8] = []
     private var headerLine: [UInt8] = []
     private var headerBytes = 0
 
@@ -90,8 +92,13 @@ package struct MultipartParser: Sendable {
 
     /// A parser for a body whose Content-Type declares `boundary` (see `boundary(fromContentType:)`).
     package init(boundary: String) {
-        dashBoundary = ByteSearch(Array("--\(boundary)".utf8))
-        delimiter = ByteSearch(Array("\r\n--\(boundary)".utf8))
+        var delimiter: [UInt8] = []
+        delimiter.reserveCapacity(4 + boundary.utf8.count)
+        delimiter.append(contentsOf: "\r\n--".utf8)
+        delimiter.append(contentsOf: boundary.utf8)
+        // `--boundary` is the delimiter without its CRLF: one array holds both.
+        dashBoundary = ByteSearch(delimiter.dropFirst(2))
+        self.delimiter = ByteSearch(delimiter[...])
     }
 
     // MARK: - Content-Type
@@ -102,18 +109,17 @@ package struct MultipartParser: Sendable {
     package static func boundary(fromContentType value: String) throws(FormParseError) -> String {
         let header: ParameterizedValue
         do {
-            header = try ParameterizedValue(Array(value.utf8), separators: [UInt8(ascii: ";"), UInt8(ascii: ",")])
+            header = try ParameterizedValue(Array(value.utf8)[...], commaSeparates: true)
         } catch {
             throw FormParseError(reason: "Content-Type '\(value)' cannot be read: \(error.reason)")
         }
-        guard header.value.lowercased() == "multipart/form-data" else {
+        guard asciiCaseInsensitiveEquals(header.value, "multipart/form-data") else {
             throw FormParseError(reason: "Content-Type '\(value)' is not multipart/form-data")
         }
-        let boundaries = header.parameters.filter { $0.name == "boundary" }
-        guard let boundary = boundaries.first?.value else {
+        guard let boundary = header.value(of: "boundary") else {
             throw FormParseError(reason: "Content-Type '\(value)' has no boundary parameter")
         }
-        guard boundaries.count == 1 else {
+        guard header.count(of: "boundary") == 1 else {
             throw FormParseError(reason: "Content-Type '\(value)' has more than one boundary parameter")
         }
         guard !boundary.isEmpty else {
@@ -172,7 +178,7 @@ package struct MultipartParser: Sendable {
     /// to report at that point, so `onEvent` is never called; it keeps the shape of
     /// `URLEncodedFormParser.finish`.
     package mutating func finish(_ onEvent: (FormEvent) -> Void) throws(FormParseError) {
-        let closing = "'\(String(decoding: dashBoundary.needle, as: UTF8.self))--'"
+        var closing: String { "'\(String(decoding: dashBoundary.needle, as: UTF8.self))--'" }
         switch state {
         case .epilogue:
             return
@@ -224,6 +230,7 @@ package struct MultipartParser: Sendable {
                 guard headerBytes <= Self.maximumHeaderBytes else {
                     throw FormParseError(reason: "the headers of \(partLabel) are longer than \(Self.maximumHeaderBytes) bytes")
                 }
+                if headerLine.capacity == 0 { headerLine.reserveCapacity(256) }  // one allocation for every line
                 headerLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: window.prefix(lineFeed ?? window.count)))
                 position += length
                 if lineFeed != nil { try endHeaderLine(onEvent) }
@@ -315,7 +322,7 @@ package struct MultipartParser: Sendable {
             throw FormParseError(reason: "the boundary line after \(partLabel) ends in \(this), but the first one ended in \(first)")
         }
         if lineEnd == nil, ending == .lf {
-            delimiter = ByteSearch([UInt8(ascii: "\n")] + dashBoundary.needle)
+            delimiter = ByteSearch(([UInt8(ascii: "\n")] + dashBoundary.needle)[...])
         }
         lineEnd = ending
         partNumber += 1
@@ -323,7 +330,7 @@ package struct MultipartParser: Sendable {
         partFilename = nil
         partExtendedFilename = nil
         partContentType = nil
-        partDisposition = nil
+        partHasDisposition = false
         headerBytes = 0
         state = .headers
     }
@@ -338,7 +345,7 @@ package struct MultipartParser: Sendable {
             try readHeader(headerLine[...])
             return
         }
-        guard let partDisposition else {
+        guard partHasDisposition else {
             throw FormParseError(reason: "\(partLabel) has no Content-Disposition header")
         }
         // Checked only now, so that a folded continuation line is reported as such.
@@ -357,41 +364,47 @@ package struct MultipartParser: Sendable {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             throw FormParseError(reason: "\(partLabel) has a header line without ':' (\(quotedForMessage(line)))")
         }
-        let name = Self.headerText(trimmingSpaceAndTab(line[..<colon])).lowercased()
+        // Names compared as bytes: lowercasing them into Strings cost an allocation a header.
+        let name = trimmingSpaceAndTab(line[..<colon])
         let value = trimmingSpaceAndTab(line[(colon + 1)...])
-        switch name {
-        case "content-disposition":
-            guard partDisposition == nil else {
+        if asciiCaseInsensitiveEquals(name, "content-disposition") {
+            guard !partHasDisposition else {
                 throw FormParseError(reason: "\(partLabel) has more than one Content-Disposition header")
             }
-            partDisposition = Array(value)
+            partHasDisposition = true
+            partDisposition.removeAll(keepingCapacity: true)
+            partDisposition.reserveCapacity(max(128, value.count))
+            partDisposition.append(contentsOf: value)
             try readContentDisposition(value)
-        case "content-type":
+        } else if asciiCaseInsensitiveEquals(name, "content-type") {
             guard partContentType == nil else {
                 throw FormParseError(reason: "\(partLabel) has more than one Content-Type header")
             }
             partContentType = Self.headerText(value)
-        default:
-            break  // Content-Transfer-Encoding and the like: RFC 7578 says to ignore them.
         }
+        // Anything else (Content-Transfer-Encoding and the like): RFC 7578 says to ignore it.
     }
 
     private mutating func readContentDisposition(_ bytes: ArraySlice<UInt8>) throws(FormParseError) {
-        let shown = quotedForMessage(bytes)
+        // Quoted for a message only when there is one to write: on the success path it cost
+        // allocations and formatting for every part.
         let disposition: ParameterizedValue
         do {
-            disposition = try ParameterizedValue(Array(bytes), separators: [UInt8(ascii: ";")])
+            disposition = try ParameterizedValue(bytes, commaSeparates: false)
         } catch {
-            throw FormParseError(reason: "\(partLabel) has a malformed Content-Disposition \(shown): \(error.reason)")
+            throw FormParseError(reason: "\(partLabel) has a malformed Content-Disposition \(quotedForMessage(bytes)): \(error.reason)")
         }
-        guard disposition.value.lowercased() == "form-data" else {
-            throw FormParseError(reason: "\(partLabel) has Content-Disposition \(shown), which is not form-data")
+        guard asciiCaseInsensitiveEquals(disposition.value, "form-data") else {
+            throw FormParseError(reason: "\(partLabel) has Content-Disposition \(quotedForMessage(bytes)), which is not form-data")
         }
-        for parameter in disposition.parameters where ["name", "filename", "filename*"].contains(parameter.name) {
-            guard disposition.parameters.count(where: { $0.name == parameter.name }) == 1 else {
-                throw FormParseError(reason: "\(partLabel) has more than one '\(parameter.name)' in its Content-Disposition \(shown)")
+        for parameter in disposition.parameters {
+            guard let known = Self.dispositionParameters.first(where: { asciiCaseInsensitiveEquals(parameter.name, $0) }) else {
+                continue
             }
-            switch parameter.name {
+            guard disposition.count(of: known) == 1 else {
+                throw FormParseError(reason: "\(partLabel) has more than one '\(known)' in its Content-Disposition \(quotedForMessage(bytes))")
+            }
+            switch known {
             case "name":
                 // An empty name stays nil, reported as no name at the end of the header block.
                 partName = parameter.value.isEmpty ? nil : Self.headerText(parameter.value)
@@ -406,9 +419,12 @@ package struct MultipartParser: Sendable {
         }
     }
 
+    /// The Content-Disposition parameters a part's head is made of; the rest are ignored.
+    private static let dispositionParameters = ["name", "filename", "filename*"]
+
     /// RFC 5987 `UTF-8''caf%C3%A9.png` → `café.png`; nil if malformed or in a charset other
     /// than UTF-8 or ISO-8859-1.
-    private static func decodeExtendedValue(_ value: [UInt8]) -> String? {
+    private static func decodeExtendedValue(_ value: ArraySlice<UInt8>) -> String? {
         let fields = value.split(separator: UInt8(ascii: "'"), maxSplits: 2, omittingEmptySubsequences: false)
         guard fields.count == 3, let decoded = URLEncodedFormParser.percentDecodedBytes(Array(fields[2]), plusIsSpace: false) else {
             return nil
@@ -449,76 +465,144 @@ package struct MultipartParser: Sendable {
 }
 
 /// A header value such as `form-data; name="media"; filename="a.png"`: its leading token and
-/// its parameters, names lowercased, quoted values unquoted.
+/// its parameters, read in place. The parameters are checked once, as the value is made, and
+/// read again each time they are walked (a header is a few dozen bytes), so nothing is stored
+/// and nothing allocated but the unescaped copy of a quoted value with backslash escapes.
+/// Names are kept as sent and compared without regard to ASCII case.
 private struct ParameterizedValue {
-    var value: String
-    var parameters: [(name: String, value: [UInt8])] = []
+    typealias Parameter = (name: ArraySlice<UInt8>, value: ArraySlice<UInt8>)
 
-    /// Splits at `separators` outside quotes; empty parameters (`a;;b`, a trailing `;`) are
-    /// skipped, a parameter without `=` has an empty value.
-    init(_ bytes: [UInt8], separators: Set<UInt8>) throws(FormParseError) {
-        var index = 0
-        let skipSpace = { (index: inout Int) in
-            while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+    /// The leading token, e.g. `form-data`.
+    let value: ArraySlice<UInt8>
+    private let bytes: ArraySlice<UInt8>
+    private let commaSeparates: Bool
+    /// Where the leading token ends untrimmed: at the first separator, or the end.
+    private let parametersStart: Int
+
+    /// Splits at `;` (and `,` when `commaSeparates`) outside quotes; empty parameters (`a;;b`,
+    /// a trailing `;`) are skipped, a parameter without `=` has an empty value.
+    init(_ bytes: ArraySlice<UInt8>, commaSeparates: Bool) throws(FormParseError) {
+        self.bytes = bytes
+        self.commaSeparates = commaSeparates
+        let end = Self.tokenEnd(bytes, from: bytes.startIndex, commaSeparates: commaSeparates, stopsAtEquals: false)
+        value = trimmingSpaceAndTab(bytes[..<end])
+        parametersStart = end
+        var index = end
+        while let parameter = try Self.parameter(in: bytes, after: index, commaSeparates: commaSeparates) {
+            index = parameter.end
         }
-        let tokenEnd = { (from: Int, stops: Set<UInt8>) -> Int in
-            var end = from
-            while end < bytes.count, !stops.contains(bytes[end]) { end += 1 }
-            return end
+    }
+
+    /// The parameters in order, quoted values unquoted.
+    var parameters: Parameters { Parameters(of: self) }
+
+    struct Parameters: Sequence, IteratorProtocol {
+        private let value: ParameterizedValue
+        private var index: Int
+
+        init(of value: ParameterizedValue) {
+            self.value = value
+            index = value.parametersStart
         }
-        var end = tokenEnd(0, separators)
-        value = String(decoding: trimmingSpaceAndTab(bytes[..<end]), as: UTF8.self)
-        index = end
-        while index < bytes.count {
+
+        mutating func next() -> Parameter? {
+            // The value checked every parameter when it was made: reading them cannot fail.
+            guard let found = try? ParameterizedValue.parameter(in: value.bytes, after: index,
+                                                               commaSeparates: value.commaSeparates) else { return nil }
+            index = found.end
+            return (found.name, found.value)
+        }
+    }
+
+    /// The first parameter after `index` (a separator, or the end) and where it ends; nil when
+    /// none is left.
+    private static func parameter(in bytes: ArraySlice<UInt8>, after start: Int, commaSeparates: Bool)
+        throws(FormParseError) -> (name: ArraySlice<UInt8>, value: ArraySlice<UInt8>, end: Int)? {
+        var index = start
+        while index < bytes.endIndex {
             index += 1  // the separator
-            skipSpace(&index)
-            guard index < bytes.count, !separators.contains(bytes[index]) else { continue }
-            end = tokenEnd(index, separators.union([UInt8(ascii: "=")]))
-            let name = String(decoding: trimmingSpaceAndTab(bytes[index..<end]), as: UTF8.self).lowercased()
+            while index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+            guard index < bytes.endIndex, !isSeparator(bytes[index], commaSeparates) else { continue }
+            let end = tokenEnd(bytes, from: index, commaSeparates: commaSeparates, stopsAtEquals: true)
+            let name = trimmingSpaceAndTab(bytes[index..<end])
             index = end
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else {
-                parameters.append((name, []))
-                continue
-            }
+            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "=") else { return (name, [], index) }
             index += 1
-            skipSpace(&index)
-            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-                let (unquoted, length) = try Self.unquote(bytes[index...])
-                parameters.append((name, unquoted))
-                index += length
-                skipSpace(&index)
-                guard index == bytes.count || separators.contains(bytes[index]) else {
-                    throw FormParseError(reason: "unexpected \(quotedForMessage(bytes[index...])) after the quoted value of \(name)")
-                }
-            } else {
-                end = tokenEnd(index, separators)
-                parameters.append((name, Array(trimmingSpaceAndTab(bytes[index..<end]))))
-                index = end
+            while index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else {
+                let valueEnd = tokenEnd(bytes, from: index, commaSeparates: commaSeparates, stopsAtEquals: false)
+                return (name, trimmingSpaceAndTab(bytes[index..<valueEnd]), valueEnd)
             }
+            let (unquoted, length) = try unquote(bytes[index...])
+            index += length
+            while index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+            guard index == bytes.endIndex || isSeparator(bytes[index], commaSeparates) else {
+                let shownName = String(decoding: name, as: UTF8.self).lowercased()
+                throw FormParseError(reason: "unexpected \(quotedForMessage(bytes[index...])) after the quoted value of \(shownName)")
+            }
+            return (name, unquoted, index)
         }
+        return nil
+    }
+
+    private static func isSeparator(_ byte: UInt8, _ commaSeparates: Bool) -> Bool {
+        byte == UInt8(ascii: ";") || (commaSeparates && byte == UInt8(ascii: ","))
+    }
+
+    private static func tokenEnd(_ bytes: ArraySlice<UInt8>, from start: Int, commaSeparates: Bool, stopsAtEquals: Bool) -> Int {
+        var end = start
+        while end < bytes.endIndex, !isSeparator(bytes[end], commaSeparates),
+              !(stopsAtEquals && bytes[end] == UInt8(ascii: "=")) {
+            end += 1
+        }
+        return end
+    }
+
+    /// The value of the first parameter called `name`.
+    func value(of name: String) -> ArraySlice<UInt8>? {
+        parameters.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
+    }
+
+    /// How many parameters are called `name`.
+    func count(of name: String) -> Int {
+        parameters.count { asciiCaseInsensitiveEquals($0.name, name) }
     }
 
     /// Reads the quoted string at the start of `bytes` (which begins with `"`): returns its
     /// content and how many bytes it took, quotes included. A backslash escapes only `"` and
     /// `\`; before anything else it is a literal backslash, so the unescaped Windows paths
-    /// that curl and browsers send (`C:\Users\a.png`) survive, as in Go's mime package.
-    static func unquote(_ bytes: ArraySlice<UInt8>) throws(FormParseError) -> (value: [UInt8], length: Int) {
-        var value: [UInt8] = []
-        var index = bytes.startIndex + 1
+    /// that curl and browsers send (`C:\Users\a.png`) survive, as in Go's mime package. The
+    /// content is a slice of `bytes` unless an escape had to be removed.
+    static func unquote(_ bytes: ArraySlice<UInt8>) throws(FormParseError) -> (value: ArraySlice<UInt8>, length: Int) {
+        let start = bytes.startIndex + 1
+        var escaped: [UInt8]?
+        var index = start
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                return (value, index + 1 - bytes.startIndex)
+                return (escaped.map { $0[...] } ?? bytes[start..<index], index + 1 - bytes.startIndex)
             }
             if byte == UInt8(ascii: "\\"), index + 1 < bytes.endIndex,
                bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\") {
+                if escaped == nil { escaped = Array(bytes[start..<index]) }
                 index += 1
+                escaped?.append(bytes[index])
+            } else {
+                escaped?.append(byte)
             }
-            value.append(bytes[index])
             index += 1
         }
         throw FormParseError(reason: "a quoted value is not closed")
     }
+}
+
+/// Whether `bytes` spell `text` (ASCII), letters compared without regard to case.
+private func asciiCaseInsensitiveEquals(_ bytes: some Collection<UInt8>, _ text: String) -> Bool {
+    bytes.elementsEqual(text.utf8) { lowercasedASCII($0) == lowercasedASCII($1) }
+}
+
+private func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
 }
 
 /// A fixed needle (3 to 74 bytes: a delimiter or the first boundary line), found by a SIMD
@@ -531,10 +615,10 @@ private struct ParameterizedValue {
 /// Bytes built to be candidates everywhere (`\r` and the last byte, alternating) slow it to
 /// about 1 GB/s, still linear.
 private struct ByteSearch: Sendable {
-    let needle: [UInt8]
+    let needle: ArraySlice<UInt8>
 
     /// `needle` starts with `--` or a line end and `--`, so it always has a second byte.
-    init(_ needle: [UInt8]) {
+    init(_ needle: ArraySlice<UInt8>) {
         self.needle = needle
     }
 
