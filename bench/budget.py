@@ -8,6 +8,8 @@ and answer. From each dump come the instructions executed (all threads, user spa
 mock, libmicrohttpd, libc) and the number of calls to malloc, calloc, realloc and the aligned
 allocators. Both are the same from run to run, unlike wall-clock time on a shared machine; the
 median of a few requests of each kind keeps a timer that fired in between out of the figure.
+The allocation budget is the most any of them made when it was written (how libmicrohttpd cuts
+a body into pieces moves a buffer's growth by one or two); the check holds their median to it.
 
 Payloads are pseudo-random bytes from a fixed seed, as real media are random, and the same on
 every run.
@@ -224,6 +226,7 @@ def measure(mock, repeats, work):
         samples[label].append(read_dump(path))
     return {kind: {"instructions": int(statistics.median(i for i, _ in values)),
                    "allocations": int(statistics.median(a for _, a in values)),
+                   "most_allocations": max(a for _, a in values),
                    "spread": (max(i for i, _ in values) - min(i for i, _ in values)) / max(1, min(i for i, _ in values))}
             for kind, values in samples.items()}
 
@@ -277,7 +280,9 @@ def main():
             "about": "Instructions and allocations per request of the release build under callgrind "
                      "(scripts/budget, docs/performance.md). Regenerate with scripts/budget --update after a "
                      "change that is meant to cost more, or a new Swift toolchain.",
-            "requests": {kind: {"instructions": measured["instructions"], "allocations": measured["allocations"]}
+            # The most any of the requests made: how libmicrohttpd happens to cut a body into
+            # pieces moves a buffer's growth by one or two (docs/performance.md, Budgets).
+            "requests": {kind: {"instructions": measured["instructions"], "allocations": measured["most_allocations"]}
                          for kind, measured in figures.items()},
         }, indent=2) + "\n")
         print(f"budget written to {options.baseline}")

@@ -67,10 +67,9 @@ package struct MultipartParser: Sendable {
     /// Set by the first boundary line.
     private var lineEnd: LineEnd?
     private var state = State.preamble
-    /// The end of the previous piece, which may begin a delimiter (or the first boundary).
+    /// The end of the previous piece, which may begin a delimiter (or the first boundary);
+    /// `feed` joins it with the next piece in the same buffer.
     private var heldBack: [UInt8] = []
-    /// Where `feed` joins held bytes with the next piece; kept so its storage is reused.
-    private var joinedScratch: [UInt8] = []
 
     /// 1-based number of the part being read; 0 before the first.
     private var partNumber = 0
@@ -145,33 +144,35 @@ package struct MultipartParser: Sendable {
     package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (FormEvent) -> Void) throws(FormParseError) {
         var rest = bytes
         if !heldBack.isEmpty {
-            // Settle the held bytes with just enough of the new piece to complete a delimiter, in
-            // a buffer kept from piece to piece (both stay under 2 delimiters: no allocation
-            // once they have grown).
-            var joined = joinedScratch
-            joinedScratch = []
-            swap(&joined, &heldBack)
-            defer {
-                joined.removeAll(keepingCapacity: true)
-                joinedScratch = joined
-            }
+            // Settle the held bytes with just enough of the new piece to complete a delimiter,
+            // joined in the same buffer (room for two delimiters, made once: no allocation per
+            // piece, and one at most per body).
+            var joined = heldBack
+            heldBack = []
+            defer { heldBack = joined }
+            let held = joined.count
             let taken = min(rest.count, delimiter.count)
+            joined.reserveCapacity(2 * delimiter.count)
             joined.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(taken)))
             // withUnsafeBytes rethrows untyped errors; Result keeps the parser's error type.
             let consumed = try joined.withUnsafeBytes { buffer in
                 Result { () throws(FormParseError) in try process(buffer, onEvent) }
             }.get()
-            guard consumed >= joined.count - taken else {
+            guard consumed >= held else {
                 // Only when the whole piece was shorter than a delimiter: keep holding.
-                heldBack.append(contentsOf: joined[consumed...])
+                joined.removeSubrange(..<consumed)
                 return
             }
+            joined.removeAll(keepingCapacity: true)
             // What `joined` left unconsumed is the start of the new piece: read it from there.
-            rest = UnsafeRawBufferPointer(rebasing: rest[(consumed - (joined.count - taken))...])
+            rest = UnsafeRawBufferPointer(rebasing: rest[(consumed - held)...])
         }
         guard !rest.isEmpty else { return }
         let consumed = try process(rest, onEvent)
-        heldBack.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[consumed...]))
+        if consumed < rest.count {
+            heldBack.reserveCapacity(2 * delimiter.count)
+            heldBack.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[consumed...]))
+        }
     }
 
     /// The body has ended: throws unless it ended after the closing boundary. Nothing is left
