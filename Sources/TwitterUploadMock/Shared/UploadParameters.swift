@@ -121,7 +121,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 guard stored + bytes.count <= limit else { throw tooLarge("media", limit: limit) }
                 var media = parameters.media ?? []
                 parameters.media = nil  // keeps `media` uniquely referenced while it grows
-                Self.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
+                PayloadBuffer.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
                 media.append(contentsOf: bytes)
                 parameters.media = media
             case .mediaData(let limit):
@@ -131,7 +131,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 var decoded = parameters.mediaData ?? []
                 parameters.mediaData = nil  // keeps `decoded` uniquely referenced while it grows
                 defer { parameters.mediaData = decoded }
-                Self.reserve(&decoded, adding: bytes.count * 3 / 4 + 3, upTo: min(expectedBodyBytes, limit) * 3 / 4 + 3)
+                PayloadBuffer.reserve(&decoded, adding: bytes.count * 3 / 4 + 3, upTo: min(expectedBodyBytes, limit) * 3 / 4 + 3)
                 do {
                     try base64.decode(bytes, into: &decoded)
                 } catch {
@@ -166,25 +166,6 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private mutating func countField() throws(Failure) {
         fieldCount += 1
         guard fieldCount <= limits.maxFields else { throw .tooManyParameters(limit: limits.maxFields) }
-    }
-
-    /// Makes room for `count` more bytes as they arrive, never for bytes a client only
-    /// declared: a Content-Length is a claim, and reserving it up front let a few headers pin
-    /// the whole payload limit. Capacity doubles, as `append` would, while at most a sixteenth
-    /// of `expected` (the declared size, capped by the limit) has arrived; the next growth goes
-    /// straight to `expected`. A client must so send a sixteenth of what it claims before the
-    /// rest is reserved, and an honest 5 MiB payload is copied through two or three small
-    /// buffers instead of five doublings, which cost a third of a 5 MiB APPEND's speed.
-    /// Past `expected` (a chunked body declares nothing) it simply doubles.
-    private static func reserve(_ buffer: inout [UInt8], adding count: Int, upTo expected: Int) {
-        let needed = buffer.count + count
-        guard needed > buffer.capacity else { return }
-        let doubled = max(needed, buffer.capacity * 2)
-        switch needed {
-        case ...(expected / 16): buffer.reserveCapacity(min(doubled, expected))
-        case ...expected: buffer.reserveCapacity(expected)
-        default: buffer.reserveCapacity(doubled)
-        }
     }
 
     /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
@@ -222,4 +203,27 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             parameters.fields[name] = value
         }
     }
+}
+
+/// How a payload's buffer grows as its bytes stream in (form media, media_data, v2 JSON media).
+enum PayloadBuffer {
+    /// Makes room for `count` more bytes as they arrive, never for bytes a client only
+    /// declared: a Content-Length is a claim, and reserving it up front let a few headers pin
+    /// the whole payload limit. Capacity doubles, as `append` would, while at most a sixteenth
+    /// of `expected` (the declared size, capped by the limit) has arrived; the next growth goes
+    /// straight to `expected`. A client must so send a sixteenth of what it claims before the
+    /// rest is reserved, and an honest 5 MiB payload is copied through two or three small
+    /// buffers instead of five doublings, which cost a third of a 5 MiB APPEND's speed.
+    /// Past `expected` (a chunked body declares nothing) it simply doubles.
+    static func reserve(_ buffer: inout [UInt8], adding count: Int, upTo expected: Int) {
+        let needed = buffer.count + count
+        guard needed > buffer.capacity else { return }
+        let doubled = max(needed, buffer.capacity * 2)
+        switch needed {
+        case ...(expected / 16): buffer.reserveCapacity(min(doubled, expected))
+        case ...expected: buffer.reserveCapacity(expected)
+        default: buffer.reserveCapacity(doubled)
+        }
+    }
+
 }
