@@ -62,7 +62,7 @@ package struct JSONMediaBodyReader {
         case backslash
         /// `digits` hex digits of a `\u` escape read so far, its digits starting at `start`;
         /// `high` while this is the second escape of a surrogate pair.
-        case hex(digits: Int, value: UInt32, start: TextPosition, high: HighSurrogate?)
+        case hex(digits: Int, value: UInt32, start: Place, high: HighSurrogate?)
         /// After a high surrogate: `matched` bytes of the `\u` that must follow.
         case lowSurrogate(HighSurrogate, matched: Int)
     }
@@ -70,14 +70,14 @@ package struct JSONMediaBodyReader {
     /// A high surrogate's value, and the position just after its escape.
     private struct HighSurrogate {
         var value: UInt32
-        var end: TextPosition
+        var end: Place
     }
 
     private enum Token {
         case none
         case string(Role)
         case number
-        case literal(word: StaticString, matched: Int, start: TextPosition)
+        case literal(word: StaticString, matched: Int, start: Place)
     }
 
     private struct Container {
@@ -108,7 +108,7 @@ package struct JSONMediaBodyReader {
     /// The key being read, unescaped, and the last key read with where it started.
     private var key: [UInt8] = []
     private var lastKey = ""
-    private var keyStart = TextPosition()
+    private var keyStart = Place()
     /// The top-level member whose value is being read.
     private var memberName: String?
     /// The text of a top-level member's value, gathered while `capturing`; `captureFrom` is
@@ -118,7 +118,7 @@ package struct JSONMediaBodyReader {
     private var captureFrom: Int?
     /// The number being read, for its value's range check and messages.
     private var number: [UInt8] = []
-    private var numberStart = TextPosition()
+    private var numberStart = Place()
     private var numberState = NumberState.sign
     /// Unescaped `media` text waiting to be handed on, used once a piece has an escape.
     private var mediaScratch: [UInt8] = []
@@ -142,7 +142,7 @@ package struct JSONMediaBodyReader {
         if capturing { captureFrom = 0 }
         defer { captureFrom = nil }
         while index < bytes.count {
-            if var pending = deferred {
+            if deferred != nil, var pending = deferred {
                 // Only counting bytes now: the failure is certain, its position is not.
                 let seen = min(pending.bytesToSee, bytes.count - index)
                 pending.bytesToSee -= seen
@@ -207,26 +207,56 @@ package struct JSONMediaBodyReader {
 
     // MARK: - Strings, fast
 
-    /// Reads string text that needs no care (printable ASCII but `"` and `\`) from `start`,
-    /// eight bytes at a time, and returns where it stopped.
+    /// Reads string text that needs no care (printable ASCII but `"` and `\`), eight bytes at
+    /// a time, and the escapes of one ASCII character (`\/`, `\n` …) between its runs, from
+    /// `start`; returns where it stopped (at a `"`, a `\u` escape, anything else that needs
+    /// care, or the end of the piece). Everything read is ASCII on one line.
     private mutating func readPlainRun(_ bytes: UnsafeRawBufferPointer, from start: Int, role: Role,
                                        _ onEvent: (Event) -> Void) throws(FormParseError) -> Int {
         guard let base = bytes.baseAddress else { return start }
-        var end = start
-        while end &+ 8 <= bytes.count, !Self.needsCare(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) {
-            end &+= 8
+        var index = start
+        while true {
+            var end = index
+            while end &+ 8 <= bytes.count, !Self.needsCare(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) {
+                end &+= 8
+            }
+            while end < bytes.count, !Self.needsCare(bytes[end]) { end &+= 1 }
+            if end > index {
+                let run = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+                switch role {
+                case .key: key.append(contentsOf: run)
+                case .media: emitMedia(run, onEvent)
+                case .value: break
+                }
+            }
+            index = end
+            guard index &+ 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                  let unescaped = Self.simpleEscape(bytes[index &+ 1]) else { break }
+            switch role {
+            case .key: key.append(unescaped)
+            case .media: emitMedia(byte: unescaped, onEvent)
+            case .value: break
+            }
+            index &+= 2
         }
-        while end < bytes.count, !Self.needsCare(bytes[end]) { end &+= 1 }
-        guard end > start else { return start }
-        let run = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-        position.advance(overASCII: run)
-        utf8.requireLead()
-        switch role {
-        case .key: key.append(contentsOf: run)
-        case .media: emitMedia(run, onEvent)
-        case .value: break
+        if index > start {
+            utf8.requireLead()
+            position.advance(overASCII: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         }
-        return end
+        return index
+    }
+
+    /// What a one-character escape (`\"` `\\` `\/` `\b` `\f` `\n` `\r` `\t`) stands for.
+    private static func simpleEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): byte
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
+        }
     }
 
     private static func needsCare(_ byte: UInt8) -> Bool {
@@ -324,7 +354,7 @@ package struct JSONMediaBodyReader {
                 try closeContainer(at: index, in: bytes, onEvent)
             } else {
                 guard byte == UInt8(ascii: "\"") else { throw failure("expected a quoted key, found \(Self.describe(byte))") }
-                keyStart = position
+                keyStart = position.place
                 key.removeAll(keepingCapacity: true)
                 utf8 = UTF8Validation()
                 token = .string(.key)
@@ -376,13 +406,13 @@ package struct JSONMediaBodyReader {
             token = .string(isMedia ? .media : .value)
             if isMedia { onEvent(.mediaBegin) }
         case UInt8(ascii: "t"):
-            token = .literal(word: "true", matched: 1, start: position)
+            token = .literal(word: "true", matched: 1, start: position.place)
         case UInt8(ascii: "f"):
-            token = .literal(word: "false", matched: 1, start: position)
+            token = .literal(word: "false", matched: 1, start: position.place)
         case UInt8(ascii: "n"):
-            token = .literal(word: "null", matched: 1, start: position)
+            token = .literal(word: "null", matched: 1, start: position.place)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            numberStart = position
+            numberStart = position.place
             number.removeAll(keepingCapacity: true)
             numberState = .sign
             token = .number
@@ -437,23 +467,14 @@ package struct JSONMediaBodyReader {
                 append(byte, role: role, onEvent)
             }
         case .backslash:
-            let simple: UInt8? = switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): byte
-            case UInt8(ascii: "b"): 0x08
-            case UInt8(ascii: "f"): 0x0C
-            case UInt8(ascii: "n"): 0x0A
-            case UInt8(ascii: "r"): 0x0D
-            case UInt8(ascii: "t"): 0x09
-            default: nil
-            }
-            if let simple {
+            if let simple = Self.simpleEscape(byte) {
                 escape = .none
                 append(simple, role: role, onEvent)
             } else {
                 guard byte == UInt8(ascii: "u") else {
                     throw failure("invalid escape '\\\(Self.describeBare(byte))' in a string")
                 }
-                escape = .hex(digits: 0, value: 0, start: position.after(byte), high: nil)
+                escape = .hex(digits: 0, value: 0, start: position.place(after: byte), high: nil)
             }
         case .hex(let digits, let value, let start, let high):
             guard let digit = Self.hexValue(byte) else {
@@ -464,12 +485,12 @@ package struct JSONMediaBodyReader {
                 escape = .hex(digits: digits + 1, value: value << 4 | digit, start: start, high: high)
                 return false
             }
-            try endUnicodeEscape(value << 4 | digit, high: high, after: position.after(byte), role: role, onEvent)
+            try endUnicodeEscape(value << 4 | digit, high: high, after: position.place(after: byte), role: role, onEvent)
         case .lowSurrogate(let high, let matched):
             guard byte == UInt8(ascii: matched == 0 ? "\\" : "u") else {
                 throw failure("a \\u escape of a high surrogate must be followed by a low surrogate", at: high.end)
             }
-            escape = matched == 0 ? .lowSurrogate(high, matched: 1) : .hex(digits: 0, value: 0, start: position.after(byte), high: high)
+            escape = matched == 0 ? .lowSurrogate(high, matched: 1) : .hex(digits: 0, value: 0, start: position.place(after: byte), high: high)
         }
         return false
     }
@@ -478,7 +499,7 @@ package struct JSONMediaBodyReader {
     /// bytes are left for the digits (six after a high surrogate, for `\u` and the digits)
     /// and fails at the escape's start when they are not, so where the failure is reported
     /// depends on whether the body ends within the next few bytes.
-    private mutating func deferHexFailure(digits: Int, start: TextPosition, high: HighSurrogate?) throws(FormParseError) {
+    private mutating func deferHexFailure(digits: Int, start: Place, high: HighSurrogate?) throws(FormParseError) {
         let here = failure("a \\u escape needs four hex digits")
         let atEnd = high.map { failure("a \\u escape of a high surrogate must be followed by a low surrogate", at: $0.end) }
             ?? failure("a \\u escape needs four hex digits", at: start)
@@ -488,7 +509,7 @@ package struct JSONMediaBodyReader {
         deferred = DeferredFailure(bytesToSee: bytesToSee, atEnd: atEnd, otherwise: here)
     }
 
-    private mutating func endUnicodeEscape(_ value: UInt32, high: HighSurrogate?, after: TextPosition, role: Role,
+    private mutating func endUnicodeEscape(_ value: UInt32, high: HighSurrogate?, after: Place, role: Role,
                                            _ onEvent: (Event) -> Void) throws(FormParseError) {
         var scalar = value
         if let high {
@@ -517,7 +538,7 @@ package struct JSONMediaBodyReader {
     /// The closing quote; the position has not yet moved past it. A value string is ended
     /// by `read`, which knows where its last byte is for the capture.
     private mutating func endString(role: Role, _ onEvent: (Event) -> Void) throws(FormParseError) {
-        guard utf8.isComplete else { throw failure("a string is not valid UTF-8", at: position.after(UInt8(ascii: "\""))) }
+        guard utf8.isComplete else { throw failure("a string is not valid UTF-8", at: position.place(after: UInt8(ascii: "\""))) }
         token = .none
         switch role {
         case .key:
@@ -629,10 +650,16 @@ package struct JSONMediaBodyReader {
         (0x20..<0x7F).contains(byte) ? String(Character(Unicode.Scalar(byte))) : "byte 0x\(String(byte, radix: 16))"
     }
 
-    private func failure(_ reason: String, at place: TextPosition? = nil) -> FormParseError {
-        let place = place ?? position
+    private func failure(_ reason: String, at place: Place? = nil) -> FormParseError {
+        let place = place ?? position.place
         return FormParseError(reason: "not valid JSON at line \(place.line), column \(place.column): \(reason)")
     }
+}
+
+/// A line and a 1-based column in characters, kept where a message may need them later.
+struct Place {
+    var line = 1
+    var column = 1
 }
 
 /// Where the reader is in the body: the line, and the column in characters (grapheme
@@ -651,11 +678,14 @@ struct TextPosition {
         settled + (pending.isEmpty ? 0 : String(decoding: pending, as: UTF8.self).count) + 1
     }
 
-    /// This position moved past `byte`.
-    func after(_ byte: UInt8) -> TextPosition {
+    /// The line and column of the next byte, as a message names them.
+    var place: Place { Place(line: line, column: column) }
+
+    /// The place after `byte`, which is the next byte.
+    func place(after byte: UInt8) -> Place {
         var next = self
         next.advance(byte)
-        return next
+        return next.place
     }
 
     mutating func advance(_ byte: UInt8) {
