@@ -23,6 +23,8 @@ final class V2Exchange: HTTPExchange {
     private enum BodyReader {
         case ignored
         case json([UInt8])
+        /// Append and upload: base64 media decoded as the body streams (V2StreamedJSON).
+        case streamedJSON(V2StreamedJSONReader)
         case form(FormBodyParser, UploadParameterCollector<V2Problem>)
         case other(contentType: String?)
     }
@@ -73,6 +75,9 @@ final class V2Exchange: HTTPExchange {
         // Unlike v1.1's form bodies, a comma does not end the media type: the real v2 refused
         // twurl's `multipart/form-data, boundary=…`.
         switch head.mediaType {
+        case "application/json" where endpoint == .append || endpoint == .upload:
+            reader = .streamedJSON(V2StreamedJSONReader(expectedBodyBytes: head.contentLength ?? 0,
+                                                        maximumBodyBytes: maximumBodyBytes))
         case "application/json":
             reader = .json([])
         case "multipart/form-data" where endpoint.takesForms, "application/x-www-form-urlencoded" where endpoint == .upload:
@@ -112,6 +117,10 @@ final class V2Exchange: HTTPExchange {
             reader = .ignored  // keeps the buffer uniquely referenced while it grows
             buffer.append(contentsOf: bytes)
             reader = .json(buffer)
+        case .streamedJSON(var json):
+            reader = .ignored  // keeps the reader's buffers uniquely referenced while they grow
+            json.receive(bytes)
+            reader = .streamedJSON(json)
         case .form(var parser, var collector):
             reader = .ignored
             defer { reader = .form(parser, collector) }
@@ -133,6 +142,7 @@ final class V2Exchange: HTTPExchange {
         switch reader {
         case .ignored: body = .none
         case .json(let bytes): body = .json(bytes)
+        case .streamedJSON(var json): body = .streamedJSON(json.finish())
         case .other(let contentType): body = .other(contentType: contentType)
         case .form(var parser, var collector):
             do {
