@@ -85,6 +85,7 @@ package struct URLEncodedFormParser: Sendable {
                 guard encodedName.count < Self.maximumNameBytes else {
                     throw FormParseError(reason: "a form field name is longer than \(Self.maximumNameBytes) bytes (it starts '\(String(decoding: encodedName.prefix(40), as: UTF8.self))')")
                 }
+                if encodedName.capacity == 0 { encodedName.reserveCapacity(32) }  // once: names are short
                 encodedName.append(byte)
             }
         }
