@@ -9,11 +9,13 @@
 --              b64form  urlencoded APPEND with `media_data` (base64, percent-encoded as
 --                       form encoders such as Python requests do: + / = become %2B %2F %3D)
 --              b64mp    multipart APPEND with `media_data` as a text field
+--              v2json   X API v2 JSON append as xdk sends it: {"media": "<base64>", "segment_index": N}
+--              v2jsonesc  the same with every `/` escaped as `\/` (PHP's json_encode and others)
 --              s3part   S3 UploadPart: PUT /bench/object?partNumber=N&uploadId=ID, raw body
 --              init     urlencoded INIT of a video (no payload)
 --              status   GET STATUS of ID (no payload)
 --              empty    GET of the URL (no payload): the sinks' small-request ceiling
---   PAYLOAD_FILE  the payload bytes (random; base64 text for b64*), or "-"
+--   PAYLOAD_FILE  the payload bytes (random; base64 text for b64* and v2json*), or "-"
 --   ID         media_id (mock, werkzeug) or uploadId (moto)
 --   EXPECTED_STATUS  status every response must have (checked only when CHECK is 1)
 --   CHECK      1: record each response's status (costs time: used for warm-up and --quick)
@@ -63,6 +65,12 @@ function init(args)
     end
     wrk.body = part(boundary, "command", "APPEND") .. part(boundary, "media_id", id)
       .. part(boundary, "segment_index", tostring(segment)) .. media .. "--" .. boundary .. "--\r\n"
+  elseif mode == "v2json" or mode == "v2jsonesc" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    local media = payload
+    if mode == "v2jsonesc" then media = payload:gsub("/", "\\/") end
+    wrk.body = '{"media": "' .. media .. '", "segment_index": ' .. segment .. '}'
   elseif mode == "b64form" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
