@@ -1,7 +1,7 @@
 -- wrk script for scripts/bench. Builds each thread's request once (wrk.body), so wrk only
 -- writes bytes; every wrk thread has one keep-alive connection (-t N -c N).
 --
--- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK
+-- Arguments (after --): MODE PAYLOAD_FILE ID EXPECTED_STATUS CHECK [BOUNDARY]
 --   MODE       raw      POST of the payload as is (the sinks)
 --              append   multipart APPEND: command, media_id, segment_index, `media` file part
 --              v2append multipart X API v2 append (the URL's path names the media id):
@@ -9,14 +9,17 @@
 --              b64form  urlencoded APPEND with `media_data` (base64, percent-encoded as
 --                       form encoders such as Python requests do: + / = become %2B %2F %3D)
 --              b64mp    multipart APPEND with `media_data` as a text field
+--              v2json   X API v2 JSON append as xdk sends it: {"media": "<base64>", "segment_index": N}
+--              v2jsonesc  the same with every `/` escaped as `\/` (PHP's json_encode and others)
 --              s3part   S3 UploadPart: PUT /bench/object?partNumber=N&uploadId=ID, raw body
 --              init     urlencoded INIT of a video (no payload)
 --              status   GET STATUS of ID (no payload)
 --              empty    GET of the URL (no payload): the sinks' small-request ceiling
---   PAYLOAD_FILE  the payload bytes (random; base64 text for b64*), or "-"
+--   PAYLOAD_FILE  the payload bytes (random; base64 text for b64* and v2json*), or "-"
 --   ID         media_id (mock, werkzeug) or uploadId (moto)
 --   EXPECTED_STATUS  status every response must have (checked only when CHECK is 1)
 --   CHECK      1: record each response's status (costs time: used for warm-up and --quick)
+--   BOUNDARY   the multipart boundary (default: 32 hex characters, as Python requests sends)
 -- Thread i (from 0) uses segment_index i (partNumber i+1), so concurrency N stores N segments
 -- and each thread re-sends its own segment (a repeated index replaces the stored bytes).
 
@@ -43,7 +46,7 @@ end
 function init(args)
   local mode, payload, id = args[1], read_file(args[2]), args[3]
   expected = tonumber(args[4])
-  local boundary = "----benchboundary7MA4YWxkTrZu0gW"
+  local boundary = args[6] or "8d5c0e4f2b7a41c3a9e6d1f0b2c4e6a8"
   if mode == "v2append" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
@@ -62,6 +65,12 @@ function init(args)
     end
     wrk.body = part(boundary, "command", "APPEND") .. part(boundary, "media_id", id)
       .. part(boundary, "segment_index", tostring(segment)) .. media .. "--" .. boundary .. "--\r\n"
+  elseif mode == "v2json" or mode == "v2jsonesc" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    local media = payload
+    if mode == "v2jsonesc" then media = payload:gsub("/", "\\/") end
+    wrk.body = '{"media": "' .. media .. '", "segment_index": ' .. segment .. '}'
   elseif mode == "b64form" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"

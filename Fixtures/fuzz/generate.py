@@ -93,6 +93,9 @@ def requests_corpus():
         raw(prepared("POST", v2 + "/initialize", json={"media_type": "video/mp4", "total_bytes": 6,
                                                       "media_category": "tweet_video"})),
         raw(prepared("POST", v2 + "/{media_id}/append", json={"media": "YWJj", "segment_index": 0})),
+        # PHP's json_encode and others escape every '/': the streamed reader undoes \/ as it goes.
+        raw(prepared("POST", v2 + "/{media_id}/append", data=b'{"segment_index": 2, "media": "Z\\/8="}',
+                     headers={"Content-Type": "application/json"})),
         raw(prepared("POST", v2 + "/{media_id}/append", data={"segment_index": 1},
                      files={"media": ("blob", b"def", "application/octet-stream")})),
         raw(prepared("POST", v2 + "/{media_id}/finalize")),
@@ -144,6 +147,25 @@ def forms_corpus():
         "quoted-boundary": b'multipart/form-data; boundary="a b"; charset=utf-8\n--a b\r\nContent-Disposition: form-data; '
                            b'name="command"; filename*=UTF-8\'\'%C3%A9.png\r\n\r\nINIT\r\n--a b--',
         "bare-lf": b"multipart/form-data; boundary=z\n--z\nContent-Disposition: form-data; name=\"x\"\n\n1\n--z--\n",
+        # The delimiter scan takes 16 positions at a time: a 1-character and a 70-character boundary.
+        "short-boundary": b"multipart/form-data; boundary=q\n--q\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\n"
+                          + PNG[:90] + b"\r\n--q\r\n" + b"\r\n--q--",
+        "long-boundary": b"multipart/form-data; boundary=" + b"-" * 40 + b"abcdefghijklmnopqrstuvwxyz0123\n--" + b"-" * 40
+                         + b"abcdefghijklmnopqrstuvwxyz0123\r\nContent-Disposition: form-data; name=\"m\"\r\n\r\n"
+                         + PNG[:100] + b"\r\n--" + b"-" * 40 + b"abcdefghijklmnopqrstuvwxyz0123--",
+    }
+
+
+def json_media_corpus():
+    media = base64.b64encode(PNG).decode()
+    return {
+        "xdk-append": json.dumps({"media": media, "segment_index": 0}).encode(),
+        "escaped-slashes": json.dumps({"segment_index": 3, "media": media}).replace("/", "\\/").encode(),
+        "upload": json.dumps({"media": media[:40], "media_category": "tweet_image", "additional_owners": "1"},
+                             indent=2).encode(),
+        "escapes-and-nesting": b'{"media": "\\u0059W\\/j\\n", "x": [1, -2.5e3, {"a": "\\u00e9\\ud83d\\ude00"}, true, null],'
+                               b' "k\\u0065y": "\xc3\xa9\xcc\x81"}',
+        "not-an-object": b'[{"media": "YWJj"}, 1e400]',
     }
 
 
@@ -209,7 +231,7 @@ def admin_corpus():
 
 def main():
     for target, files in [("request", requests_corpus()), ("http-head", head_corpus()), ("forms", forms_corpus()),
-                          ("parameters", parameters_corpus()), ("oauth", oauth_corpus()),
+                          ("parameters", parameters_corpus()), ("json-media", json_media_corpus()), ("oauth", oauth_corpus()),
                           ("config", config_corpus()), ("admin", admin_corpus())]:
         directory = HERE / target
         shutil.rmtree(directory, ignore_errors=True)

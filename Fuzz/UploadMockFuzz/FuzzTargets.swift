@@ -23,6 +23,9 @@ enum FuzzTarget: String, CaseIterable {
     case forms
     /// Upload parameters collected from form events, with small limits.
     case parameters
+    /// v2 JSON bodies read as they stream (JSONMediaBodyReader): the same verdict as JSONParser
+    /// on the whole body, whole and in pieces, and the same answer to an append.
+    case jsonMedia = "json-media"
     /// OAuth 1.0a Authorization headers, parsed and verified.
     case oauth
     /// Config files: JSON syntax, then MockConfiguration.
@@ -36,6 +39,7 @@ enum FuzzTarget: String, CaseIterable {
         case .httpHead: fuzzHead(input)
         case .forms: fuzzForms(input)
         case .parameters: fuzzParameters(input)
+        case .jsonMedia: fuzzJSONMedia(input)
         case .oauth: fuzzOAuth(input)
         case .config: fuzzConfig(input)
         case .admin: fuzzAdmin(input)
@@ -290,6 +294,81 @@ func fuzzParameters(_ input: [UInt8]) {
     check((parameters.media?.count ?? 0) <= largest, "media of \(parameters.media?.count ?? 0) bytes passed \(largest)")
     check(parameters.mediaDataSentBytes <= largest, "media_data of \(parameters.mediaDataSentBytes) bytes passed \(largest)")
     _ = parameters.payload
+}
+
+// MARK: - JSON media bodies
+
+/// What a JSON body is, as text: the refusal, or the media string and the other members.
+func jsonVerdict(whole input: [UInt8]) -> String {
+    guard !input.isEmpty else { return "empty" }
+    let value: JSONValue
+    do {
+        value = try JSONParser.parse(input)
+    } catch {
+        return "refused \(error.message)"
+    }
+    guard case .object(let object) = value else { return "not an object" }
+    var media = "none", members: [String] = []
+    for member in object.members {
+        if member.key == "media", case .string(let text) = member.value {
+            media = String(reflecting: Array(text.utf8))
+        } else {
+            members.append("\(member.key)=\(member.value.text)")
+        }
+    }
+    return "object media \(media) members \(members)"
+}
+
+func jsonVerdict(streamed pieces: [ArraySlice<UInt8>]) -> String {
+    var reader = JSONMediaBodyReader()
+    var media: [UInt8]?, members: [String] = []
+    let record: (JSONMediaBodyReader.Event) -> Void = { event in
+        switch event {
+        case .mediaBegin: media = []
+        case .mediaText(let bytes): media?.append(contentsOf: bytes)
+        case .mediaEnd: break
+        case .member(let name, let json):
+            let value = try? JSONParser.parse(Array(json))
+            check(value != nil, "member \(name) handed on as JSON that JSONParser refuses")
+            members.append("\(name)=\(value?.text ?? "")")
+        }
+    }
+    do {
+        for piece in pieces { try piece.withUnsafeBytes { try reader.feed($0, record) } }
+        switch try reader.finish(record) {
+        case .empty: return "empty"
+        case .notObject: return "not an object"
+        case .object: return "object media \(media.map { String(reflecting: $0) } ?? "none") members \(members)"
+        }
+    } catch let error as FormParseError {
+        return "refused \(error.reason)"
+    } catch {
+        return "refused with \(error)"
+    }
+}
+
+func fuzzJSONMedia(_ input: [UInt8]) {
+    let expected = jsonVerdict(whole: input)
+    let whole = jsonVerdict(streamed: [input[...]])
+    check(whole == expected, "streamed whole: \(whole)\nJSONParser: \(expected)")
+    let split = jsonVerdict(streamed: pieces(of: input, seed: input.count))
+    check(split == expected, "streamed in pieces: \(split)\nJSONParser: \(expected)")
+    // An append read as it streams is answered as the whole body is.
+    var streamed = V2StreamedJSONReader(expectedBodyBytes: input.count, maximumBodyBytes: 1 << 20)
+    for piece in pieces(of: input, seed: input.count &+ 1) { piece.withUnsafeBytes { streamed.receive($0) } }
+    let bodies: [V2Body] = [.json(input), .streamedJSON(streamed.finish())]
+    let answers = bodies.map { body in
+        let reader = V2RequestReader(endpoint: .append, pathID: "1", query: [], body: body)
+        do {
+            guard case .append(_, let index, let payload) = try reader.request().operation else { return "not an append" }
+            return "append \(index.map(String.init) ?? "-") \(payload.bytes)"
+        } catch let problem as V2Problem {
+            return "\(problem.status) \(problem.description)"
+        } catch {
+            return "\(error)"
+        }
+    }
+    check(answers[0] == answers[1], "append whole: \(answers[0])\nstreamed: \(answers[1])")
 }
 
 // MARK: - OAuth

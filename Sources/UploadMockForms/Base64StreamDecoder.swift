@@ -1,6 +1,15 @@
 /// Decodes standard base64 (RFC 4648 §4) as it streams in, so a `media_data` value is never
 /// held as text: only the decoded bytes are kept.
 ///
+/// Written here rather than taken from swift-extras-base64 (1.2.0, in the package mirror): that
+/// decoder takes a whole value at once, whose length must be a multiple of four, so it cannot
+/// continue a group cut between two pieces of a body, does not skip MIME line breaks, and
+/// reports a bad character without its offset. Its hot loop (Chromium's four pre-shifted
+/// tables) is the right idea, and this one goes further: eight characters per step and one
+/// four-byte store per group. On 1.4 MB of base64 text (one core, docs/performance.md) it
+/// decodes 5.0 GB/s of text where swift-extras-base64 does 3.4 and the table-and-shift loop
+/// it replaces 2.2.
+///
 /// Accepted: the standard alphabet, CR and LF anywhere (MIME line breaks), `=` padding at the
 /// very end or no padding at all. Refused, with the offset of the offending byte counted from
 /// the start of the value: any other byte (spaces, base64url's `-` and `_`), `=` in the middle,
@@ -11,6 +20,22 @@ package struct Base64StreamDecoder: Sendable {
     private static let lineBreak: UInt32 = 0x100
     private static let paddingMark: UInt32 = 0x200
     private static let notBase64: UInt32 = 0x400
+
+    /// A character's 6 bits placed where they land in its group's three bytes, one table per
+    /// position in the group, so a group is four lookups ORed: byte 0 of the result is the
+    /// first decoded byte (little-endian), byte 3 is 0. Anything but the 64 characters sets
+    /// bit 24, so one test on the OR of a group finds it. Tables 1 to 3 follow table 0.
+    private static let groupTables: [UInt32] = {
+        var tables = [UInt32](repeating: 0x0100_0000, count: 4 * 256)
+        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            let value = UInt32(value)
+            tables[Int(byte)] = value << 2
+            tables[256 + Int(byte)] = value >> 4 | (value & 0xF) << 12
+            tables[512 + Int(byte)] = (value >> 2) << 8 | (value & 0x3) << 22
+            tables[768 + Int(byte)] = value << 16
+        }
+        return tables
+    }()
 
     /// Byte → 6-bit value, or one of the marks above.
     private static let table: [UInt32] = {
@@ -40,16 +65,19 @@ package struct Base64StreamDecoder: Sendable {
     package mutating func decode(_ piece: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(FormParseError) {
         guard let input = piece.baseAddress, !piece.isEmpty else { return }
         let start = output.count
-        // Room for every byte this piece can complete, and never none, so the buffer below
+        // Room for every byte this piece can complete and one more (a group is stored as four
+        // bytes, the fourth overwritten by the next group), and never none, so the buffer below
         // always has storage; the excess is trimmed below.
-        output.append(contentsOf: repeatElement(0, count: (groupLength + piece.count) / 4 * 3 + 3))
+        output.append(contentsOf: repeatElement(0, count: (groupLength + piece.count) / 4 * 3 + 4))
         var failure: FormParseError?
         let written = output.withUnsafeMutableBufferPointer { buffer in
             Self.table.withUnsafeBufferPointer { table in
-                buffer.baseAddress.map { base in
-                    decodeRun(input.assumingMemoryBound(to: UInt8.self), count: piece.count,
-                              into: base + start, table: table, failure: &failure)
-                } ?? 0
+                Self.groupTables.withUnsafeBufferPointer { groupTables in
+                    buffer.baseAddress.map { base in
+                        decodeRun(input.assumingMemoryBound(to: UInt8.self), count: piece.count, into: base + start,
+                                  table: table, groupTables: groupTables, failure: &failure)
+                    } ?? 0
+                }
             }
         }
         output.removeLast(output.count - start - written)
@@ -90,25 +118,48 @@ package struct Base64StreamDecoder: Sendable {
         return bytes
     }
 
-    /// The hot loop: whole groups of four alphabet characters go through a table lookup each;
-    /// everything else (line breaks, padding, a group split between pieces, errors) goes one
-    /// byte at a time through `step`. Returns the number of bytes written.
+    /// The hot loop: whole groups of four alphabet characters, two groups per step where it
+    /// can, go through `groupTables` and are stored as one word each; everything else (line
+    /// breaks, padding, a group split between pieces, errors) goes one byte at a time through
+    /// `step`. Returns the number of bytes written. `output` has room for one byte past the
+    /// last group. Offsets use wrapping arithmetic: every one is below `count` or the output's
+    /// room, and overflow checks would double the loop's instructions.
     private mutating func decodeRun(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>,
-                                 table: UnsafeBufferPointer<UInt32>, failure: inout FormParseError?) -> Int {
+                                    table: UnsafeBufferPointer<UInt32>, groupTables: UnsafeBufferPointer<UInt32>,
+                                    failure: inout FormParseError?) -> Int {
+        guard let tables = groupTables.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(input)
+        let target = UnsafeMutableRawPointer(output)
+        /// The three bytes of the group in the low 32 bits of `characters`, bit 24 set if any
+        /// of its characters is not in the alphabet.
+        @inline(__always) func group(_ characters: UInt64) -> UInt32 {
+            tables[Int(truncatingIfNeeded: characters & 0xFF)]
+                | tables[256 &+ Int(truncatingIfNeeded: characters &>> 8 & 0xFF)]
+                | tables[512 &+ Int(truncatingIfNeeded: characters &>> 16 & 0xFF)]
+                | tables[768 &+ Int(truncatingIfNeeded: characters &>> 24 & 0xFF)]
+        }
         var index = 0
         var written = 0
         while index < count {
             if groupLength == 0, paddingLength == 0 {
-                while index + 4 <= count {
-                    let a = table[Int(input[index])], b = table[Int(input[index + 1])]
-                    let c = table[Int(input[index + 2])], d = table[Int(input[index + 3])]
-                    guard a | b | c | d < 64 else { break }
-                    let bits = a << 18 | b << 12 | c << 6 | d
-                    output[written] = UInt8(truncatingIfNeeded: bits >> 16)
-                    output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-                    output[written + 2] = UInt8(truncatingIfNeeded: bits)
-                    written += 3
-                    index += 4
+                while index &+ 8 <= count {
+                    let characters = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let first = group(characters), second = group(characters &>> 32)
+                    guard (first | second) < 0x0100_0000 else { break }
+                    (target + written).storeBytes(of: first.littleEndian, as: UInt32.self)
+                    (target + (written &+ 3)).storeBytes(of: second.littleEndian, as: UInt32.self)
+                    written &+= 6
+                    index &+= 8
+                }
+                if index &+ 4 <= count {
+                    let characters = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+                    let bits = group(characters)
+                    if bits < 0x0100_0000 {
+                        (target + written).storeBytes(of: bits.littleEndian, as: UInt32.self)
+                        written &+= 3
+                        index &+= 4
+                        continue
+                    }
                 }
                 if index == count { break }
             }

@@ -11,21 +11,27 @@ package enum FormBodyParser {
             self = .ignored
             return
         }
-        switch Self.mediaType(of: contentType) {
-        case "multipart/form-data":
+        if Self.hasMediaType(contentType, "multipart/form-data") {
             self = .multipart(MultipartParser(boundary: try MultipartParser.boundary(fromContentType: contentType)))
-        case "application/x-www-form-urlencoded":
+        } else if Self.hasMediaType(contentType, "application/x-www-form-urlencoded") {
             self = .urlEncoded(URLEncodedFormParser())
-        default:
+        } else {
             self = .ignored
         }
     }
 
-    /// `type/subtype` of a Content-Type, lowercased, without parameters; twurl separates the
-    /// boundary with a comma instead of a semicolon.
-    package static func mediaType(of contentType: String) -> String {
-        let end = contentType.firstIndex { $0 == ";" || $0 == "," } ?? contentType.endIndex
-        return contentType[..<end].filter { $0 != " " && $0 != "\t" }.lowercased()
+    /// Whether the `type/subtype` of a Content-Type (without parameters, spaces and tabs
+    /// ignored) is `expected` (lowercase ASCII), in any case; twurl separates the boundary with
+    /// a comma instead of a semicolon. Compared byte by byte, so nothing is allocated.
+    static func hasMediaType(_ contentType: String, _ expected: String) -> Bool {
+        var rest = expected.utf8.makeIterator()
+        for byte in contentType.utf8 {
+            if byte == UInt8(ascii: ";") || byte == UInt8(ascii: ",") { break }
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { continue }
+            let lowercased = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard rest.next() == lowercased else { return false }
+        }
+        return rest.next() == nil
     }
 
     package var isURLEncoded: Bool {

@@ -85,6 +85,7 @@ package struct URLEncodedFormParser: Sendable {
                 guard encodedName.count < Self.maximumNameBytes else {
                     throw FormParseError(reason: "a form field name is longer than \(Self.maximumNameBytes) bytes (it starts '\(String(decoding: encodedName.prefix(40), as: UTF8.self))')")
                 }
+                if encodedName.capacity == 0 { encodedName.reserveCapacity(32) }  // once: names are short
                 encodedName.append(byte)
             }
         }
@@ -207,16 +208,17 @@ package struct URLEncodedFormParser: Sendable {
             var index = 0
             var written = 0
             while index < count {
-                // Eight bytes at a time while none of them is `%` or `+` (base64 text has one
-                // escape in ~21 bytes, so most words pass).
-                if index + 8 <= count {
-                    let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
-                    if !containsPercentOrPlus(word) {
-                        UnsafeMutableRawPointer(output + written).storeBytes(of: word, as: UInt64.self)
-                        index += 8
-                        written += 8
-                        continue
-                    }
+                // Eight bytes at a time: a word without `%` or `+` is stored whole; in one with
+                // them, the bytes before the first are stored and it is decoded from there
+                // (base64 text has an escape in ~21 bytes, so most words pass whole).
+                if index &+ 8 <= count {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
+                    UnsafeMutableRawPointer(output + written).storeBytes(of: word.littleEndian, as: UInt64.self)
+                    let found = percentOrPlus(word)
+                    let clean = found == 0 ? 8 : found.trailingZeroBitCount &>> 3
+                    index &+= clean
+                    written &+= clean
+                    if found == 0 { continue }
                 }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "%") {
@@ -238,15 +240,22 @@ package struct URLEncodedFormParser: Sendable {
         }
     }
 
-    /// Whether any byte of `word` is `%` or `+`, by the classic SWAR zero-byte test on `word`
-    /// XOR each of them (exact for "none").
+    /// Whether any byte of `word` is `%` or `+`.
     @inline(__always)
     private static func containsPercentOrPlus(_ word: UInt64) -> Bool {
+        percentOrPlus(word) != 0
+    }
+
+    /// The high bit of every byte of `word` (little-endian) that may be `%` or `+`, by the
+    /// classic SWAR zero-byte test on `word` XOR each of them: exact for "none", and the lowest
+    /// bit set is the first such byte.
+    @inline(__always)
+    private static func percentOrPlus(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let percent = word ^ (ones &* UInt64(UInt8(ascii: "%")))
         let plus = word ^ (ones &* UInt64(UInt8(ascii: "+")))
-        return ((percent &- ones) & ~percent | (plus &- ones) & ~plus) & highs != 0
+        return ((percent &- ones) & ~percent | (plus &- ones) & ~plus) & highs
     }
 
     /// Decodes a complete name or value; nil if an escape is malformed or cut off. With

@@ -15,23 +15,31 @@ package enum HTTPFraming {
     }
 
     package static func check(_ headers: HTTPHeaders) -> Violation? {
-        let encodings = headers.values(named: "transfer-encoding")
-        let lengths = headers.values(named: "content-length")
-        if !encodings.isEmpty {
-            // RFC 9112 §6.1 lets a server reject this outright; it is how requests are smuggled.
-            guard lengths.isEmpty else {
-                return Violation(status: 400, message: "Transfer-Encoding and Content-Length together: send only one")
-            }
-            return checkTransferEncoding(encodings)
+        // One pass that builds nothing for the usual head (at most one Content-Length, no
+        // Transfer-Encoding); the lists are made only when there is something to judge.
+        var encodingCount = 0, lengthCount = 0
+        for field in headers {
+            if field.name.caseInsensitiveEquals("transfer-encoding") { encodingCount += 1 }
+            if field.name.caseInsensitiveEquals("content-length") { lengthCount += 1 }
         }
-        guard lengths.count <= 1 else {
+        if encodingCount == 0, lengthCount <= 1 {
+            guard let length = headers["content-length"] else { return nil }
+            return isDecimal(length) ? nil : Violation(status: 400, message: "Content-Length \(quoted(length)) is not a number of bytes")
+        }
+        let lengths = headers.values(named: "content-length")
+        guard encodingCount > 0 else {
             return Violation(status: 400, message: "Content-Length appears \(lengths.count) times "
                 + "(\(quoted(lengths.joined(separator: ", ")))): send it once")
         }
-        if let length = lengths.first, length.isEmpty || !length.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            return Violation(status: 400, message: "Content-Length \(quoted(length)) is not a number of bytes")
+        // RFC 9112 §6.1 lets a server reject this outright; it is how requests are smuggled.
+        guard lengths.isEmpty else {
+            return Violation(status: 400, message: "Transfer-Encoding and Content-Length together: send only one")
         }
-        return nil
+        return checkTransferEncoding(headers.values(named: "transfer-encoding"))
+    }
+
+    private static func isDecimal(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     private static func checkTransferEncoding(_ fields: [String]) -> Violation? {

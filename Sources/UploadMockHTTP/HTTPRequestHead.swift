@@ -7,6 +7,8 @@ package struct HTTPHeaders: Sendable, Sequence {
     }
 
     package mutating func add(name: String, value: String) {
+        // Room for a typical request's headers at once, rather than four regrowths.
+        if fields.capacity == 0 { fields.reserveCapacity(16) }
         fields.append((name, value))
     }
 
@@ -76,8 +78,15 @@ package struct HTTPRequestHead: Sendable {
 }
 
 extension StringProtocol {
+    /// ASCII letters compared without regard to case, every other byte exactly (header names
+    /// and tokens are ASCII); no String is built, so a lookup allocates nothing.
     package func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
-        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+        utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+    }
+
+    /// 0x20 for an ASCII letter (setting it lowercases), 0 for any other byte.
+    private static func asciiCaseBit(of byte: UInt8) -> UInt8 {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") ? 0x20 : 0
     }
 
     package func trimmingASCIIWhitespace() -> Substring {

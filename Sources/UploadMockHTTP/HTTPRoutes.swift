@@ -34,33 +34,41 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     }
 
     package func match(method: String, path: String) -> Match {
-        let pieces = Self.split(path)
         var allowed: [String] = []
         for entry in entries {
-            guard let parameters = Self.bind(entry.segments, to: pieces) else { continue }
+            guard let parameters = Self.bind(entry.segments, to: path) else { continue }
             if entry.method == method { return .found(entry.route, parameters: parameters) }
             if !allowed.contains(entry.method) { allowed.append(entry.method) }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// Path segments; a trailing slash or doubled slashes make a different path, as they do
-    /// for the real service.
     private static func split(_ path: some StringProtocol) -> [Substring] {
         Substring(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
     }
 
-    private static func bind(_ segments: [Segment], to pieces: [Substring]) -> [String: String]? {
-        guard segments.count == pieces.count else { return nil }
+    /// Walks `path` segment by segment against the pattern (the segments are what follows
+    /// the first `/`, split at each further `/`), slicing rather than splitting it, so a path
+    /// that does not match, or matches without parameters, allocates nothing.
+    private static func bind(_ segments: [Segment], to path: String) -> [String: String]? {
+        let slash = UInt8(ascii: "/")
+        guard let first = path.utf8.firstIndex(of: slash) else { return segments.isEmpty ? [:] : nil }
+        guard !segments.isEmpty else { return nil }
+        var rest = path.utf8[path.utf8.index(after: first)...]
         var parameters: [String: String] = [:]
-        for (segment, piece) in zip(segments, pieces) {
-            switch segment {
+        for index in segments.indices {
+            let end = rest.firstIndex(of: slash) ?? rest.endIndex
+            let piece = rest[..<end]
+            switch segments[index] {
             case .literal(let text):
-                guard piece == text else { return nil }
+                guard piece.elementsEqual(text.utf8) else { return nil }
             case .parameter(let name):
                 guard !piece.isEmpty else { return nil }
-                parameters[name] = String(piece)
+                parameters[name] = String(Substring(piece))
             }
+            let isLast = index == segments.count - 1
+            guard isLast == (end == rest.endIndex) else { return nil }
+            if !isLast { rest = rest[rest.index(after: end)...] }
         }
         return parameters
     }

@@ -353,11 +353,14 @@ extension HTTPServer {
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
         defer { MHD_destroy_response(response) }
         // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
-        if reply.body.count == 0, reply.headers.contains(where: { $0.name.lowercased() == "content-length" }) {
+        if reply.body.count == 0, reply.headers.contains(where: { $0.name.caseInsensitiveEquals("content-length") }) {
             cmhd_allow_content_length_header(response)
         }
         for header in reply.headers {
-            MHD_add_response_header(response, header.name, header.value)
+            // withCString lends a native string's own bytes; the implicit conversion copied each.
+            header.name.withCString { name in
+                header.value.withCString { value in _ = MHD_add_response_header(response, name, value) }
+            }
         }
         context.report(status: reply.status, abnormal: reply.delivery != .normal)
         return MHD_queue_response(connection, UInt32(reply.status), response)

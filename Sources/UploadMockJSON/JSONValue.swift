@@ -35,7 +35,8 @@ package enum JSONValue: Sendable, Equatable {
 
     package func serialized(_ layout: Layout) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(128)
+        // One allocation for the service's answers (an INIT's is 150 bytes, a STATUS's 250).
+        output.reserveCapacity(512)
         write(to: &output, layout: layout, depth: 0)
         return output
     }

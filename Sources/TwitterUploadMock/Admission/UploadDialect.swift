@@ -104,6 +104,9 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
     case form(FormBodyParser, UploadParameterCollector<Refusal>)
     /// Kept whole: JSON bodies.
     case whole([UInt8])
+    /// A JSON body whose `media` member is base64 decoded as it streams, the rest kept as
+    /// members (v2's append and one-shot upload): the body itself is never held.
+    case mediaJSON(V2StreamedJSONReader)
 
     mutating func read(_ bytes: UnsafeRawBufferPointer) throws(Refusal) {
         switch self {
@@ -122,6 +125,10 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
             self = .ignored
             buffer.append(contentsOf: bytes)
             self = .whole(buffer)
+        case .mediaJSON(var json):
+            self = .ignored  // keeps the reader's buffers uniquely referenced while they grow
+            json.receive(bytes)
+            self = .mediaJSON(json)
         }
     }
 
@@ -131,6 +138,7 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
         case .ignored: 0
         case .form(_, let collector): collector.heldBytes
         case .whole(let buffer): buffer.count
+        case .mediaJSON(let json): json.heldBytes
         }
     }
 
@@ -151,6 +159,9 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
         case .whole(let bytes):
             self = .ignored
             return .whole(bytes)
+        case .mediaJSON(var json):
+            self = .ignored
+            return .mediaJSON(json.finish())
         }
     }
 }
@@ -163,4 +174,5 @@ enum UploadBody {
     /// a signature must cover them.
     case form(UploadParameters, multipart: Bool, signedPairs: [(name: String, value: String)])
     case whole([UInt8])
+    case mediaJSON(V2StreamedJSON)
 }

@@ -63,10 +63,14 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private var fieldCount = 0
 
     private enum Field {
-        case text(name: String, bytes: [UInt8])
+        /// Its bytes collect in `text`.
+        case text(name: String)
         case media(limit: Int)
         case mediaData(limit: Int)
     }
+    /// The value of the text field being read; one buffer for all of them, emptied (not
+    /// freed) after each, so a request's text fields cost one allocation between them.
+    private var text: [UInt8] = []
 
     /// The command the endpoint itself implies (v2's `/append` is an APPEND without a
     /// `command` parameter); a `command` parameter wins.
@@ -78,6 +82,9 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
         self.impliedCommand = impliedCommand
         self.limits = limits
         self.expectedBodyBytes = expectedBodyBytes
+        // Room for an upload's parameters (command, media_id, segment_index, total_bytes …) at
+        // once, instead of three regrowths.
+        parameters.fields.reserveCapacity(8)
         for (name, value) in query {
             try countField()
             try store(name: name, value: value)
@@ -110,23 +117,23 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 base64 = Base64StreamDecoder()
                 current = .mediaData(limit: payloadLimit)
             default:
-                current = .text(name: head.name, bytes: [])
+                text.removeAll(keepingCapacity: true)
+                text.reserveCapacity(64)  // once: ids, indexes and commands fit
+                current = .text(name: head.name)
             }
         case .fieldData(let bytes):
             switch current {
-            case .text(let name, var value):
-                guard value.count + bytes.count <= limits.fieldBytes else {
+            case .text(let name):
+                guard text.count + bytes.count <= limits.fieldBytes else {
                     throw .parameterTooLong(name, limit: limits.fieldBytes)
                 }
-                current = nil  // keeps `value` uniquely referenced while it grows
-                value.append(contentsOf: bytes)
-                current = .text(name: name, bytes: value)
+                text.append(contentsOf: bytes)
             case .media(let limit):
                 let stored = parameters.media?.count ?? 0
                 guard stored + bytes.count <= limit else { throw tooLarge("media", limit: limit) }
                 var media = parameters.media ?? []
                 parameters.media = nil  // keeps `media` uniquely referenced while it grows
-                Self.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
+                PayloadBuffer.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
                 media.append(contentsOf: bytes)
                 parameters.media = media
             case .mediaData(let limit):
@@ -136,7 +143,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 var decoded = parameters.mediaData ?? []
                 parameters.mediaData = nil  // keeps `decoded` uniquely referenced while it grows
                 defer { parameters.mediaData = decoded }
-                Self.reserve(&decoded, adding: bytes.count * 3 / 4 + 3, upTo: min(expectedBodyBytes, limit) * 3 / 4 + 3)
+                PayloadBuffer.reserve(&decoded, adding: bytes.count * 3 / 4 + 3, upTo: min(expectedBodyBytes, limit) * 3 / 4 + 3)
                 do {
                     try base64.decode(bytes, into: &decoded)
                 } catch {
@@ -147,10 +154,10 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             }
         case .fieldEnd:
             switch current {
-            case .text(let name, let value):
-                let text = String(decoding: value, as: UTF8.self)
-                signedBodyPairs?.append((name, text))
-                try store(name: name, value: text)
+            case .text(let name):
+                let value = String(decoding: text, as: UTF8.self)
+                signedBodyPairs?.append((name, value))
+                try store(name: name, value: value)
             case .mediaData:
                 signedBodyPairs?.append(("media_data", String(decoding: mediaDataText, as: UTF8.self)))
                 var decoded = parameters.mediaData ?? []
@@ -171,25 +178,6 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
     private mutating func countField() throws(Failure) {
         fieldCount += 1
         guard fieldCount <= limits.maxFields else { throw .tooManyParameters(limit: limits.maxFields) }
-    }
-
-    /// Makes room for `count` more bytes as they arrive, never for bytes a client only
-    /// declared: a Content-Length is a claim, and reserving it up front let a few headers pin
-    /// the whole payload limit. Capacity doubles, as `append` would, while at most a sixteenth
-    /// of `expected` (the declared size, capped by the limit) has arrived; the next growth goes
-    /// straight to `expected`. A client must so send a sixteenth of what it claims before the
-    /// rest is reserved, and an honest 5 MiB payload is copied through two or three small
-    /// buffers instead of five doublings, which cost a third of a 5 MiB APPEND's speed.
-    /// Past `expected` (a chunked body declares nothing) it simply doubles.
-    private static func reserve(_ buffer: inout [UInt8], adding count: Int, upTo expected: Int) {
-        let needed = buffer.count + count
-        guard needed > buffer.capacity else { return }
-        let doubled = max(needed, buffer.capacity * 2)
-        switch needed {
-        case ...(expected / 16): buffer.reserveCapacity(min(doubled, expected))
-        case ...expected: buffer.reserveCapacity(expected)
-        default: buffer.reserveCapacity(doubled)
-        }
     }
 
     /// The cap while streaming: an APPEND's chunk limit once the command is known, else the
@@ -227,4 +215,27 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
             parameters.fields[name] = value
         }
     }
+}
+
+/// How a payload's buffer grows as its bytes stream in (form media, media_data, v2 JSON media).
+enum PayloadBuffer {
+    /// Makes room for `count` more bytes as they arrive, never for bytes a client only
+    /// declared: a Content-Length is a claim, and reserving it up front let a few headers pin
+    /// the whole payload limit. Capacity doubles, as `append` would, while at most a sixteenth
+    /// of `expected` (the declared size, capped by the limit) has arrived; the next growth goes
+    /// straight to `expected`. A client must so send a sixteenth of what it claims before the
+    /// rest is reserved, and an honest 5 MiB payload is copied through two or three small
+    /// buffers instead of five doublings, which cost a third of a 5 MiB APPEND's speed.
+    /// Past `expected` (a chunked body declares nothing) it simply doubles.
+    static func reserve(_ buffer: inout [UInt8], adding count: Int, upTo expected: Int) {
+        let needed = buffer.count + count
+        guard needed > buffer.capacity else { return }
+        let doubled = max(needed, buffer.capacity * 2)
+        switch needed {
+        case ...(expected / 16): buffer.reserveCapacity(min(doubled, expected))
+        case ...expected: buffer.reserveCapacity(expected)
+        default: buffer.reserveCapacity(doubled)
+        }
+    }
+
 }

@@ -8,6 +8,8 @@ enum V2Body {
     case none
     /// `application/json`, read whole.
     case json([UInt8])
+    /// `application/json` with base64 `media`, read as it streamed (V2StreamedJSON).
+    case streamedJSON(V2StreamedJSON)
     /// Multipart (or, for the command form, urlencoded) fields, collected as they streamed.
     case form(UploadParameters, multipart: Bool)
     /// A body of any other type (including multipart declared with a comma before `boundary`).
@@ -57,9 +59,12 @@ struct V2RequestReader {
         self.pathID = pathID
         self.query = query
         self.body = body
-        if case .json(let bytes) = body, !bytes.isEmpty {
+        switch body {
+        case .json(let bytes) where !bytes.isEmpty:
             json = Result { () throws(ConfigurationError) in try JSONParser.parse(bytes) }
-        } else {
+        case .streamedJSON(let streamed):
+            json = streamed.document
+        default:
             json = nil
         }
     }
@@ -160,7 +165,7 @@ struct V2RequestReader {
     /// A JSON body that satisfies `schema`, or the recorded refusal of what it is instead.
     private func jsonBody(_ schema: V2Schema) throws(V2Problem) -> JSONObject {
         switch body {
-        case .json:
+        case .json, .streamedJSON:
             guard let json else { throw .mustBeJSONObject }
             let value: JSONValue
             do {
@@ -213,7 +218,7 @@ struct V2RequestReader {
                 if case .int(let index) = value { return Int(exactly: index) }
                 return nil
             }
-            return .append(mediaID: mediaID, segmentIndex: index, payload: try Self.base64Media(object))
+            return .append(mediaID: mediaID, segmentIndex: index, payload: try base64Media(object))
         }
     }
 
@@ -230,7 +235,7 @@ struct V2RequestReader {
             category = value
         default:
             let object = try jsonBody(V2Schema.upload)
-            payload = try Self.base64Media(object)
+            payload = try base64Media(object)
             category = object["media_category"]?.stringValue ?? ""
         }
         guard let known = MediaCategory(rawValue: category) else {
@@ -360,15 +365,21 @@ struct V2RequestReader {
                                 category: object["media_category"]?.stringValue.flatMap(MediaCategory.init(rawValue:)), api: .v2)
     }
 
-    /// `media` as base64 text in a JSON body, decoded; the chunk limit applies to the bytes.
-    private static func base64Media(_ object: JSONObject) throws(V2Problem) -> MediaPayload {
-        let bytes: [UInt8]
-        do {
-            bytes = try Base64StreamDecoder.decode(object["media"]?.stringValue ?? "")
-        } catch {
+    /// `media` as base64 text in a JSON body, decoded (as it streamed, when it did); the chunk
+    /// limit applies to the bytes.
+    private func base64Media(_ object: JSONObject) throws(V2Problem) -> MediaPayload {
+        let decoded: Result<[UInt8], FormParseError>
+        if case .streamedJSON(let streamed) = body, let media = streamed.media {
+            decoded = media
+        } else {
+            decoded = Result { () throws(FormParseError) in try Base64StreamDecoder.decode(object["media"]?.stringValue ?? "") }
+        }
+        switch decoded {
+        case .success(let bytes):
+            return MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count)
+        case .failure(let error):
             throw .invalid("$.media: is not valid base64: \(error.reason)", parameters: [("$.media", [])])
         }
-        return MediaPayload(bytes: bytes, parameter: "media", sentBytes: bytes.count)
     }
 }
 

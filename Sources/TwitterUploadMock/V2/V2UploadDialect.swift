@@ -45,6 +45,10 @@ struct V2UploadDialect: UploadDialect {
         // Unlike v1.1's form bodies, a comma does not end the media type: the real v2 refused
         // twurl's `multipart/form-data, boundary=…`.
         switch head.mediaType {
+        case "application/json" where endpoint == .append || endpoint == .upload:
+            return UploadBodyPlan(reader: .mediaJSON(V2StreamedJSONReader(expectedBodyBytes: head.contentLength ?? 0,
+                                                                          maximumBodyBytes: maximum)),
+                                  maximumBytes: maximum)
         case "application/json":
             return UploadBodyPlan(reader: .whole([]), maximumBytes: maximum)
         case "multipart/form-data" where endpoint.takesForms, "application/x-www-form-urlencoded" where endpoint == .upload:
@@ -86,7 +90,7 @@ struct V2UploadDialect: UploadDialect {
         case .form(let parser, let collector):
             guard bodyComplete || collector.mediaBegan else { return nil }
             return reader(.form(collector.parameters, multipart: !parser.isURLEncoded)).names
-        case .ignored, .whole:
+        case .ignored, .whole, .mediaJSON:
             return reader(.none).names
         }
     }
@@ -96,6 +100,7 @@ struct V2UploadDialect: UploadDialect {
         case .none where head.hasBody && endpoint != .status: .other(contentType: head.headers["content-type"])
         case .none: .none
         case .whole(let bytes): .json(bytes)
+        case .mediaJSON(let json): .streamedJSON(json)
         case .form(let parameters, let multipart, _): .form(parameters, multipart: multipart)
         }
         let request = reader(read)

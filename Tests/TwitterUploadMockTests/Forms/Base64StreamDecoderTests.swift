@@ -118,6 +118,25 @@ struct Base64StreamDecoderTests {
         }
     }
 
+    /// The fast path reads eight characters (two groups) at a time: a bad byte or a line
+    /// break at any position of such a word must be found where it is.
+    @Test("a bad byte or a line break at every offset of the eight-character steps")
+    func everyOffsetOfTheFastPath() throws {
+        let bytes = (0..<48).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 7) }
+        let text = Self.encode(bytes)  // 64 characters, no padding
+        for offset in 0...text.utf8.count {
+            let head = String(text.prefix(offset)), tail = String(text.dropFirst(offset))
+            #expect(try Self.decode(head + "\r\n" + tail) == bytes, "line break at \(offset)")
+            #expect(try Self.decode(head + "\n" + tail, pieces: [offset % 9 + 1]) == bytes, "line break at \(offset), in pieces")
+            guard offset < text.utf8.count else { continue }
+            #expect {
+                _ = try Self.decode(head + "*" + tail, pieces: [offset % 7 + 5])
+            } throws: { error in
+                (error as? FormParseError)?.reason.contains("'*' at offset \(offset) is not") == true
+            }
+        }
+    }
+
     @Test("on an error, the output holds only the bytes decoded before it")
     func outputOnError() {
         var decoder = Base64StreamDecoder()

@@ -206,6 +206,33 @@ struct MultipartParserTests {
         }
     }
 
+    /// The delimiter scan looks at 16 (and 64) positions at a time through the needle's first and last
+    /// bytes: the delimiter must be found at every position within such a block, behind near
+    /// misses that share those two bytes (or the first two), for boundaries of every allowed length.
+    @Test("boundaries of 1 to 70 characters are found at every offset, behind near misses", arguments: [1, 2, 3, 8, 16, 31, 32, 40, 69, 70])
+    func everyBoundaryLengthAndOffset(_ length: Int) throws {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?".utf8)
+        let boundary = String(decoding: (0..<length).map { alphabet[($0 * 7 + length) % alphabet.count] }, as: UTF8.self)
+        let delimiter = Self.bytes("\r\n--" + boundary)
+        var nearMiss = delimiter
+        nearMiss[nearMiss.count / 2 + 1] ^= 0x20  // first, second and last bytes right, one in between wrong
+        var secondWrong = delimiter
+        secondWrong[1] = UInt8(ascii: "x")  // first and last bytes right, the second wrong
+        let head = Self.bytes("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\n")
+        let tail = Self.bytes("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n1\r\n--\(boundary)--")
+        for offset in 0..<72 {
+            var payload = (0..<offset).map { UInt8(truncatingIfNeeded: $0 &* 37) } + secondWrong
+            if length > 1 { payload += nearMiss }
+            payload += [0x0D, 0x0D, 0x0A] + (0..<offset).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 1) }
+            let expected: Outcome = .fields([Field(head: FormFieldHead(name: "media"), value: payload),
+                                             Field(head: FormFieldHead(name: "n"), value: Self.bytes("1"))])
+            let body = head + payload + tail
+            #expect(Self.outcome(body, boundary: boundary) == expected, "boundary of \(length), offset \(offset)")
+            #expect(Self.outcome(body, boundary: boundary, pieces: [head.count + offset + 3, 17]) == expected,
+                    "boundary of \(length), offset \(offset), in pieces")
+        }
+    }
+
     @Test("mutated bodies give the same fields or the same error in any pieces, and never crash")
     func mutatedBodies() {
         var generator = SeededGenerator(seed: 11)

@@ -61,6 +61,20 @@ struct URLEncodedFormParserTests {
         Field("media category", "tweet_video"), Field("a&b", "c=d e+"), Field("flag", ""), Field("", "anonymous"), Field("x", "y=z"),
     ]
 
+    /// Values are decoded eight bytes at a time, from the first `%` or `+` in a word on: an
+    /// escape or a plus at every offset of such a word, and two in one word.
+    @Test("an escape or a '+' at every offset of the eight-byte steps")
+    func everyOffsetOfTheFastPath() throws {
+        let plain = "abcdefghijklmnopqrstuvwx"
+        for offset in 0...plain.count {
+            for (encoded, decoded) in [("%2B", "+"), ("+", " "), ("%2F%3d", "/="), ("+%41+", " A ")] {
+                let value = String(plain.prefix(offset)) + encoded + plain.dropFirst(offset)
+                let expected = String(plain.prefix(offset)) + decoded + plain.dropFirst(offset)
+                #expect(try Self.fields("v=" + value + "&w=1") == [Field("v", expected), Field("w", "1")], "\(value)")
+            }
+        }
+    }
+
     @Test("pairs, '+', escapes, empty pairs, names without '=' and empty names")
     func rules() throws {
         #expect(try Self.fields(Self.body) == Self.expected)
