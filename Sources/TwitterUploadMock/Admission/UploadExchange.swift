@@ -14,6 +14,11 @@ import UploadMockJSON
 /// has named itself, before its media), then authentication, rate limits, the dialect's own
 /// check, a fault rule, the domain, the answer; the journal follows it all. The dialect says
 /// only how requests are read and how answers are written.
+///
+/// libmicrohttpd reaches the exchange through `HTTPExchange`, whose witnesses for a generic
+/// class are the unspecialized methods: each call looked up the metadata of the reader, the
+/// optionals and tuples of `Dialect` at run time. `@specialized` gives every entry point a
+/// body per dialect, chosen by one comparison (docs/performance.md).
 final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     /// A fault rule that acts on the body: not tried yet, tried and none fired, or fired.
     private enum BodyFault {
@@ -45,6 +50,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
 
     // MARK: The body
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func begin() -> HTTPBodyStep {
         do {
             let plan = try dialect.plan(head, application: application)
@@ -56,6 +64,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         return decideBodyFault(bodyComplete: false, pieceStart: 0)
     }
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPBodyStep {
         let before = receivedBodyBytes
         receivedBodyBytes += bytes.count
@@ -114,6 +125,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
 
     // MARK: The answer
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func finish() -> HTTPReply {
         let read: UploadBody
         do {
@@ -187,6 +201,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         }
     }
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func completed(_ completion: HTTPCompletion) {
         entry.complete(completion)
         application.record(entry)
