@@ -452,16 +452,20 @@ package struct MultipartParser: Sendable {
     /// `name="va\"lue"` or `name=value` → `("name", "va\"lue")`; the OAuth `Authorization`
     /// header uses the same parameter syntax.
     package static func nameAndValue(_ piece: Substring) -> (String, String) {
-        let bytes = Array(piece.utf8)
-        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
-            return (String(decoding: trimmingSpaceAndTab(bytes[...]), as: UTF8.self), "")
-        }
-        let name = String(decoding: trimmingSpaceAndTab(bytes[..<equals]), as: UTF8.self)
+        let (name, value) = nameAndValue(bytes: Array(piece.utf8)[...])
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    /// `nameAndValue` in place: nothing is allocated but the unescaped copy of a quoted value
+    /// with backslash escapes.
+    package static func nameAndValue(bytes: ArraySlice<UInt8>) -> (name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return (trimmingSpaceAndTab(bytes), []) }
+        let name = trimmingSpaceAndTab(bytes[..<equals])
         let raw = trimmingSpaceAndTab(bytes[(equals + 1)...])
         if raw.first == UInt8(ascii: "\""), let value = try? ParameterizedValue.unquote(raw).value {
-            return (name, String(decoding: value, as: UTF8.self))
+            return (name, value)
         }
-        return (name, String(decoding: raw, as: UTF8.self))
+        return (name, raw)
     }
 }
 

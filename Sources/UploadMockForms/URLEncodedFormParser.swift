@@ -292,6 +292,19 @@ package struct URLEncodedFormParser: Sendable {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Whether every `%` in `bytes` begins an escape of two hex digits: whether
+    /// `percentDecodedBytes` decodes them, found without decoding.
+    package static func hasValidEscapes(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var rest = bytes
+        while let percent = rest.firstIndex(of: UInt8(ascii: "%")) {
+            guard percent + 2 < rest.endIndex, hexValues[Int(rest[percent + 1])] | hexValues[Int(rest[percent + 2])] < 16 else {
+                return false
+            }
+            rest = rest[(percent + 3)...]
+        }
+        return true
+    }
+
     /// Decodes `%XX` escapes (and `+` as a space when asked), as in an OAuth `Authorization`
     /// header value; throws on a malformed or cut-off escape.
     package static func percentDecode(_ text: Substring, plusIsSpace: Bool) throws(FormParseError) -> String {
