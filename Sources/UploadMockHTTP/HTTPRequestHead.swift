@@ -81,7 +81,16 @@ extension StringProtocol {
     /// ASCII letters compared without regard to case, every other byte exactly (header names
     /// and tokens are ASCII); no String is built, so a lookup allocates nothing.
     package func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
-        utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+        utf8.count == other.utf8.count
+            && utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+    }
+
+    /// Whether the string starts with `prefix`, ASCII letters compared without regard to case
+    /// (an Authorization scheme, say), without building a lowercased copy.
+    package func hasCaseInsensitivePrefix(_ prefix: some StringProtocol) -> Bool {
+        utf8.count >= prefix.utf8.count && utf8.prefix(prefix.utf8.count).elementsEqual(prefix.utf8) {
+            ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1))
+        }
     }
 
     /// 0x20 for an ASCII letter (setting it lowercases), 0 for any other byte.

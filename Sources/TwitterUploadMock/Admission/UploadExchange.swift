@@ -36,8 +36,10 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     private var bodyFault = BodyFault.undecided
     /// What the body's buffers hold of `limits.max_memory_bytes` until the body is whole;
     /// given back at the latest when the exchange goes, however the request ended.
-    private let bufferedBytes: MemoryReservation
+    private var bufferedBytes: MemoryReservation
     private var entry: JournalEntry
+    /// The credential's scope, read from the Authorization header once, when first needed.
+    private lazy var scope = Authenticator.scope(of: head)
 
     init(_ dialect: Dialect, head: HTTPRequestHead, application: MockApplication) {
         self.dialect = dialect
@@ -83,8 +85,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         } catch {
             return refuse(error)
         }
+        let growth = body.heldBytes - bufferedBytes.bytes
         do {
-            try bufferedBytes.grow(by: body.heldBytes - bufferedBytes.bytes)
+            try bufferedBytes.grow(by: growth)
         } catch {
             return refuse(Dialect.Refusal(error))
         }
@@ -145,7 +148,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         let requester: Requester
         switch application.authenticator.authenticate(head, bodyParameters: read.signedPairs, accepts: Dialect.credentials,
                                                       realBaseURLs: Dialect.realBaseURLs) {
-        case .accepted(let user): requester = application.requester(head, user: user)
+        case .accepted(let user): requester = Requester(user: user, scope: scope)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .invalidCredentials(because: reason))
         case .malformed(let reason): return reply(for: .malformedCredentials(because: reason))
@@ -165,7 +168,6 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         } catch {
             return reply(for: error, headers: headers)
         }
-        let answer = { self.answer(identified.request, as: requester, headers: headers) }
         let fault: FiredFault?
         switch bodyFault {
         case .fired(let fired):
@@ -176,9 +178,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         case .undecided, .none:
             fault = application.fireFault(facts, while: .answering, entry: &entry)
         }
-        guard let fault else { return answer() }
+        guard let fault else { return answer(identified.request, as: requester, headers: headers) }
         application.applyEffects(of: fault, to: facts, entry: &entry)
-        return fault.reply(realAnswer: answer, error: { status, message in
+        return fault.reply(realAnswer: { answer(identified.request, as: requester, headers: headers) }, error: { status, message in
             reply(for: .injected(status: status, message: message), headers: headers)
         })
     }
@@ -214,7 +216,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     private func facts(_ names: RequestNames, user: String?) -> RequestFacts {
         var facts = RequestFacts(api: Dialect.api, method: head.method, path: head.path, command: names.command,
                                  mediaID: names.mediaID, segmentIndex: names.segmentIndex, user: user,
-                                 scope: Authenticator.scope(of: head), declaredBodyBytes: head.contentLength)
+                                 scope: scope, declaredBodyBytes: head.contentLength)
         if names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
             facts.attempt = application.uploads.nextAttempt(mediaID: mediaID, segmentIndex: index)
         }

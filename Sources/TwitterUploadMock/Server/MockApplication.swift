@@ -122,12 +122,6 @@ final class MockApplication: HTTPHandler {
         return metadata
     }
 
-    /// Who sent a request: the authenticated user (nil while authentication is off) and the
-    /// credential's scope.
-    func requester(_ head: HTTPRequestHead, user: String?) -> Requester {
-        Requester(user: user, scope: Authenticator.scope(of: head))
-    }
-
     /// Counts an upload request against every matching rate limit, the same for every API
     /// dialect; the journal entry learns the request's facts and any refusal.
     func applyRateLimits(_ facts: RequestFacts, entry: inout JournalEntry) -> (headers: [(name: String, value: String)], exceeded: Bool) {
