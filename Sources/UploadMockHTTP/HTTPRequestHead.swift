@@ -29,13 +29,25 @@ package struct HTTPRequestHead: Sendable {
     package var path: String
     /// The raw query string after `?` (still percent-encoded), empty when absent.
     package var query: String
-    package var headers: HTTPHeaders
+    package var headers: HTTPHeaders {
+        didSet { (contentLength, isChunked) = Self.framing(headers) }
+    }
+    /// The declared body length; nil when absent or unparsable. Read once with the headers:
+    /// every step of a request asks.
+    package private(set) var contentLength: Int?
+    package private(set) var isChunked: Bool
 
     package init(method: String, path: String, query: String, headers: HTTPHeaders) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
+        (contentLength, isChunked) = Self.framing(headers)
+    }
+
+    private static func framing(_ headers: HTTPHeaders) -> (contentLength: Int?, isChunked: Bool) {
+        (headers["content-length"].flatMap { Int($0.trimmingASCIIWhitespace()) },
+         headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false)
     }
 
     /// Splits a request target such as `/a/b?x=1` into path and raw query.
@@ -46,15 +58,6 @@ package struct HTTPRequestHead: Sendable {
         } else {
             self.init(method: method, path: target, query: "", headers: headers)
         }
-    }
-
-    /// The declared body length; nil for chunked bodies or when absent or unparsable.
-    package var contentLength: Int? {
-        headers["content-length"].flatMap { Int($0.trimmingASCIIWhitespace()) }
-    }
-
-    package var isChunked: Bool {
-        headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
     }
 
     /// Whether the client waits for `100 Continue` before sending its body.
