@@ -21,6 +21,8 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     }
 
     private var entries: [Entry] = []
+    /// The patterns without parameters, each once: paths a request names exactly as written.
+    package private(set) var literalPaths: [String] = []
 
     package init() {}
 
@@ -31,6 +33,8 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
                 : .literal(String(piece))
         }
         entries.append(Entry(method: method, segments: segments, route: route))
+        let isLiteral = segments.allSatisfy { if case .literal = $0 { true } else { false } }
+        if isLiteral, !literalPaths.contains(pattern) { literalPaths.append(pattern) }
     }
 
     package func match(method: String, path: String) -> Match {

@@ -88,6 +88,8 @@ package final class HTTPServer: @unchecked Sendable {
 
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
+    /// The handler's `knownPaths`, read once.
+    let knownPaths: [String]
     private let lifecycle = Mutex(Lifecycle())
     /// Requests held by a delay, hang or slow response; all are released before the daemon stops.
     let parked = Mutex<ParkedConnections>(ParkedConnections())
@@ -103,6 +105,7 @@ package final class HTTPServer: @unchecked Sendable {
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        knownPaths = handler.knownPaths
     }
 
     deinit {

@@ -55,6 +55,8 @@ final class MockApplication: HTTPHandler {
         installStartupRules()
     }
 
+    var knownPaths: [String] { routes.literalPaths }
+
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {
         switch routes.match(method: head.method, path: head.path) {
         case .found(.v1Upload, _):
