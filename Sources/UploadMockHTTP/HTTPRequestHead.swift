@@ -74,6 +74,13 @@ package struct HTTPRequestHead: Sendable {
         }
     }
 
+    /// Whether `mediaType` is `expected` (lowercase ASCII), without building the lowercased copy.
+    package func hasMediaType(_ expected: String) -> Bool {
+        guard let contentType = headers["content-type"] else { return false }
+        let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
+        return contentType[..<end].trimmingASCIIWhitespace().caseInsensitiveEquals(expected)
+    }
+
     /// Whether a body follows the headers at all.
     package var hasBody: Bool {
         isChunked || (contentLength ?? 0) > 0
