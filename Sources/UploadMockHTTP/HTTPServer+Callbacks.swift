@@ -368,8 +368,14 @@ extension HTTPServer {
         // outside 100...999 is not HTTP at all: only final statuses leave this server.
         let reply = HTTPReply.finalStatuses.contains(reply.status) ? reply
             : Self.plainReply(500, "the server produced status \(reply.status), which is not a final HTTP status (200-599)")
+        let reusable = ResponseCache.accepts(reply)
+        if reusable, let queued = responses.queue(reply, on: connection, reporting: {
+            context.report(status: reply.status, abnormal: false)
+        }) {
+            return queued
+        }
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
-        defer { MHD_destroy_response(response) }
+        defer { if reusable { responses.keep(response, for: reply) } else { MHD_destroy_response(response) } }
         // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
         if reply.body.count == 0, reply.headers.contains(where: { $0.name.caseInsensitiveEquals("content-length") }) {
             cmhd_allow_content_length_header(response)

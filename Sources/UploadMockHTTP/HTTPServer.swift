@@ -95,6 +95,8 @@ package final class HTTPServer: @unchecked Sendable {
     let parked = Mutex<ParkedConnections>(ParkedConnections())
     /// Every open connection and what it is doing (ConnectionGuard.swift).
     let connections = Mutex<ConnectionTable>(ConnectionTable())
+    /// Responses of replies that repeat, sent again rather than rebuilt.
+    let responses = ResponseCache()
     /// The bounds in force: the configured ones, clamped to be consistent and to fit the
     /// file descriptor limit at start.
     var limits: EffectiveLimits { lifecycle.withLock { $0.limits } }

@@ -178,7 +178,13 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         case .undecided, .none:
             fault = application.fireFault(facts, while: .answering, entry: &entry)
         }
-        guard let fault else { return answer(identified.request, as: requester, headers: headers) }
+        guard let fault else {
+            var reply = answer(identified.request, as: requester, headers: headers)
+            // An APPEND's answer is the same for every segment of its upload while no rate
+            // limit adds its headers: the server may send the same response again.
+            reply.repeats = identified.names.command == .append && headers.isEmpty
+            return reply
+        }
         application.applyEffects(of: fault, to: facts, entry: &entry)
         return fault.reply(realAnswer: { answer(identified.request, as: requester, headers: headers) }, error: { status, message in
             reply(for: .injected(status: status, message: message), headers: headers)
