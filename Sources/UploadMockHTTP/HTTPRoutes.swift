@@ -38,11 +38,13 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     }
 
     package func match(method: String, path: String) -> Match {
+        for entry in entries where entry.method == method {
+            if let parameters = Self.bind(entry.segments, to: path) { return .found(entry.route, parameters: parameters) }
+        }
+        // Only now the methods the path takes: a GET of a path also POSTed to allocated them.
         var allowed: [String] = []
-        for entry in entries {
-            guard let parameters = Self.bind(entry.segments, to: path) else { continue }
-            if entry.method == method { return .found(entry.route, parameters: parameters) }
-            if !allowed.contains(entry.method) { allowed.append(entry.method) }
+        for entry in entries where !allowed.contains(entry.method) && Self.bind(entry.segments, to: path) != nil {
+            allowed.append(entry.method)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
