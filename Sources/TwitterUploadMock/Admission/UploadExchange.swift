@@ -223,7 +223,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         var facts = RequestFacts(api: Dialect.api, method: head.method, path: head.path, command: names.command,
                                  mediaID: names.mediaID, segmentIndex: names.segmentIndex, user: user,
                                  scope: scope, declaredBodyBytes: head.contentLength)
-        if names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
+        if application.faults.matchesAttempts, names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
             facts.attempt = application.uploads.nextAttempt(mediaID: mediaID, segmentIndex: index)
         }
         return facts
