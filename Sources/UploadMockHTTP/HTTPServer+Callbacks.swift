@@ -369,10 +369,11 @@ extension HTTPServer {
         let reply = HTTPReply.finalStatuses.contains(reply.status) ? reply
             : Self.plainReply(500, "the server produced status \(reply.status), which is not a final HTTP status (200-599)")
         let reusable = ResponseCache.accepts(reply)
-        if reusable, let queued = responses.queue(reply, on: connection, reporting: {
+        if reusable {
+            // Reported first, as below (once: the second report is a no-op), and outside the
+            // cache's lock: the journal and the log are written then.
             context.report(status: reply.status, abnormal: false)
-        }) {
-            return queued
+            if let queued = responses.queue(reply, on: connection) { return queued }
         }
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
         defer { if reusable { responses.keep(response, for: reply) } else { MHD_destroy_response(response) } }

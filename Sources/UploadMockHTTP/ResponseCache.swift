@@ -43,14 +43,13 @@ final class ResponseCache: Sendable {
         }
     }
 
-    /// Queues the kept response equal to `reply` on `connection`, after `reporting`; nil when
-    /// none is kept. Under the lock, so that the response cannot be let go between finding it
-    /// and libmicrohttpd taking its reference (MHD_queue_response is the only call that takes one).
-    func queue(_ reply: HTTPReply, on connection: OpaquePointer, reporting: () -> Void) -> MHD_Result? {
+    /// Queues the kept response equal to `reply` on `connection`; nil when none is kept. Under
+    /// the lock, so that the response cannot be let go between finding it and libmicrohttpd
+    /// taking its reference (MHD_queue_response is the only call that takes one).
+    func queue(_ reply: HTTPReply, on connection: OpaquePointer) -> MHD_Result? {
         let body = Self.bytes(reply.body)
         return entries.withLock { entries in
             guard let entry = entries.last(where: { Self.equal($0, reply, body: body) }) else { return nil }
-            reporting()
             return MHD_queue_response(connection, UInt32(reply.status), entry.response.pointer)
         }
     }

@@ -182,7 +182,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
             var reply = answer(identified.request, as: requester, headers: headers)
             // An APPEND's answer is the same for every segment of its upload while no rate
             // limit adds its headers: the server may send the same response again.
-            reply.repeats = identified.names.command == .append && headers.isEmpty
+            reply.repeats = identified.names.command == .append && headers.isEmpty && (200..<300).contains(reply.status)
             return reply
         }
         application.applyEffects(of: fault, to: facts, entry: &entry)
