@@ -92,22 +92,18 @@ package final class Authenticator: Sendable {
     /// did (README, Isolation).
     package static func scope(of head: HTTPRequestHead) -> String? {
         guard let header = head.headers["authorization"] else { return nil }
-        let lowered = header.lowercased()
-        if lowered.hasPrefix("bearer ") {
+        if header.hasCaseInsensitivePrefix("bearer ") {
             let token = header.dropFirst(7).trimmingASCIIWhitespace()
             return token.isEmpty ? nil : String(token)
         }
-        guard lowered.hasPrefix("oauth "), let pairs = try? OAuth1Verifier.parseHeader(String(header.dropFirst(6))) else {
-            return nil
-        }
-        return pairs.first { $0.name == "oauth_token" }?.value
+        guard header.hasCaseInsensitivePrefix("oauth ") else { return nil }
+        return OAuth1Verifier.token(inHeader: header.dropFirst(6))
     }
 
     private static func recognise(_ header: String?, settings: AuthSettings) -> Presented {
         guard let header else { return .nothing }
-        let lowered = header.lowercased()
-        if lowered.hasPrefix("oauth ") { return .oauth1 }
-        guard lowered.hasPrefix("bearer ") else { return .nothing }
+        if header.hasCaseInsensitivePrefix("oauth ") { return .oauth1 }
+        guard header.hasCaseInsensitivePrefix("bearer ") else { return .nothing }
         let token = String(header.dropFirst(7).trimmingASCIIWhitespace())
         if settings.appBearerTokens.contains(token) { return .appBearer }
         if let user = settings.users.first(where: { $0.bearerToken == token }) { return .userBearer(user) }

@@ -117,6 +117,25 @@ final class OAuth1Verifier: Sendable {
         return pairs
     }
 
+    /// The `oauth_token` of an OAuth header's parameters (the text after `OAuth `) as
+    /// `parseHeader` reads them: nil when there is none, or when any value has an invalid
+    /// percent-escape. Only that value is decoded, as every request's scope is read from it
+    /// and the whole parse allocated about 70 times per request.
+    static func token(inHeader text: Substring) -> String? {
+        let bytes = Array(text.utf8)
+        var token: ArraySlice<UInt8>?
+        var start = bytes.startIndex
+        while start <= bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            let (name, value) = MultipartParser.nameAndValue(bytes: bytes[start..<end])
+            start = end + 1
+            guard !name.isEmpty else { continue }
+            guard URLEncodedFormParser.hasValidEscapes(value) else { return nil }
+            if token == nil, name.elementsEqual("oauth_token".utf8) { token = value }
+        }
+        return token.map { String(decoding: URLEncodedFormParser.percentDecodedBytes(Array($0), plusIsSpace: false) ?? [], as: UTF8.self) }
+    }
+
     /// RFC 5849 3.4.1.3.2: encode each name and value, sort by name then value, join.
     static func normalize(_ parameters: [(name: String, value: String)]) -> String {
         let encoded: [(name: String, value: String)] = parameters.map { (encode($0.name), encode($0.value)) }

@@ -119,6 +119,11 @@ public final class FaultInjector: Sendable {
 
     private let state: Mutex<State>
     private let seed: UInt64
+    /// What a request asks before it takes the lock, written under the lock with every change
+    /// of the rules: most runs have none at all, and each request asks up to three times.
+    private let ruleCount = Atomic<Int>(0)
+    private let bodyRuleCount = Atomic<Int>(0)
+    private let attemptRuleCount = Atomic<Int>(0)
 
     package init(seed: UInt64) {
         self.seed = seed
@@ -135,15 +140,24 @@ public final class FaultInjector: Sendable {
             // A seeded rule's draws follow from its own seed alone, so a scenario repeats in
             // every run whatever `--seed` the server was given.
             state.entries.append(Entry(rule: rule, generator: rule.seed.map { SeededGenerator(seed: $0) }))
+            publish(state.entries)
             return rule
         }
     }
 
+    private func publish(_ entries: [Entry]) {
+        ruleCount.store(entries.count, ordering: .releasing)
+        bodyRuleCount.store(entries.count { $0.rule.action.actsOnRequestBody }, ordering: .releasing)
+        attemptRuleCount.store(entries.count { $0.rule.attempt != nil }, ordering: .releasing)
+    }
+
     /// Whether any rule acts on request bodies: when none does, a request is never asked what
     /// it names before its body is whole.
-    package var hasRulesActingOnBody: Bool {
-        state.withLock { state in state.entries.contains { $0.rule.action.actsOnRequestBody } }
-    }
+    package var hasRulesActingOnBody: Bool { bodyRuleCount.load(ordering: .acquiring) > 0 }
+
+    /// Whether any rule matches on `attempt`: when none does, a request need not count its
+    /// attempts (`RequestFacts.attempt`, a lookup in the upload store).
+    package var matchesAttempts: Bool { attemptRuleCount.load(ordering: .acquiring) > 0 }
 
     /// The active rules, in the order they are tried.
     public var rules: [FaultRule] { state.withLock { $0.entries.map(\.rule) } }
@@ -166,13 +180,17 @@ public final class FaultInjector: Sendable {
                 return false
             }
             state.entries.remove(at: index)
+            publish(state.entries)
             return true
         }
     }
 
     /// Removes every rule; the generator restarts from the seed, so a reset run repeats exactly.
     public func removeAll() {
-        state.withLock { $0 = State(generator: SeededGenerator(seed: seed ^ 0xFA17)) }
+        state.withLock { state in
+            state = State(generator: SeededGenerator(seed: seed ^ 0xFA17))
+            publish(state.entries)
+        }
     }
 
     /// Removes the rules of one scope; the others, and the generator, are left alone.
@@ -182,14 +200,18 @@ public final class FaultInjector: Sendable {
 
     /// Removes the rules `selected` picks; the others, and the generator, are left alone.
     package func removeAll(where selected: (FaultRule) -> Bool) {
-        state.withLock { $0.entries.removeAll { selected($0.rule) } }
+        state.withLock { state in
+            state.entries.removeAll { selected($0.rule) }
+            publish(state.entries)
+        }
     }
 
     /// The first rule that fires for this request at this moment of its life, if any. Rules
     /// that act on the request body are tried while it arrives, the others once it is whole;
     /// so one request fires at most one rule. Rules that have fired `times` times retire.
     package func fire(for facts: RequestFacts, while moment: FaultMoment) -> FiredFault? {
-        state.withLock { state in
+        guard ruleCount.load(ordering: .acquiring) > 0 else { return nil }
+        return state.withLock { state in
             for index in state.entries.indices where state.entries[index].rule.applies(to: facts, while: moment) {
                 state.entries[index].matched += 1
                 let rule = state.entries[index].rule
@@ -202,6 +224,7 @@ public final class FaultInjector: Sendable {
                 let delay = rule.action.delay.map { delay in Self.draw(&state, for: index) { delay.sample(using: &$0) } } ?? .zero
                 if let times = rule.times, state.entries[index].fired >= times {
                     state.entries.remove(at: index)
+                    publish(state.entries)
                 }
                 return FiredFault(rule: rule, delay: delay)
             }

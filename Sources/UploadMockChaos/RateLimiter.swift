@@ -105,6 +105,9 @@ public final class RateLimiter: Sendable {
 
     private let state = Mutex(State())
     private let clock: MockClock
+    /// Written under the lock with every change of the rules, read without it: with the real
+    /// limits off and none added, a request neither reads the clock nor takes the lock.
+    private let ruleCount = Atomic<Int>(0)
 
     package init(rules: [RateLimitRule], clock: MockClock = MockClock()) {
         self.clock = clock
@@ -116,6 +119,7 @@ public final class RateLimiter: Sendable {
     /// the tightest rule (the exhausted one, or the one with the fewest requests left), so a
     /// rule added at run time takes effect beside the defaults.
     package func admit(_ facts: RequestFacts) -> RateLimitDecision? {
+        guard ruleCount.load(ordering: .acquiring) > 0 else { return nil }
         let readings = clock.readings()
         return state.withLock { state in
             var windows: [(rule: RateLimitRule, key: WindowKey, window: Window)] = []
@@ -166,6 +170,7 @@ public final class RateLimiter: Sendable {
             rule.id = String(state.nextID)
             state.nextID += 1
             state.rules.append(rule)
+            ruleCount.store(state.rules.count, ordering: .releasing)
             return rule
         }
     }
@@ -183,6 +188,7 @@ public final class RateLimiter: Sendable {
                 return false
             }
             state.rules.remove(at: index)
+            ruleCount.store(state.rules.count, ordering: .releasing)
             state.windows = state.windows.filter { $0.key.rule != id }
             return true
         }
@@ -190,7 +196,10 @@ public final class RateLimiter: Sendable {
 
     /// Removes every rule and forgets all counts.
     public func removeAll() {
-        state.withLock { $0 = State() }
+        state.withLock { state in
+            state = State()
+            ruleCount.store(0, ordering: .releasing)
+        }
     }
 
     /// Removes the rules of one scope and their counts; the others are left alone.
@@ -203,6 +212,7 @@ public final class RateLimiter: Sendable {
         state.withLock { state in
             let removed = Set(state.rules.filter(selected).map(\.id))
             state.rules.removeAll { removed.contains($0.id) }
+            ruleCount.store(state.rules.count, ordering: .releasing)
             state.windows = state.windows.filter { !removed.contains($0.key.rule) }
         }
     }

@@ -12,7 +12,7 @@ import Synchronization
 /// budget as the bytes arrive and gives back when the buffer is freed:
 ///
 /// ```swift
-/// let held = uploads.memory.reservation()        // one per request
+/// var held = uploads.memory.reservation()        // one per request
 /// try held.grow(by: piece.count)                 // per piece, before it is appended to the buffer;
 ///                                                // throws .overCapacity: answer 503, keep nothing
 /// … hand the complete body to the domain …       // a segment it stores is counted again, as it is
@@ -77,31 +77,31 @@ package final class MemoryBudget: Sendable {
 
 /// What one request holds of the memory budget: grown as its body arrives, given back at once
 /// when the buffer is freed, and in any case when the reservation itself goes, so a connection
-/// that vanishes mid-body can never leak budget.
-package final class MemoryReservation: Sendable {
+/// that vanishes mid-body can never leak budget. A value its request owns (no allocation per
+/// request), never copied, so the bytes are given back exactly once.
+package struct MemoryReservation: ~Copyable, Sendable {
     private let budget: MemoryBudget
-    private let held = Atomic<Int>(0)
+    /// Bytes held by this reservation.
+    package private(set) var bytes = 0
 
     fileprivate init(budget: MemoryBudget) {
         self.budget = budget
     }
 
     deinit {
-        budget.release(held.load(ordering: .relaxed))
+        budget.release(bytes)
     }
 
-    /// Bytes held by this reservation.
-    package var bytes: Int { held.load(ordering: .relaxed) }
-
     /// Takes `count` more, or throws the over-capacity failure and takes nothing.
-    package func grow(by count: Int) throws(UploadFailure) {
+    package mutating func grow(by count: Int) throws(UploadFailure) {
         guard count > 0 else { return }
         try budget.reserve(count)
-        held.add(count, ordering: .relaxed)
+        bytes += count
     }
 
     /// Gives back everything held (the buffer was freed).
-    package func releaseAll() {
-        budget.release(held.exchange(0, ordering: .relaxed))
+    package mutating func releaseAll() {
+        budget.release(bytes)
+        bytes = 0
     }
 }

@@ -126,6 +126,9 @@ package final class MockClock: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether every clock reads real time (most runs never move one): written under the lock
+    /// with every change, so a reading then needs no lock.
+    private let allReal = Atomic<Bool>(true)
     private let wall: @Sendable () -> Date
     /// Scopes that may have their own clock at once.
     package let maximumScopedClocks: Int
@@ -139,6 +142,7 @@ package final class MockClock: Sendable {
     /// Every clock now.
     package func readings() -> ClockReadings {
         let wall = wall()
+        if allReal.load(ordering: .acquiring) { return ClockReadings(wall: wall, server: .real, scoped: [:]) }
         return state.withLock { ClockReadings(wall: wall, server: $0.server, scoped: $0.scoped) }
     }
 
@@ -184,17 +188,28 @@ package final class MockClock: Sendable {
 
     /// A scope goes back to following the server's clock.
     package func follow(in scope: String) {
-        _ = state.withLock { $0.scoped.removeValue(forKey: scope) }
+        state.withLock { state in
+            state.scoped.removeValue(forKey: scope)
+            publish(state)
+        }
     }
 
     /// Every clock back to real time.
     package func reset() {
-        state.withLock { $0 = State() }
+        state.withLock { state in
+            state = State()
+            publish(state)
+        }
+    }
+
+    private func publish(_ state: State) {
+        allReal.store(state.server.isReal && state.scoped.isEmpty, ordering: .releasing)
     }
 
     private func change(_ scope: String?, _ apply: (inout ClockSetting, Date) throws(ClockError) -> Void) throws(ClockError) {
         let wall = wall()
         try state.withLock { (state) throws(ClockError) in
+            defer { publish(state) }
             guard let scope else { return try apply(&state.server, wall) }
             var setting = state.scoped[scope] ?? state.server
             if state.scoped[scope] == nil, state.scoped.count >= maximumScopedClocks {

@@ -25,6 +25,8 @@ struct UploadSession: Sendable {
     let mediaType: String
     let kind: MediaKind
     let category: MediaCategory?
+    /// `3_<id>`, `7_<id>` …: written once, read by every answer that shows the media.
+    let mediaKey: String?
     /// The API that created it.
     let api: UploadAPI
     let totalBytes: Int
@@ -64,6 +66,7 @@ struct UploadSession: Sendable {
         self.mediaType = mediaType
         self.kind = kind
         self.category = category
+        mediaKey = category.map { "\($0.mediaKeyPrefix)_\(mediaID)" }
         self.api = api
         self.totalBytes = totalBytes
         self.owner = owner
@@ -129,10 +132,6 @@ struct UploadSession: Sendable {
     /// True when the segments are exactly the indices 0..<n with `totalBytes` between them.
     var segmentsFormWholeFile: Bool {
         receivedBytes == totalBytes && nextIndex == segments.count
-    }
-
-    var mediaKey: String? {
-        category.map { "\($0.mediaKeyPrefix)_\(mediaID)" }
     }
 }
 

@@ -12,7 +12,7 @@ package enum FormBodyParser {
             return
         }
         if Self.hasMediaType(contentType, "multipart/form-data") {
-            self = .multipart(MultipartParser(boundary: try MultipartParser.boundary(fromContentType: contentType)))
+            self = .multipart(try MultipartParser(contentType: contentType))
         } else if Self.hasMediaType(contentType, "application/x-www-form-urlencoded") {
             self = .urlEncoded(URLEncodedFormParser())
         } else {

@@ -77,10 +77,10 @@ package struct MultipartParser: Sendable {
     private var partFilename: String?
     private var partExtendedFilename: String?
     private var partContentType: String?
-    /// Whether the part has a Content-Disposition, and that header as sent (for the message
-    /// when it names no field); the buffer is reused from part to part.
+    /// Whether the part has a Content-Disposition; when it names no field, that header
+    /// quoted for the message.
     private var partHasDisposition = false
-    private var partDisposition: [UInt8] = []
+    private var unnamedDisposition = ""
     private var headerLine: [UInt8] = []
     private var headerBytes = 0
 
@@ -91,10 +91,20 @@ package struct MultipartParser: Sendable {
 
     /// A parser for a body whose Content-Type declares `boundary` (see `boundary(fromContentType:)`).
     package init(boundary: String) {
+        self.init(boundaryBytes: boundary.utf8)
+    }
+
+    /// A parser for the boundary a `multipart/form-data` Content-Type value declares, by
+    /// `boundary(fromContentType:)`'s rules, without the boundary as a String in between.
+    package init(contentType: String) throws(FormParseError) {
+        self.init(boundaryBytes: try Self.boundaryBytes(fromContentType: contentType))
+    }
+
+    private init(boundaryBytes boundary: some Collection<UInt8>) {
         var delimiter: [UInt8] = []
-        delimiter.reserveCapacity(4 + boundary.utf8.count)
+        delimiter.reserveCapacity(4 + boundary.count)
         delimiter.append(contentsOf: "\r\n--".utf8)
-        delimiter.append(contentsOf: boundary.utf8)
+        delimiter.append(contentsOf: boundary)
         // `--boundary` is the delimiter without its CRLF: one array holds both.
         dashBoundary = ByteSearch(delimiter.dropFirst(2))
         self.delimiter = ByteSearch(delimiter[...])
@@ -106,6 +116,10 @@ package struct MultipartParser: Sendable {
     /// quoted or not, `Boundary=` in any case, not the last parameter, and after a comma
     /// instead of a semicolon (twurl's `multipart/form-data, boundary="…"`).
     package static func boundary(fromContentType value: String) throws(FormParseError) -> String {
+        String(decoding: try boundaryBytes(fromContentType: value), as: UTF8.self)
+    }
+
+    private static func boundaryBytes(fromContentType value: String) throws(FormParseError) -> ArraySlice<UInt8> {
         let header: ParameterizedValue
         do {
             header = try ParameterizedValue(Array(value.utf8)[...], commaSeparates: true)
@@ -132,7 +146,7 @@ package struct MultipartParser: Sendable {
         guard boundary.allSatisfy({ (0x20..<0x7F).contains($0) }) else {
             throw FormParseError(reason: "the multipart boundary \(quotedForMessage(boundary)) has bytes other than printable ASCII")
         }
-        return String(decoding: boundary, as: UTF8.self)
+        return boundary
     }
 
     // MARK: - Feeding
@@ -351,7 +365,7 @@ package struct MultipartParser: Sendable {
         }
         // Checked only now, so that a folded continuation line is reported as such.
         guard let partName else {
-            throw FormParseError(reason: "\(partLabel) has no field name in its Content-Disposition \(quotedForMessage(partDisposition))")
+            throw FormParseError(reason: "\(partLabel) has no field name in its Content-Disposition \(unnamedDisposition)")
         }
         state = .data
         onEvent(.fieldBegin(FormFieldHead(name: partName, filename: partExtendedFilename ?? partFilename,
@@ -373,10 +387,9 @@ package struct MultipartParser: Sendable {
                 throw FormParseError(reason: "\(partLabel) has more than one Content-Disposition header")
             }
             partHasDisposition = true
-            partDisposition.removeAll(keepingCapacity: true)
-            partDisposition.reserveCapacity(max(128, value.count))
-            partDisposition.append(contentsOf: value)
             try readContentDisposition(value)
+            // Quoted now, as the line goes with the next one, but only for the message.
+            if partName == nil { unnamedDisposition = quotedForMessage(value) }
         } else if asciiCaseInsensitiveEquals(name, "content-type") {
             guard partContentType == nil else {
                 throw FormParseError(reason: "\(partLabel) has more than one Content-Type header")
@@ -452,16 +465,20 @@ package struct MultipartParser: Sendable {
     /// `name="va\"lue"` or `name=value` → `("name", "va\"lue")`; the OAuth `Authorization`
     /// header uses the same parameter syntax.
     package static func nameAndValue(_ piece: Substring) -> (String, String) {
-        let bytes = Array(piece.utf8)
-        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
-            return (String(decoding: trimmingSpaceAndTab(bytes[...]), as: UTF8.self), "")
-        }
-        let name = String(decoding: trimmingSpaceAndTab(bytes[..<equals]), as: UTF8.self)
+        let (name, value) = nameAndValue(bytes: Array(piece.utf8)[...])
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    /// `nameAndValue` in place: nothing is allocated but the unescaped copy of a quoted value
+    /// with backslash escapes.
+    package static func nameAndValue(bytes: ArraySlice<UInt8>) -> (name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return (trimmingSpaceAndTab(bytes), []) }
+        let name = trimmingSpaceAndTab(bytes[..<equals])
         let raw = trimmingSpaceAndTab(bytes[(equals + 1)...])
         if raw.first == UInt8(ascii: "\""), let value = try? ParameterizedValue.unquote(raw).value {
-            return (name, String(decoding: value, as: UTF8.self))
+            return (name, value)
         }
-        return (name, String(decoding: raw, as: UTF8.self))
+        return (name, raw)
     }
 }
 

@@ -292,6 +292,19 @@ package struct URLEncodedFormParser: Sendable {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Whether every `%` in `bytes` begins an escape of two hex digits: whether
+    /// `percentDecodedBytes` decodes them, found without decoding.
+    package static func hasValidEscapes(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var rest = bytes
+        while let percent = rest.firstIndex(of: UInt8(ascii: "%")) {
+            guard percent + 2 < rest.endIndex, hexValues[Int(rest[percent + 1])] | hexValues[Int(rest[percent + 2])] < 16 else {
+                return false
+            }
+            rest = rest[(percent + 3)...]
+        }
+        return true
+    }
+
     /// Decodes `%XX` escapes (and `+` as a space when asked), as in an OAuth `Authorization`
     /// header value; throws on a malformed or cut-off escape.
     package static func percentDecode(_ text: Substring, plusIsSpace: Bool) throws(FormParseError) -> String {
@@ -304,21 +317,28 @@ package struct URLEncodedFormParser: Sendable {
     /// All pairs of a query string, in order, by the same rules as a body: `a&b=` gives `a`
     /// and `b`, both with empty values. Values that are not UTF-8 are repaired with U+FFFD.
     package static func parse(_ query: some StringProtocol) throws(FormParseError) -> [(name: String, value: String)] {
+        var text = String(query)
+        guard !text.isEmpty else { return [] }
         var parser = URLEncodedFormParser()
-        var pairs: [(name: String, value: [UInt8])] = []
-        let collect: (FormEvent) -> Void = { event in
+        // Sized once, and one buffer for every value: a STATUS's query cost seven allocations.
+        var pairs: [(name: String, value: String)] = []
+        pairs.reserveCapacity(text.utf8.reduce(1) { $1 == UInt8(ascii: "&") ? $0 + 1 : $0 })
+        var name = ""
+        var value: [UInt8] = []
+        func collect(_ event: FormEvent) {
             switch event {
-            case .fieldBegin(let head): pairs.append((head.name, []))
-            case .fieldData(let bytes): pairs[pairs.count - 1].value.append(contentsOf: bytes)
-            case .fieldEnd: break
+            case .fieldBegin(let head):
+                name = head.name
+                value.removeAll(keepingCapacity: true)
+            case .fieldData(let bytes): value.append(contentsOf: bytes)
+            case .fieldEnd: pairs.append((name, String(decoding: value, as: UTF8.self)))
             }
         }
-        var text = String(query)
         try text.withUTF8 { bytes in
             Result { () throws(FormParseError) in try parser.feed(UnsafeRawBufferPointer(bytes), collect) }
         }.get()
         try parser.finish(collect)
-        return pairs.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) }
+        return pairs
     }
 
     /// The offset of the first `byte` in `bytes`, found with `memchr`.

@@ -1,6 +1,13 @@
 /// Decides, for each request head, which exchange serves it.
 package protocol HTTPHandler: Sendable {
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange
+    /// Paths requests name exactly as written (routes without parameters): a request for one
+    /// of them gets this String as its path rather than a new one.
+    var knownPaths: [String] { get }
+}
+
+extension HTTPHandler {
+    package var knownPaths: [String] { [] }
 }
 
 /// One request/response exchange. The server calls it from one thread at a time, in order:

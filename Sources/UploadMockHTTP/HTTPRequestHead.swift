@@ -29,13 +29,25 @@ package struct HTTPRequestHead: Sendable {
     package var path: String
     /// The raw query string after `?` (still percent-encoded), empty when absent.
     package var query: String
-    package var headers: HTTPHeaders
+    package var headers: HTTPHeaders {
+        didSet { (contentLength, isChunked) = Self.framing(headers) }
+    }
+    /// The declared body length; nil when absent or unparsable. Read once with the headers:
+    /// every step of a request asks.
+    package private(set) var contentLength: Int?
+    package private(set) var isChunked: Bool
 
     package init(method: String, path: String, query: String, headers: HTTPHeaders) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
+        (contentLength, isChunked) = Self.framing(headers)
+    }
+
+    private static func framing(_ headers: HTTPHeaders) -> (contentLength: Int?, isChunked: Bool) {
+        (headers["content-length"].flatMap { Int($0.trimmingASCIIWhitespace()) },
+         headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false)
     }
 
     /// Splits a request target such as `/a/b?x=1` into path and raw query.
@@ -46,15 +58,6 @@ package struct HTTPRequestHead: Sendable {
         } else {
             self.init(method: method, path: target, query: "", headers: headers)
         }
-    }
-
-    /// The declared body length; nil for chunked bodies or when absent or unparsable.
-    package var contentLength: Int? {
-        headers["content-length"].flatMap { Int($0.trimmingASCIIWhitespace()) }
-    }
-
-    package var isChunked: Bool {
-        headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
     }
 
     /// Whether the client waits for `100 Continue` before sending its body.
@@ -71,6 +74,13 @@ package struct HTTPRequestHead: Sendable {
         }
     }
 
+    /// Whether `mediaType` is `expected` (lowercase ASCII), without building the lowercased copy.
+    package func hasMediaType(_ expected: String) -> Bool {
+        guard let contentType = headers["content-type"] else { return false }
+        let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
+        return contentType[..<end].trimmingASCIIWhitespace().caseInsensitiveEquals(expected)
+    }
+
     /// Whether a body follows the headers at all.
     package var hasBody: Bool {
         isChunked || (contentLength ?? 0) > 0
@@ -81,7 +91,16 @@ extension StringProtocol {
     /// ASCII letters compared without regard to case, every other byte exactly (header names
     /// and tokens are ASCII); no String is built, so a lookup allocates nothing.
     package func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
-        utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+        utf8.count == other.utf8.count
+            && utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+    }
+
+    /// Whether the string starts with `prefix`, ASCII letters compared without regard to case
+    /// (an Authorization scheme, say), without building a lowercased copy.
+    package func hasCaseInsensitivePrefix(_ prefix: some StringProtocol) -> Bool {
+        utf8.count >= prefix.utf8.count && utf8.prefix(prefix.utf8.count).elementsEqual(prefix.utf8) {
+            ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1))
+        }
     }
 
     /// 0x20 for an ASCII letter (setting it lowercases), 0 for any other byte.

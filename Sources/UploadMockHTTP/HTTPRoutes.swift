@@ -21,6 +21,8 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     }
 
     private var entries: [Entry] = []
+    /// The patterns without parameters, each once: paths a request names exactly as written.
+    package private(set) var literalPaths: [String] = []
 
     package init() {}
 
@@ -31,14 +33,18 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
                 : .literal(String(piece))
         }
         entries.append(Entry(method: method, segments: segments, route: route))
+        let isLiteral = segments.allSatisfy { if case .literal = $0 { true } else { false } }
+        if isLiteral, !literalPaths.contains(pattern) { literalPaths.append(pattern) }
     }
 
     package func match(method: String, path: String) -> Match {
+        for entry in entries where entry.method == method {
+            if let parameters = Self.bind(entry.segments, to: path) { return .found(entry.route, parameters: parameters) }
+        }
+        // Only now the methods the path takes: a GET of a path also POSTed to allocated them.
         var allowed: [String] = []
-        for entry in entries {
-            guard let parameters = Self.bind(entry.segments, to: path) else { continue }
-            if entry.method == method { return .found(entry.route, parameters: parameters) }
-            if !allowed.contains(entry.method) { allowed.append(entry.method) }
+        for entry in entries where !allowed.contains(entry.method) && Self.bind(entry.segments, to: path) != nil {
+            allowed.append(entry.method)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }

@@ -34,7 +34,10 @@ final class RequestContext: @unchecked Sendable {
         var quantum: Int { max(1, bytesPerSecond / 10) }
     }
 
-    let target: String
+    /// The request target, split at its first `?`.
+    let path: String
+    /// The raw query (still percent-encoded), empty when absent.
+    let query: String
     /// The connection the request arrived on; nil only if libmicrohttpd skipped the
     /// connection notification, which it does not.
     let connection: ConnectionRecord?
@@ -51,8 +54,9 @@ final class RequestContext: @unchecked Sendable {
     /// close it, send nothing.
     private(set) var abandoned = false
 
-    init(target: String, connection: ConnectionRecord?) {
-        self.target = target
+    init(path: String, query: String, connection: ConnectionRecord?) {
+        self.path = path
+        self.query = query
         self.connection = connection
     }
 
@@ -71,10 +75,24 @@ final class RequestContext: @unchecked Sendable {
     }
 }
 
-let uriLogCallback: cmhd_uri_log_callback = { _, uri, connection in
+let uriLogCallback: cmhd_uri_log_callback = { serverPointer, uri, connection in
     let record = connection.flatMap(cmhd_socket_context).map { Unmanaged<ConnectionRecord>.fromOpaque($0).takeUnretainedValue() }
-    let context = RequestContext(target: uri.map { String(cString: $0) } ?? "/", connection: record)
+    let knownPaths = serverPointer.map { Unmanaged<HTTPServer>.fromOpaque($0).takeUnretainedValue().knownPaths } ?? []
+    let (path, query) = uri.map { splitTarget($0, knownPaths: knownPaths) } ?? ("/", "")
+    let context = RequestContext(path: path, query: query, connection: record)
     return Unmanaged.passRetained(context).toOpaque()
+}
+
+/// A request target's path and raw query, split at the first `?`; a path among `knownPaths` is
+/// that String, so the requests an upload makes do not each allocate one.
+private func splitTarget(_ target: UnsafePointer<CChar>, knownPaths: [String]) -> (path: String, query: String) {
+    let bytes = UnsafeRawBufferPointer(start: target, count: strlen(target))
+    let mark = bytes.firstIndex(of: UInt8(ascii: "?"))
+    let pathBytes = UnsafeRawBufferPointer(rebasing: bytes[..<(mark ?? bytes.count)])
+    let path = knownPaths.first { $0.utf8.count == pathBytes.count && $0.utf8.elementsEqual(pathBytes) }
+        ?? String(decoding: pathBytes, as: UTF8.self)
+    let query = mark.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[($0 + 1)...]), as: UTF8.self) } ?? ""
+    return (path, query)
 }
 
 let requestCompletedCallback: MHD_RequestCompletedCallback = { serverPointer, _, contextPointer, termination in
@@ -131,7 +149,7 @@ extension HTTPServer {
         switch context.phase {
         case .awaitingHead:
             let head = HTTPRequestHead(method: method.map { String(cString: $0) } ?? "GET",
-                                       target: context.target, headers: requestHeaders(connection))
+                                       path: context.path, query: context.query, headers: requestHeaders(connection))
             if let record = context.connection {
                 let open = connections.withLock { $0.headArrived(record.serial, expectsBody: head.hasBody, now: .now) }
                 // The guard closed this connection as the head arrived; it is going anyway.
@@ -350,8 +368,15 @@ extension HTTPServer {
         // outside 100...999 is not HTTP at all: only final statuses leave this server.
         let reply = HTTPReply.finalStatuses.contains(reply.status) ? reply
             : Self.plainReply(500, "the server produced status \(reply.status), which is not a final HTTP status (200-599)")
+        let reusable = ResponseCache.accepts(reply)
+        if reusable {
+            // Reported first, as below (once: the second report is a no-op), and outside the
+            // cache's lock: the journal and the log are written then.
+            context.report(status: reply.status, abnormal: false)
+            if let queued = responses.queue(reply, on: connection) { return queued }
+        }
         guard let response = makeResponse(reply, context: context, connection: connection) else { return .NO }
-        defer { MHD_destroy_response(response) }
+        defer { if reusable { responses.keep(response, for: reply) } else { MHD_destroy_response(response) } }
         // Only a bodyless reply may name its length: libmicrohttpd computes it for the rest.
         if reply.body.count == 0, reply.headers.contains(where: { $0.name.caseInsensitiveEquals("content-length") }) {
             cmhd_allow_content_length_header(response)

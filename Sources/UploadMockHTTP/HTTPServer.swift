@@ -88,11 +88,15 @@ package final class HTTPServer: @unchecked Sendable {
 
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
+    /// The handler's `knownPaths`, read once.
+    let knownPaths: [String]
     private let lifecycle = Mutex(Lifecycle())
     /// Requests held by a delay, hang or slow response; all are released before the daemon stops.
     let parked = Mutex<ParkedConnections>(ParkedConnections())
     /// Every open connection and what it is doing (ConnectionGuard.swift).
     let connections = Mutex<ConnectionTable>(ConnectionTable())
+    /// Responses of replies that repeat, sent again rather than rebuilt.
+    let responses = ResponseCache()
     /// The bounds in force: the configured ones, clamped to be consistent and to fit the
     /// file descriptor limit at start.
     var limits: EffectiveLimits { lifecycle.withLock { $0.limits } }
@@ -103,6 +107,7 @@ package final class HTTPServer: @unchecked Sendable {
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        knownPaths = handler.knownPaths
     }
 
     deinit {

@@ -14,6 +14,11 @@ import UploadMockJSON
 /// has named itself, before its media), then authentication, rate limits, the dialect's own
 /// check, a fault rule, the domain, the answer; the journal follows it all. The dialect says
 /// only how requests are read and how answers are written.
+///
+/// libmicrohttpd reaches the exchange through `HTTPExchange`, whose witnesses for a generic
+/// class are the unspecialized methods: each call looked up the metadata of the reader, the
+/// optionals and tuples of `Dialect` at run time. `@specialized` gives every entry point a
+/// body per dialect, chosen by one comparison (docs/performance.md).
 final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     /// A fault rule that acts on the body: not tried yet, tried and none fired, or fired.
     private enum BodyFault {
@@ -31,8 +36,10 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     private var bodyFault = BodyFault.undecided
     /// What the body's buffers hold of `limits.max_memory_bytes` until the body is whole;
     /// given back at the latest when the exchange goes, however the request ended.
-    private let bufferedBytes: MemoryReservation
+    private var bufferedBytes: MemoryReservation
     private var entry: JournalEntry
+    /// The credential's scope, read from the Authorization header once, when first needed.
+    private lazy var scope = Authenticator.scope(of: head)
 
     init(_ dialect: Dialect, head: HTTPRequestHead, application: MockApplication) {
         self.dialect = dialect
@@ -45,6 +52,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
 
     // MARK: The body
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func begin() -> HTTPBodyStep {
         do {
             let plan = try dialect.plan(head, application: application)
@@ -56,6 +66,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         return decideBodyFault(bodyComplete: false, pieceStart: 0)
     }
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func receive(_ bytes: UnsafeRawBufferPointer) -> HTTPBodyStep {
         let before = receivedBodyBytes
         receivedBodyBytes += bytes.count
@@ -72,8 +85,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         } catch {
             return refuse(error)
         }
+        let growth = body.heldBytes - bufferedBytes.bytes
         do {
-            try bufferedBytes.grow(by: body.heldBytes - bufferedBytes.bytes)
+            try bufferedBytes.grow(by: growth)
         } catch {
             return refuse(Dialect.Refusal(error))
         }
@@ -114,6 +128,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
 
     // MARK: The answer
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func finish() -> HTTPReply {
         let read: UploadBody
         do {
@@ -131,7 +148,7 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         let requester: Requester
         switch application.authenticator.authenticate(head, bodyParameters: read.signedPairs, accepts: Dialect.credentials,
                                                       realBaseURLs: Dialect.realBaseURLs) {
-        case .accepted(let user): requester = application.requester(head, user: user)
+        case .accepted(let user): requester = Requester(user: user, scope: scope)
         case .unsupported(let reason): return reply(for: .unsupportedAuthentication(because: reason))
         case .invalid(let reason): return reply(for: .invalidCredentials(because: reason))
         case .malformed(let reason): return reply(for: .malformedCredentials(because: reason))
@@ -151,7 +168,6 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         } catch {
             return reply(for: error, headers: headers)
         }
-        let answer = { self.answer(identified.request, as: requester, headers: headers) }
         let fault: FiredFault?
         switch bodyFault {
         case .fired(let fired):
@@ -162,9 +178,15 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         case .undecided, .none:
             fault = application.fireFault(facts, while: .answering, entry: &entry)
         }
-        guard let fault else { return answer() }
+        guard let fault else {
+            var reply = answer(identified.request, as: requester, headers: headers)
+            // An APPEND's answer is the same for every segment of its upload while no rate
+            // limit adds its headers: the server may send the same response again.
+            reply.repeats = identified.names.command == .append && headers.isEmpty && (200..<300).contains(reply.status)
+            return reply
+        }
         application.applyEffects(of: fault, to: facts, entry: &entry)
-        return fault.reply(realAnswer: answer, error: { status, message in
+        return fault.reply(realAnswer: { answer(identified.request, as: requester, headers: headers) }, error: { status, message in
             reply(for: .injected(status: status, message: message), headers: headers)
         })
     }
@@ -187,6 +209,9 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
         }
     }
 
+    @specialized(where Dialect == V1UploadDialect)
+    @specialized(where Dialect == V1JSONDialect)
+    @specialized(where Dialect == V2UploadDialect)
     func completed(_ completion: HTTPCompletion) {
         entry.complete(completion)
         application.record(entry)
@@ -197,8 +222,8 @@ final class UploadExchange<Dialect: UploadDialect>: HTTPExchange {
     private func facts(_ names: RequestNames, user: String?) -> RequestFacts {
         var facts = RequestFacts(api: Dialect.api, method: head.method, path: head.path, command: names.command,
                                  mediaID: names.mediaID, segmentIndex: names.segmentIndex, user: user,
-                                 scope: Authenticator.scope(of: head), declaredBodyBytes: head.contentLength)
-        if names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
+                                 scope: scope, declaredBodyBytes: head.contentLength)
+        if application.faults.matchesAttempts, names.command == .append, let mediaID = names.mediaID, let index = names.segmentIndex {
             facts.attempt = application.uploads.nextAttempt(mediaID: mediaID, segmentIndex: index)
         }
         return facts

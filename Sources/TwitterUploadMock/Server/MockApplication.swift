@@ -55,6 +55,8 @@ final class MockApplication: HTTPHandler {
         installStartupRules()
     }
 
+    var knownPaths: [String] { routes.literalPaths }
+
     func makeExchange(for head: HTTPRequestHead) -> any HTTPExchange {
         switch routes.match(method: head.method, path: head.path) {
         case .found(.v1Upload, _):
@@ -97,7 +99,17 @@ final class MockApplication: HTTPHandler {
                                                                    status: entry.status, bytesReceived: entry.bytesReceived,
                                                                    fault: entry.fault, mediaBytes: entry.storedMediaBytes))
         }
-        // What a reader of the log needs to follow an upload (docs/dashboard.md, Log lines).
+        // The metadata is built only when the level keeps the line: most runs log at info,
+        // where a successful request writes nothing (swift-log's metadata is an autoclosure).
+        if let status = entry.status, status < 400 {
+            logger.debug("request", metadata: Self.logMetadata(entry, error: false))
+        } else {
+            logger.info(entry.status == nil ? "request unanswered" : "request refused", metadata: Self.logMetadata(entry, error: true))
+        }
+    }
+
+    /// What a reader of the log needs to follow an upload (docs/dashboard.md, Log lines).
+    private static func logMetadata(_ entry: JournalEntry, error: Bool) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "api": "\(entry.api.rawValue)", "method": "\(entry.method)", "path": "\(entry.path)",
             "status": entry.status.map { .stringConvertible($0) } ?? "none",
@@ -108,18 +120,8 @@ final class MockApplication: HTTPHandler {
         metadata["segment_index"] = entry.segmentIndex.map { .stringConvertible($0) }
         metadata["fault"] = entry.fault.map { "\($0)" }
         metadata["rate_limit"] = entry.rateLimit.map { "\($0)" }
-        if let status = entry.status, status < 400 {
-            logger.debug("request", metadata: metadata)
-        } else {
-            metadata["error"] = entry.error.map { "\($0)" }
-            logger.info(entry.status == nil ? "request unanswered" : "request refused", metadata: metadata)
-        }
-    }
-
-    /// Who sent a request: the authenticated user (nil while authentication is off) and the
-    /// credential's scope.
-    func requester(_ head: HTTPRequestHead, user: String?) -> Requester {
-        Requester(user: user, scope: Authenticator.scope(of: head))
+        if error { metadata["error"] = entry.error.map { "\($0)" } }
+        return metadata
     }
 
     /// Counts an upload request against every matching rate limit, the same for every API

@@ -52,7 +52,7 @@ struct V1UploadDialect: UploadDialect {
     }
 
     func earlyNames(_ head: HTTPRequestHead, body: UploadBodyReader<V1Error>, bodyComplete: Bool) -> RequestNames? {
-        guard case .form(let parser, let collector) = body else { return nil }
+        guard case .form(_, let collector) = body else { return nil }
         guard bodyComplete || collector.mediaBegan || !head.hasBody else { return nil }
         return Self.names(collector.parameters, bodyComplete: bodyComplete || !head.hasBody)
     }
@@ -82,13 +82,18 @@ struct V1UploadDialect: UploadDialect {
     func perform(_ request: V1Operation, head: HTTPRequestHead, as requester: Requester, application: MockApplication,
                  headers: [(name: String, value: String)]) throws(V1Error) -> UploadReply {
         let answer = try request.perform(on: application.uploads, as: requester)
-        var all = headers
+        // One array, sized once: the rate limits', x-mediaid, the answer's own, the JSON ones.
+        var all: [(name: String, value: String)] = []
+        all.reserveCapacity(headers.count + 1 + answer.headers.count + V1Error.jsonHeaders.count)
+        all += headers
         if let id = answer.mediaID, answer.sendsMediaIDHeader { all.append(("x-mediaid", String(id))) }
         all += answer.headers
-        var reply = HTTPReply(status: answer.status, headers: all)
+        var body = HTTPBody.empty
         if let json = answer.body {
-            reply = HTTPReply(status: answer.status, headers: all + V1Error.jsonHeaders, body: .bytes(json.serialized))
+            all += V1Error.jsonHeaders
+            body = .bytes(json.serialized)
         }
-        return UploadReply(reply: reply, mediaID: answer.mediaID, storedMediaBytes: answer.storedMediaBytes)
+        return UploadReply(reply: HTTPReply(status: answer.status, headers: all, body: body), mediaID: answer.mediaID,
+                           storedMediaBytes: answer.storedMediaBytes)
     }
 }

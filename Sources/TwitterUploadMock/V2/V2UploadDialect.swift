@@ -44,14 +44,14 @@ struct V2UploadDialect: UploadDialect {
         let contentType = head.headers["content-type"]
         // Unlike v1.1's form bodies, a comma does not end the media type: the real v2 refused
         // twurl's `multipart/form-data, boundary=…`.
-        switch head.mediaType {
-        case "application/json" where endpoint == .append || endpoint == .upload:
+        if head.hasMediaType("application/json") {
+            guard endpoint == .append || endpoint == .upload else { return UploadBodyPlan(reader: .whole([]), maximumBytes: maximum) }
             return UploadBodyPlan(reader: .mediaJSON(V2StreamedJSONReader(expectedBodyBytes: head.contentLength ?? 0,
                                                                           maximumBodyBytes: maximum)),
                                   maximumBytes: maximum)
-        case "application/json":
-            return UploadBodyPlan(reader: .whole([]), maximumBytes: maximum)
-        case "multipart/form-data" where endpoint.takesForms, "application/x-www-form-urlencoded" where endpoint == .upload:
+        }
+        if head.hasMediaType("multipart/form-data") && endpoint.takesForms
+            || head.hasMediaType("application/x-www-form-urlencoded") && endpoint == .upload {
             let parser: FormBodyParser
             do {
                 parser = try FormBodyParser(contentType: contentType)
@@ -64,10 +64,9 @@ struct V2UploadDialect: UploadDialect {
                 keepsBodyPairs: parser.isURLEncoded && application.authenticator.needsSignedBody,
                 impliedCommand: endpoint == .append ? UploadCommand.append.rawValue : nil)
             return UploadBodyPlan(reader: .form(parser, collector), maximumBytes: maximum)
-        default:
-            // Refused once the request is read (`identify`), in the order the real service refuses.
-            return UploadBodyPlan(reader: .ignored, maximumBytes: maximum)
         }
+        // Refused once the request is read (`identify`), in the order the real service refuses.
+        return UploadBodyPlan(reader: .ignored, maximumBytes: maximum)
     }
 
     /// Room for the largest payload as base64 in JSON (every `/` possibly escaped as `\/`).
@@ -115,12 +114,17 @@ struct V2UploadDialect: UploadDialect {
                  headers: [(name: String, value: String)]) throws(V2Problem) -> UploadReply {
         let switches = application.compatibility.inForce(for: requester.scope)
         let answer = try V2Operation(request: reader.request(compatibility: switches)).perform(on: application.uploads, as: requester)
-        var all = headers + Self.commonHeaders
-        var reply = HTTPReply(status: answer.status, headers: all)
+        // One array, sized once: the rate limits', the common ones, the JSON content type.
+        var all: [(name: String, value: String)] = []
+        all.reserveCapacity(headers.count + Self.commonHeaders.count + 1)
+        all += headers
+        all += Self.commonHeaders
+        var body = HTTPBody.empty
         if let json = answer.body {
             all.append(("content-type", "application/json; charset=utf-8"))
-            reply = HTTPReply(status: answer.status, headers: all, body: .bytes(json.serialized))
+            body = .bytes(json.serialized)
         }
+        let reply = HTTPReply(status: answer.status, headers: all, body: body)
         return UploadReply(reply: reply, mediaID: answer.mediaID, segmentIndex: answer.segmentIndex, note: answer.note,
                            storedMediaBytes: answer.storedMediaBytes)
     }

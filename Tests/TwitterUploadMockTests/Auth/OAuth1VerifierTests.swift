@@ -21,6 +21,26 @@ struct OAuth1VerifierTests {
         #expect(OAuth1Verifier.sign(base, key: key) == "hCtSmYh+iHYCEqBWrE7C7hYmtUk=")
     }
 
+    @Test("a request's scope reads oauth_token as the whole header parse does, decoding nothing else")
+    func tokenAsParsed() {
+        let headers: [Substring] = [
+            #"oauth_consumer_key="ck", oauth_nonce="n", oauth_signature="tnnArxj06cWHq44gCs1OSKk%2FjY%3D", oauth_token="370773112-Gm%2BHx""#,
+            #"oauth_token=plain, oauth_token="second""#,
+            #" , =x, oauth_token = "a\"quoted\\" , realm="""#,
+            #"oauth_token="t", oauth_signature="bad%2""#,
+            #"oauth_token="t%zz""#,
+            #"oauth_nonce="n%41""#,
+            #"oauth_token="%E2%9C%93 tick+plus""#,
+            "",
+            ",,,",
+        ]
+        for header in headers {
+            let parsed = (try? OAuth1Verifier.parseHeader(String(header))).map { $0.first { $0.name == "oauth_token" }?.value }
+            #expect(OAuth1Verifier.token(inHeader: header) == parsed ?? nil, "\(header)")
+        }
+        #expect(OAuth1Verifier.token(inHeader: #"oauth_token="370773112-Gm%2BHx""#) == "370773112-Gm+Hx")
+    }
+
     @Test("percent-encoding keeps only unreserved characters")
     func encoding() {
         #expect(OAuth1Verifier.encode("Ladies + Gentlemen/~é") == "Ladies%20%2B%20Gentlemen%2F~%C3%A9")

@@ -7,7 +7,8 @@ import Testing
 
 /// Serves fixed replies by path, so each delivery mode can be asked for over a real socket:
 /// `/ok`, `/echo` (the body's length), `/delay/MS`, `/hang`, `/close`, `/reset`, `/truncate`,
-/// `/slow`, `/refuse` (refused before the body), `/status/N`.
+/// `/slow`, `/refuse` (refused before the body), `/status/N`, `/repeat/N` (a reply that says it
+/// repeats, naming N in a header and its body).
 struct ScriptedHandler: HTTPHandler {
     let recorder: CompletionRecorder
 
@@ -68,6 +69,10 @@ final class ScriptedExchange: HTTPExchange {
         case ("truncate", _): return HTTPReply(status: 200, body: .bytes(Self.truncatedBody), delivery: .truncate(bytes: 100))
         case ("slow", _): return HTTPReply(status: 200, body: .bytes(Self.slowBody), delivery: .slow(bytesPerSecond: 1000))
         case ("status", let status?): return HTTPReply(status: status)
+        case ("repeat", let number?):
+            var reply = HTTPReply(status: 200, headers: [("x-number", String(number))], body: .bytes(Array("repeat \(number)".utf8)))
+            reply.repeats = true
+            return reply
         default: return HTTPReply(status: 404)
         }
     }
@@ -130,6 +135,24 @@ struct HTTPDeliveryTests {
                 let response = try #require(connection.readResponse())
                 #expect(response.status == 200)
                 #expect(response.text == "ok")
+            }
+        }
+    }
+
+    @Test("a reply that repeats is sent again as it was, on any connection, and only for the same reply")
+    func repeatedReplies() throws {
+        try withHTTPServer { server, recorder, _ in
+            let connections = try (0..<2).map { _ in try RawConnection(port: server.port) }
+            // More distinct replies than the server keeps, then the first ones again.
+            let numbers = [1, 1, 2, 1] + Array(3...(ResponseCache.capacity + 3)) + [1, 2, 2]
+            for (index, number) in numbers.enumerated() {
+                let connection = connections[index % 2]
+                connection.send(get("/repeat/\(number)"))
+                let response = try #require(connection.readResponse())
+                #expect(response.status == 200)
+                #expect(response.headers["x-number"] == String(number))
+                #expect(response.text == "repeat \(number)")
+                #expect(recorder.completion(for: "/repeat/\(number)")?.status == 200)
             }
         }
     }

@@ -60,7 +60,7 @@ struct MemoryBudgetTests {
     func reservation() throws {
         let budget = MemoryBudget(limit: 100)
         do {
-            let held = budget.reservation()
+            var held = budget.reservation()
             try held.grow(by: 30)
             try held.grow(by: 30)
             #expect(throws: UploadFailure.self) { try held.grow(by: 41) }
@@ -76,7 +76,7 @@ struct MemoryBudgetTests {
     func oneBudget() throws {
         let uploads = service(limit: 1000)
         let id = try video(uploads)
-        let body = uploads.memory.reservation()
+        var body = uploads.memory.reservation()
         try body.grow(by: 600)
         #expect(throws: UploadFailure.self) { try append(uploads, id, 0, 500) }
         body.releaseAll()
