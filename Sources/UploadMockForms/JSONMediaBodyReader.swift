@@ -211,7 +211,7 @@ package struct JSONMediaBodyReader {
 
     // MARK: - Strings, fast
 
-    /// Reads string text that needs no care (printable ASCII but `"` and `\`), eight bytes at
+    /// Reads string text that needs no care (printable ASCII but `"` and `\`), sixteen bytes at
     /// a time, and the escapes of one ASCII character (`\/`, `\n` …) between its runs, from
     /// `start`; returns where it stopped (at a `"`, a `\u` escape, anything else that needs
     /// care, or the end of the piece). Everything read is ASCII on one line.
@@ -220,7 +220,12 @@ package struct JSONMediaBodyReader {
         guard let base = bytes.baseAddress else { return start }
         var index = start
         while true {
-            var end = index
+            // Below 0x20 or from 0x80 is one signed compare (against a vector: with a scalar
+            // operand the compare is not vectorized).
+            var end = VectorScan.firstMarked(in: base, from: index, count: bytes.count) { block in
+                (unsafeBitCast(block, to: SIMD16<Int8>.self) .< SIMD16(repeating: 0x20))
+                    .| (block .== SIMD16(repeating: UInt8(ascii: "\""))) .| (block .== SIMD16(repeating: UInt8(ascii: "\\")))
+            }
             while end &+ 8 <= bytes.count, !Self.needsCare(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) {
                 end &+= 8
             }

@@ -208,10 +208,20 @@ package struct URLEncodedFormParser: Sendable {
             var index = 0
             var written = 0
             while index < count {
-                // Eight bytes at a time: a word without `%` or `+` is stored whole; in one with
-                // them, the bytes before the first are stored and it is decoded from there
-                // (base64 text has an escape in ~21 bytes, so most words pass whole).
-                if index &+ 8 <= count {
+                // Sixteen bytes at a time: a block without `%` or `+` is stored whole; in one
+                // with them, the bytes before the first are kept and it is decoded from there
+                // (base64 text has an escape in ~21 bytes). `written` never passes `index`, so
+                // the store stays within the room.
+                if index &+ 16 <= count {
+                    let block = UnsafeRawPointer(bytes + index).loadUnaligned(as: SIMD16<UInt8>.self)
+                    UnsafeMutableRawPointer(output + written).storeBytes(of: block, as: SIMD16<UInt8>.self)
+                    let found = VectorScan.firstMarked((block .== SIMD16(repeating: UInt8(ascii: "%")))
+                                                           .| (block .== SIMD16(repeating: UInt8(ascii: "+"))))
+                    let clean = found ?? 16
+                    index &+= clean
+                    written &+= clean
+                    if found == nil { continue }
+                } else if index &+ 8 <= count {
                     let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
                     UnsafeMutableRawPointer(output + written).storeBytes(of: word.littleEndian, as: UInt64.self)
                     let found = percentOrPlus(word)
