@@ -30,6 +30,9 @@ package struct URLEncodedFormParser: Sendable {
     private var fieldName = ""
     /// `%` and at most one hex digit of an escape cut off at the end of the previous piece.
     private var pendingEscape: [UInt8] = []
+    /// Where a piece with escapes is decoded: its bytes are overwritten, never cleared, so a
+    /// piece does not pay for zeroing its room first (it grows as `Array` would, up to
+    /// `decodedPieceBytes`).
     private var decoded: [UInt8] = []
 
     package init() {}
@@ -120,13 +123,15 @@ package struct URLEncodedFormParser: Sendable {
                 onEvent(.fieldData(slice))
                 continue
             }
-            decoded.removeAll(keepingCapacity: true)
-            decoded.append(contentsOf: repeatElement(0, count: slice.count))
+            if decoded.count < slice.count {
+                decoded = Array(repeating: 0, count: min(Self.decodedPieceBytes, max(slice.count, decoded.count * 2)))
+            }
             let result = decoded.withUnsafeMutableBufferPointer { buffer in
                 buffer.baseAddress.map { Self.decodeEscapes(slice, into: $0) } ?? (0, .end)
             }
-            decoded.removeLast(decoded.count - result.written)
-            if !decoded.isEmpty { decoded.withUnsafeBytes { onEvent(.fieldData($0)) } }
+            if result.written > 0 {
+                decoded.withUnsafeBytes { onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: $0[..<result.written]))) }
+            }
             switch result.stop {
             case .end:
                 break
