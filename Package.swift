@@ -6,6 +6,7 @@ import PackageDescription
 //
 //   CMicroHTTPD       libmicrohttpd and static inline wrappers for its variadic calls
 //   UploadMockHTTP    an HTTP server on libmicrohttpd; knows nothing of Twitter
+//   CBase64SIMD       vector kernels for whole blocks of base64 (thin C: SSSE3/AVX2 need per-function targets)
 //   UploadMockForms   streaming multipart, urlencoded and base64 parsers; bytes in, events out
 //   UploadMockJSON    JSON values written as the real service writes them, strict parsing
 //   UploadMockDomain  the upload domain: sessions, rules, reassembly; knows nothing of HTTP or C
@@ -39,7 +40,8 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "UploadMockHTTP", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
-        .target(name: "UploadMockForms", swiftSettings: swiftSettings),
+        .target(name: "CBase64SIMD"),
+        .target(name: "UploadMockForms", dependencies: ["CBase64SIMD"], swiftSettings: swiftSettings),
         .target(name: "UploadMockJSON", swiftSettings: swiftSettings),
         .target(
             name: "UploadMockDomain",

@@ -179,6 +179,18 @@ def parameters_corpus():
     }
 
 
+def base64_corpus():
+    text = base64.b64encode(PNG).decode()
+    return {
+        "padded": base64.b64encode(PNG[:100]).decode().encode(),
+        "mime-lines": base64.encodebytes(PNG).replace(b"\n", b"\r\n"),
+        "unpadded": text.rstrip("=").encode(),
+        # Bad bytes at the start, middle and end of 16- and 32-character vector blocks.
+        "bad-bytes": (text[:15] + "-" + text[16:40] + " " + text[41:63] + "\xe9" + text[64:]).encode(),
+        "padding-inside": (text[:32] + "==" + text[32:64]).encode(),
+    }
+
+
 def oauth_corpus():
     auth = OAuth1("ck", "cs", "t", "ts", nonce="fuzzseednonce", timestamp="1700000000")
     signed = auth(prepared("POST", UPLOAD, data={"command": "INIT", "total_bytes": 10, "media_type": "video/mp4"}))
@@ -231,7 +243,8 @@ def admin_corpus():
 
 def main():
     for target, files in [("request", requests_corpus()), ("http-head", head_corpus()), ("forms", forms_corpus()),
-                          ("parameters", parameters_corpus()), ("json-media", json_media_corpus()), ("oauth", oauth_corpus()),
+                          ("parameters", parameters_corpus()), ("json-media", json_media_corpus()),
+                          ("base64", base64_corpus()), ("oauth", oauth_corpus()),
                           ("config", config_corpus()), ("admin", admin_corpus())]:
         directory = HERE / target
         shutil.rmtree(directory, ignore_errors=True)

@@ -10,7 +10,7 @@ import Logging
 @testable import UploadMockAuth
 import UploadMockChaos
 import UploadMockDomain
-import UploadMockForms
+@testable import UploadMockForms
 @testable import UploadMockHTTP
 import UploadMockJSON
 
@@ -26,6 +26,8 @@ enum FuzzTarget: String, CaseIterable {
     /// v2 JSON bodies read as they stream (JSONMediaBodyReader): the same verdict as JSONParser
     /// on the whole body, whole and in pieces, and the same answer to an append.
     case jsonMedia = "json-media"
+    /// Base64 text: every vector kernel the CPU runs decodes as the scalar loop does.
+    case base64
     /// OAuth 1.0a Authorization headers, parsed and verified.
     case oauth
     /// Config files: JSON syntax, then MockConfiguration.
@@ -40,6 +42,7 @@ enum FuzzTarget: String, CaseIterable {
         case .forms: fuzzForms(input)
         case .parameters: fuzzParameters(input)
         case .jsonMedia: fuzzJSONMedia(input)
+        case .base64: fuzzBase64(input)
         case .oauth: fuzzOAuth(input)
         case .config: fuzzConfig(input)
         case .admin: fuzzAdmin(input)
@@ -369,6 +372,33 @@ func fuzzJSONMedia(_ input: [UInt8]) {
         }
     }
     check(answers[0] == answers[1], "append whole: \(answers[0])\nstreamed: \(answers[1])")
+}
+
+// MARK: - Base64
+
+/// The decoded bytes, or the error's message.
+func base64Outcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel) -> String {
+    var decoder = Base64StreamDecoder(kernel: kernel)
+    var output: [UInt8] = []
+    do {
+        for piece in pieces { try piece.withUnsafeBytes { try decoder.decode($0, into: &output) } }
+        try decoder.finish(into: &output)
+        return "\(output)"
+    } catch let error as FormParseError {
+        return error.reason
+    } catch {
+        return "\(error)"
+    }
+}
+
+func fuzzBase64(_ input: [UInt8]) {
+    let expected = base64Outcome([input[...]], kernel: .scalar)
+    for kernel in [Base64StreamDecoder.Kernel.ssse3, .avx2] where kernel.level <= Base64StreamDecoder.Kernel.best.level {
+        let whole = base64Outcome([input[...]], kernel: kernel)
+        check(whole == expected, "kernel \(kernel.level): \(whole)\nscalar: \(expected)")
+        let split = base64Outcome(pieces(of: input, seed: input.count), kernel: kernel)
+        check(split == expected, "kernel \(kernel.level) in pieces: \(split)\nscalar: \(expected)")
+    }
 }
 
 // MARK: - OAuth

@@ -1,14 +1,20 @@
+import CBase64SIMD
+
 /// Decodes standard base64 (RFC 4648 §4) as it streams in, so a `media_data` value is never
 /// held as text: only the decoded bytes are kept.
 ///
 /// Written here rather than taken from swift-extras-base64 (1.2.0, in the package mirror): that
 /// decoder takes a whole value at once, whose length must be a multiple of four, so it cannot
 /// continue a group cut between two pieces of a body, does not skip MIME line breaks, and
-/// reports a bad character without its offset. Its hot loop (Chromium's four pre-shifted
-/// tables) is the right idea, and this one goes further: eight characters per step and one
-/// four-byte store per group. On 1.4 MB of base64 text (one core, docs/performance.md) it
-/// decodes 5.0 GB/s of text where swift-extras-base64 does 3.4 and the table-and-shift loop
-/// it replaces 2.2.
+/// reports a bad character without its offset; its hot loop (Chromium's four pre-shifted tables,
+/// 3.4 GB/s of text on one core) is also scalar. Whole blocks of 16 or 32 alphabet characters go
+/// to the vector kernels of CBase64SIMD (Muła and Lemire: nibble lookups with `pshufb` to check
+/// and translate, multiply-adds to pack); C because neither Swift's SIMD types nor that package
+/// have a byte shuffle, and Swift built for baseline x86-64 cannot use SSSE3 or AVX2 without
+/// per-function target attributes and a run-time check of the CPU. The rest — text before and
+/// after a line break, padding, a group split between pieces, every error — goes through the
+/// scalar loop below (four pre-shifted tables, eight characters per step, one store per group),
+/// which is also the whole decoder on CPUs without SSSE3. docs/performance.md has the figures.
 ///
 /// Accepted: the standard alphabet, CR and LF anywhere (MIME line breaks), `=` padding at the
 /// very end or no padding at all. Refused, with the offset of the offending byte counted from
@@ -16,6 +22,16 @@
 /// anything but line breaks after the padding, and an incomplete padding or a lone final
 /// character at `finish`. Unused low bits of the last group are ignored, as most decoders do.
 package struct Base64StreamDecoder: Sendable {
+    /// Which vector kernel decodes whole blocks of characters; tests pick each one the CPU has.
+    struct Kernel: Sendable, Equatable {
+        let level: Int32
+        static let scalar = Kernel(level: Int32(CBASE64_SCALAR))
+        static let ssse3 = Kernel(level: Int32(CBASE64_SSSE3))
+        static let avx2 = Kernel(level: Int32(CBASE64_AVX2))
+        /// The best this CPU runs.
+        static let best = Kernel(level: cbase64_best_kernel())
+    }
+
     /// Table values above 63 mark bytes that leave the fast path.
     private static let lineBreak: UInt32 = 0x100
     private static let paddingMark: UInt32 = 0x200
@@ -58,7 +74,15 @@ package struct Base64StreamDecoder: Sendable {
     /// Where the last character handled one at a time was, for the lone-character error.
     private var lastCharacterOffset = 0
 
-    package init() {}
+    private let kernel: Kernel
+
+    package init() {
+        self.init(kernel: .best)
+    }
+
+    init(kernel: Kernel) {
+        self.kernel = kernel
+    }
 
     /// Decodes `piece` and appends the complete bytes to `output`; a group cut off at the end
     /// of the piece is kept for the next call.
@@ -75,7 +99,7 @@ package struct Base64StreamDecoder: Sendable {
                 Self.groupTables.withUnsafeBufferPointer { groupTables in
                     buffer.baseAddress.map { base in
                         decodeRun(input.assumingMemoryBound(to: UInt8.self), count: piece.count, into: base + start,
-                                  table: table, groupTables: groupTables, failure: &failure)
+                                  room: buffer.count - start, table: table, groupTables: groupTables, failure: &failure)
                     } ?? 0
                 }
             }
@@ -88,7 +112,7 @@ package struct Base64StreamDecoder: Sendable {
     /// The value is complete: appends the bytes of a final unpadded group, or throws if the
     /// text cannot have come from an encoder.
     package mutating func finish(into output: inout [UInt8]) throws(FormParseError) {
-        defer { self = Base64StreamDecoder() }
+        defer { self = Base64StreamDecoder(kernel: kernel) }
         if paddingLength > 0, groupLength + paddingLength != 4 {
             throw FormParseError(reason: "the base64 text ends with incomplete '=' padding (offset \(offset))")
         }
@@ -118,13 +142,14 @@ package struct Base64StreamDecoder: Sendable {
         return bytes
     }
 
-    /// The hot loop: whole groups of four alphabet characters, two groups per step where it
-    /// can, go through `groupTables` and are stored as one word each; everything else (line
-    /// breaks, padding, a group split between pieces, errors) goes one byte at a time through
-    /// `step`. Returns the number of bytes written. `output` has room for one byte past the
-    /// last group. Offsets use wrapping arithmetic: every one is below `count` or the output's
-    /// room, and overflow checks would double the loop's instructions.
-    private mutating func decodeRun(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>,
+    /// The hot loop: whole blocks of alphabet characters go to the vector kernel; whole groups
+    /// of four, two groups per step where it can, go through `groupTables` and are stored as one
+    /// word each; everything else (line breaks, padding, a group split between pieces, errors)
+    /// goes one byte at a time through `step`. Returns the number of bytes written. `output` has
+    /// `room` bytes, at least one past the last group; the kernel stores only within them.
+    /// Offsets use wrapping arithmetic: every one is below `count` or `room`, and overflow
+    /// checks would double the loop's instructions.
+    private mutating func decodeRun(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>, room: Int,
                                     table: UnsafeBufferPointer<UInt32>, groupTables: UnsafeBufferPointer<UInt32>,
                                     failure: inout FormParseError?) -> Int {
         guard let tables = groupTables.baseAddress else { return 0 }
@@ -142,6 +167,11 @@ package struct Base64StreamDecoder: Sendable {
         var written = 0
         while index < count {
             if groupLength == 0, paddingLength == 0 {
+                if kernel != .scalar, index &+ 16 <= count {
+                    let decoded = cbase64_decode_blocks(kernel.level, input + index, count &- index, output + written, room &- written)
+                    index &+= decoded
+                    written &+= decoded / 4 &* 3
+                }
                 while index &+ 8 <= count {
                     let characters = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                     let first = group(characters), second = group(characters &>> 32)

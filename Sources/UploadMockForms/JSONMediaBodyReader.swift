@@ -120,8 +120,11 @@ package struct JSONMediaBodyReader {
     private var number: [UInt8] = []
     private var numberStart = Place()
     private var numberState = NumberState.sign
-    /// Unescaped `media` text waiting to be handed on, used once a piece has an escape.
+    /// Unescaped `media` text waiting to be handed on, used once a piece has an escape: its
+    /// first `mediaScratchCount` bytes. Allocated whole once, with room for a 16-byte store
+    /// past a full piece, so the gathering loop writes through one pointer.
     private var mediaScratch: [UInt8] = []
+    private var mediaScratchCount = 0
 
     private enum NumberState {
         case sign, leadingZero, integer, point, fraction, exponentMark, exponentSign, exponent
@@ -129,7 +132,7 @@ package struct JSONMediaBodyReader {
 
     /// Bytes held for what is not yet handed on: a key, a member's text, a number, media text
     /// between pieces (docs/configuration.md, Bounds, counts them).
-    package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratch.count }
+    package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratchCount }
 
     package init(mediaMember: String = "media") {
         mediaName = mediaMember
@@ -211,7 +214,7 @@ package struct JSONMediaBodyReader {
 
     // MARK: - Strings, fast
 
-    /// Reads string text that needs no care (printable ASCII but `"` and `\`), eight bytes at
+    /// Reads string text that needs no care (printable ASCII but `"` and `\`), sixteen bytes at
     /// a time, and the escapes of one ASCII character (`\/`, `\n` …) between its runs, from
     /// `start`; returns where it stopped (at a `"`, a `\u` escape, anything else that needs
     /// care, or the end of the piece). Everything read is ASCII on one line.
@@ -220,7 +223,8 @@ package struct JSONMediaBodyReader {
         guard let base = bytes.baseAddress else { return start }
         var index = start
         while true {
-            var end = index
+            if role == .media, mediaScratchCount > 0 { index = gatherMedia(base, from: index, count: bytes.count, onEvent) }
+            var end = VectorScan.firstMarked(in: base, from: index, count: bytes.count, Self.needsCare)
             while end &+ 8 <= bytes.count, !Self.needsCare(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) {
                 end &+= 8
             }
@@ -263,6 +267,50 @@ package struct JSONMediaBodyReader {
         }
     }
 
+    /// `media` text after an escape, while it is gathered: copied into the scratch sixteen bytes
+    /// per store as the scan looks for the next byte that needs care, one-character escapes
+    /// unescaped on the way, full pieces handed on. Returns where it stopped: at any other byte
+    /// that needs care, or with fewer than 16 bytes left. Without this, each escape (one in 64
+    /// characters when every `/` is escaped) cost a run appended to an array and a byte.
+    private mutating func gatherMedia(_ base: UnsafeRawPointer, from start: Int, count: Int,
+                                      _ onEvent: (Event) -> Void) -> Int {
+        var index = start
+        var used = mediaScratchCount
+        mediaScratch.withUnsafeMutableBytes { scratch in
+            guard let target = scratch.baseAddress else { return }
+            while index &+ 16 <= count {
+                let block = base.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+                target.storeBytes(of: block, toByteOffset: used, as: SIMD16<UInt8>.self)
+                if let stop = VectorScan.firstMarked(Self.needsCare(block)) {
+                    index &+= stop
+                    used &+= stop
+                    guard index &+ 1 < count, base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\"),
+                          let unescaped = Self.simpleEscape(base.load(fromByteOffset: index &+ 1, as: UInt8.self)) else { break }
+                    target.storeBytes(of: unescaped, toByteOffset: used, as: UInt8.self)
+                    index &+= 2
+                    used &+= 1
+                } else {
+                    index &+= 16
+                    used &+= 16
+                }
+                if used >= Self.mediaPieceBytes {
+                    onEvent(.mediaText(UnsafeRawBufferPointer(start: target, count: used)))
+                    used = 0
+                }
+            }
+        }
+        mediaScratchCount = used
+        return index
+    }
+
+    /// Bytes that end a run of plain string text: below 0x20 or from 0x80 (one signed compare,
+    /// against a vector: with a scalar operand the compare is not vectorized), `"` and `\`.
+    @inline(__always)
+    private static func needsCare(_ block: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
+        (unsafeBitCast(block, to: SIMD16<Int8>.self) .< SIMD16(repeating: 0x20))
+            .| (block .== SIMD16(repeating: UInt8(ascii: "\""))) .| (block .== SIMD16(repeating: UInt8(ascii: "\\")))
+    }
+
     private static func needsCare(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
@@ -278,25 +326,38 @@ package struct JSONMediaBodyReader {
     }
 
     private mutating func emitMedia(_ text: UnsafeRawBufferPointer, _ onEvent: (Event) -> Void) {
-        if mediaScratch.isEmpty, text.count > 16 {
+        if mediaScratchCount == 0, text.count > 16 {
             onEvent(.mediaText(text))
             return
         }
-        if mediaScratch.capacity == 0 { mediaScratch.reserveCapacity(Self.mediaPieceBytes) }
-        mediaScratch.append(contentsOf: text)
-        if mediaScratch.count >= Self.mediaPieceBytes { flushMedia(onEvent) }
+        var rest = text
+        while !rest.isEmpty {
+            let length = min(rest.count, Self.mediaPieceBytes - mediaScratchCount)
+            scratchRoom { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: rest.prefix(length))) }
+            mediaScratchCount += length
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(length))
+            if mediaScratchCount >= Self.mediaPieceBytes { flushMedia(onEvent) }
+        }
     }
 
     private mutating func emitMedia(byte: UInt8, _ onEvent: (Event) -> Void) {
-        if mediaScratch.capacity == 0 { mediaScratch.reserveCapacity(Self.mediaPieceBytes) }
-        mediaScratch.append(byte)
-        if mediaScratch.count >= Self.mediaPieceBytes { flushMedia(onEvent) }
+        scratchRoom { $0.storeBytes(of: byte, as: UInt8.self) }
+        mediaScratchCount += 1
+        if mediaScratchCount >= Self.mediaPieceBytes { flushMedia(onEvent) }
+    }
+
+    /// Hands `write` the scratch from its first free byte, allocating it on first use.
+    private mutating func scratchRoom(_ write: (UnsafeMutableRawBufferPointer) -> Void) {
+        if mediaScratch.isEmpty { mediaScratch = Array(repeating: 0, count: Self.mediaPieceBytes + 16) }
+        let used = mediaScratchCount
+        mediaScratch.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[used...])) }
     }
 
     private mutating func flushMedia(_ onEvent: (Event) -> Void) {
-        guard !mediaScratch.isEmpty else { return }
-        mediaScratch.withUnsafeBytes { onEvent(.mediaText($0)) }
-        mediaScratch.removeAll(keepingCapacity: true)
+        guard mediaScratchCount > 0 else { return }
+        let used = mediaScratchCount
+        mediaScratch.withUnsafeBytes { onEvent(.mediaText(UnsafeRawBufferPointer(rebasing: $0[..<used]))) }
+        mediaScratchCount = 0
     }
 
     // MARK: - One byte

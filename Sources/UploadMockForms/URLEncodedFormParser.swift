@@ -30,6 +30,9 @@ package struct URLEncodedFormParser: Sendable {
     private var fieldName = ""
     /// `%` and at most one hex digit of an escape cut off at the end of the previous piece.
     private var pendingEscape: [UInt8] = []
+    /// Where a piece with escapes is decoded: its bytes are overwritten, never cleared, so a
+    /// piece does not pay for zeroing its room first (it grows as `Array` would, up to
+    /// `decodedPieceBytes`).
     private var decoded: [UInt8] = []
 
     package init() {}
@@ -120,13 +123,15 @@ package struct URLEncodedFormParser: Sendable {
                 onEvent(.fieldData(slice))
                 continue
             }
-            decoded.removeAll(keepingCapacity: true)
-            decoded.append(contentsOf: repeatElement(0, count: slice.count))
+            if decoded.count < slice.count {
+                decoded = Array(repeating: 0, count: min(Self.decodedPieceBytes, max(slice.count, decoded.count * 2)))
+            }
             let result = decoded.withUnsafeMutableBufferPointer { buffer in
                 buffer.baseAddress.map { Self.decodeEscapes(slice, into: $0) } ?? (0, .end)
             }
-            decoded.removeLast(decoded.count - result.written)
-            if !decoded.isEmpty { decoded.withUnsafeBytes { onEvent(.fieldData($0)) } }
+            if result.written > 0 {
+                decoded.withUnsafeBytes { onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: $0[..<result.written]))) }
+            }
             switch result.stop {
             case .end:
                 break
@@ -208,10 +213,20 @@ package struct URLEncodedFormParser: Sendable {
             var index = 0
             var written = 0
             while index < count {
-                // Eight bytes at a time: a word without `%` or `+` is stored whole; in one with
-                // them, the bytes before the first are stored and it is decoded from there
-                // (base64 text has an escape in ~21 bytes, so most words pass whole).
-                if index &+ 8 <= count {
+                // Sixteen bytes at a time: a block without `%` or `+` is stored whole; in one
+                // with them, the bytes before the first are kept and it is decoded from there
+                // (base64 text has an escape in ~21 bytes). `written` never passes `index`, so
+                // the store stays within the room.
+                if index &+ 16 <= count {
+                    let block = UnsafeRawPointer(bytes + index).loadUnaligned(as: SIMD16<UInt8>.self)
+                    UnsafeMutableRawPointer(output + written).storeBytes(of: block, as: SIMD16<UInt8>.self)
+                    let found = VectorScan.firstMarked((block .== SIMD16(repeating: UInt8(ascii: "%")))
+                                                           .| (block .== SIMD16(repeating: UInt8(ascii: "+"))))
+                    let clean = found ?? 16
+                    index &+= clean
+                    written &+= clean
+                    if found == nil { continue }
+                } else if index &+ 8 <= count {
                     let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
                     UnsafeMutableRawPointer(output + written).storeBytes(of: word.littleEndian, as: UInt64.self)
                     let found = percentOrPlus(word)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import UploadMockDomain
 @testable import UploadMockForms
@@ -20,10 +21,15 @@ struct Base64StreamDecoderTests {
 
     /// Decodes `text` fed in pieces of the given sizes (the last size repeats) into an output
     /// that already holds `prefix`.
-    static func decode(_ text: String, pieces: [Int] = [], prefix: [UInt8] = []) throws -> [UInt8] {
-        var decoder = Base64StreamDecoder()
+    static func decode(_ text: String, pieces: [Int] = [], prefix: [UInt8] = [],
+                       kernel: Base64StreamDecoder.Kernel = .best) throws -> [UInt8] {
+        try decode(Array(text.utf8), pieces: pieces, prefix: prefix, kernel: kernel)
+    }
+
+    static func decode(_ bytes: [UInt8], pieces: [Int] = [], prefix: [UInt8] = [],
+                       kernel: Base64StreamDecoder.Kernel = .best) throws -> [UInt8] {
+        var decoder = Base64StreamDecoder(kernel: kernel)
         var output = prefix
-        let bytes = Array(text.utf8)
         var offset = 0
         var sizes = pieces[...]
         while offset < bytes.count {
@@ -157,5 +163,64 @@ struct Base64StreamDecoderTests {
         try Array("YmFy".utf8).withUnsafeBytes { try decoder.decode($0, into: &output) }
         try decoder.finish(into: &output)
         #expect(output == Array("bar".utf8))
+    }
+
+    /// The vector kernels this CPU runs, and the scalar loop they must agree with.
+    static let kernels = [Base64StreamDecoder.Kernel.scalar, .ssse3, .avx2].filter { $0.level <= Base64StreamDecoder.Kernel.best.level }
+
+    /// The bytes, or the error's message.
+    static func outcome(_ text: [UInt8], pieces: [Int] = [], kernel: Base64StreamDecoder.Kernel) -> String {
+        do {
+            return "\(try decode(text, pieces: pieces, kernel: kernel))"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("every vector kernel decodes as the scalar loop and Foundation do, any length, in random pieces")
+    func kernelsAgree() throws {
+        #expect(Self.kernels.count > 1, "this x86-64 CPU has SSSE3, so the vector path is under test")
+        var generator = SeededGenerator(seed: 20)
+        for length in Array(0...300) + (0..<40).map({ _ in Int.random(in: 301...20_000, using: &generator) }) {
+            let data = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var text = Array(Self.encode(data).utf8)
+            #expect(Data(base64Encoded: Data(text)).map(Array.init) == data, "length \(length): the reference encoder")
+            if length % 3 == 0 {  // MIME line breaks at random places
+                for _ in 0..<Int.random(in: 0...(length / 16 + 1), using: &generator) {
+                    text.insert(contentsOf: Array(["\r\n", "\n", "\r"].randomElement(using: &generator)!.utf8),
+                                at: Int.random(in: 0...text.count, using: &generator))
+                }
+            }
+            let pieces = (0..<64).map { _ in Int.random(in: 1...[7, 40, 300, 5_000][length % 4], using: &generator) }
+            for kernel in Self.kernels {
+                #expect(try Self.decode(text, pieces: pieces, prefix: [7], kernel: kernel) == [7] + data,
+                        "length \(length), kernel \(kernel.level)")
+            }
+        }
+    }
+
+    /// A kernel takes 16 or 32 characters at once and must hand back, untouched, a block with
+    /// any byte outside the alphabet: every byte value at every position of two 32-character
+    /// blocks gives the same bytes or the same error, with the same offset, in every kernel.
+    @Test("every byte value at every position of a vector block: the same result in every kernel")
+    func everyByteAtEveryPosition() {
+        let data = (0..<60).map { UInt8(truncatingIfNeeded: $0 &* 53 &+ 11) }
+        let text = Array(Self.encode(data).utf8)  // 80 characters, no padding
+        for position in 0..<72 {
+            for byte in UInt8.min...UInt8.max {
+                var replaced = text
+                replaced[position] = byte
+                var inserted = text
+                inserted.insert(byte, at: position)
+                for candidate in [replaced, inserted] {
+                    let expected = Self.outcome(candidate, kernel: .scalar)
+                    for kernel in Self.kernels.dropFirst() {
+                        #expect(Self.outcome(candidate, kernel: kernel) == expected, "byte \(byte) at \(position), kernel \(kernel.level)")
+                        #expect(Self.outcome(candidate, pieces: [position % 5 + 17], kernel: kernel) == expected,
+                                "byte \(byte) at \(position) in pieces, kernel \(kernel.level)")
+                    }
+                }
+            }
+        }
     }
 }

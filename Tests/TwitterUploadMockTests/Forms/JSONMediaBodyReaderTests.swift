@@ -179,6 +179,25 @@ struct JSONMediaBodyReaderTests {
         #expect(events < 100, "\(events) events for 1 MiB")
     }
 
+    /// Strings are scanned sixteen bytes at a time, then eight, then one by one, and `media`
+    /// text after an escape is gathered as it is scanned: whatever needs care, at every offset
+    /// of those steps, in `media` (gathered or not) and in another member, is found where it is.
+    @Test("an escape, a quote, a control or a non-ASCII byte at every offset of the scan's steps")
+    func everyOffsetOfTheFastPath() {
+        let text = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlq"  // 48 characters
+        for offset in 0...text.count {
+            for inserted in [#"\/"#, #"\n"#, #"\u0041"#, #"\""#, "\"", "\u{01}", "\u{7F}", "é", "\\"] {
+                let string = String(text.prefix(offset)) + inserted + text.dropFirst(offset)
+                for body in [#"{"media": "\#(string)", "segment_index": 1}"#, #"{"media": "\/\#(string)\/+"}"#,
+                             #"{"media": "", "note": "\#(string)"}"#].map({ Array($0.utf8) }) {
+                    let expected = Self.expected(body)
+                    #expect(Self.read(body) == expected, "\(String(decoding: body, as: UTF8.self))")
+                    #expect(Self.read(body, pieces: [offset % 11 + 20]) == expected, "in pieces: \(String(decoding: body, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     @Test("mutated bodies: the same outcome as JSONParser, whole and in any pieces")
     func mutated() {
         var generator = SeededGenerator(seed: 7)

@@ -61,11 +61,11 @@ struct URLEncodedFormParserTests {
         Field("media category", "tweet_video"), Field("a&b", "c=d e+"), Field("flag", ""), Field("", "anonymous"), Field("x", "y=z"),
     ]
 
-    /// Values are decoded eight bytes at a time, from the first `%` or `+` in a word on: an
-    /// escape or a plus at every offset of such a word, and two in one word.
-    @Test("an escape or a '+' at every offset of the eight-byte steps")
+    /// Values are decoded sixteen bytes at a time, then eight, from the first `%` or `+` in a
+    /// block on: an escape or a plus at every offset of such blocks, and two in one.
+    @Test("an escape or a '+' at every offset of the sixteen- and eight-byte steps")
     func everyOffsetOfTheFastPath() throws {
-        let plain = "abcdefghijklmnopqrstuvwx"
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
         for offset in 0...plain.count {
             for (encoded, decoded) in [("%2B", "+"), ("+", " "), ("%2F%3d", "/="), ("+%41+", " A ")] {
                 let value = String(plain.prefix(offset)) + encoded + plain.dropFirst(offset)

@@ -1,0 +1,26 @@
+#ifndef CBASE64SIMD_H
+#define CBASE64SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The vector kernels this machine can run, best last; 0 where there are none (not x86-64, or
+/// no SSSE3).
+enum {
+    CBASE64_SCALAR = 0,
+    CBASE64_SSSE3 = 1,
+    CBASE64_AVX2 = 2,
+};
+
+/// The best kernel this CPU supports.
+int cbase64_best_kernel(void);
+
+/// Decodes whole blocks (16 characters with SSSE3, 32 with AVX2, then 16) of the standard base64
+/// alphabet from `input`, stopping before the first block that holds any other byte (a line
+/// break, padding, an error: the caller decodes from there) or that would store past
+/// `output + room` (a block of 16 characters stores 16 bytes of which 12 are decoded; 32 store 32
+/// of which 24). Returns the number of characters decoded, always a multiple of 16; the
+/// decoded bytes, three per four characters, are at `output`.
+size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room);
+
+#endif
