@@ -152,4 +152,22 @@ struct JSONTests {
             try MockConfiguration.load(path: file.path)
         }
     }
+
+    @Test("timestamps are written as Foundation's ISO 8601 style writes them, to the millisecond")
+    func timestamps() {
+        func foundation(_ date: Date) -> String {
+            date.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true))
+        }
+        var generator = SystemRandomNumberGenerator()
+        // Every day boundary, leap day and century rule from 1970 to 2100 (the clock's range),
+        // around the millisecond and second boundaries, before 1970 too.
+        var seconds: [Double] = [0, -0.0005, -1.5, -86_400, 951_782_400, 951_868_799.9995, 4_102_444_800, 4_102_444_799.999,
+                                 1_798_761_599.9994, 1_798_761_599.9996, 1_700_000_000.123_456, 1_000_000_000.000_999_9]
+        seconds += (0..<5_000).map { _ in Double.random(in: -100_000_000...4_102_444_800, using: &generator) }
+        seconds += (0..<2_000).map { _ in Double(Int.random(in: -50_000...50_000, using: &generator)) * 86_400 + 0.999_5 }
+        for second in seconds {
+            let date = Date(timeIntervalSince1970: second)
+            #expect(JSONValue.timestamp(date) == foundation(date), "at \(second)")
+        }
+    }
 }
