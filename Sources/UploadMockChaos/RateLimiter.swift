@@ -165,12 +165,11 @@ public final class RateLimiter: Sendable {
     /// Adds a rule and returns it with its `id`; it counts beside the existing rules.
     @discardableResult
     public func add(_ rule: RateLimitRule) -> RateLimitRule {
-        state.withLock { state in
+        changingRules { state in
             var rule = rule
             rule.id = String(state.nextID)
             state.nextID += 1
             state.rules.append(rule)
-            ruleCount.store(state.rules.count, ordering: .releasing)
             return rule
         }
     }
@@ -183,12 +182,11 @@ public final class RateLimiter: Sendable {
 
     /// Removes one rule of `scope` (nil: of any scope) and its counts; false when there is none.
     package func remove(id: String, in scope: String?) -> Bool {
-        state.withLock { state in
+        changingRules { state in
             guard let index = state.rules.firstIndex(where: { $0.id == id && $0.isVisible(to: scope) }) else {
                 return false
             }
             state.rules.remove(at: index)
-            ruleCount.store(state.rules.count, ordering: .releasing)
             state.windows = state.windows.filter { $0.key.rule != id }
             return true
         }
@@ -196,10 +194,7 @@ public final class RateLimiter: Sendable {
 
     /// Removes every rule and forgets all counts.
     public func removeAll() {
-        state.withLock { state in
-            state = State()
-            ruleCount.store(0, ordering: .releasing)
-        }
+        changingRules { state in state = State() }
     }
 
     /// Removes the rules of one scope and their counts; the others are left alone.
@@ -209,11 +204,20 @@ public final class RateLimiter: Sendable {
 
     /// Removes the rules `selected` picks, and their counts; the others are left alone.
     package func removeAll(where selected: (RateLimitRule) -> Bool) {
-        state.withLock { state in
+        changingRules { state in
             let removed = Set(state.rules.filter(selected).map(\.id))
             state.rules.removeAll { removed.contains($0.id) }
-            ruleCount.store(state.rules.count, ordering: .releasing)
             state.windows = state.windows.filter { !removed.contains($0.key.rule) }
+        }
+    }
+
+    /// Changes the rules under the lock, then publishes their count for `admit`'s lock-free
+    /// check, so no change can forget it.
+    private func changingRules<Result: Sendable>(_ change: (inout State) -> Result) -> Result {
+        state.withLock { state in
+            let result = change(&state)
+            ruleCount.store(state.rules.count, ordering: .releasing)
+            return result
         }
     }
 
