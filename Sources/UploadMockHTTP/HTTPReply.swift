@@ -9,8 +9,8 @@ package struct HTTPReply: Sendable {
     /// Held back this long before anything is sent, without occupying a server thread.
     package var delay: Duration
     package var delivery: HTTPDelivery
-    /// The same reply is likely to be given again, byte for byte (an APPEND's answer while no
-    /// rate limit adds its headers): the server may keep its response and send it again.
+    /// The handler expects to give the same reply again, byte for byte: the server may keep its
+    /// response and send it again.
     package var repeats = false
 
     package init(status: Int, headers: [(name: String, value: String)] = [], body: HTTPBody = .empty,

@@ -1,12 +1,11 @@
 import CMicroHTTPD
 import Synchronization
 
-/// libmicrohttpd responses of replies that repeat (`HTTPReply.repeats`: an APPEND's 204 is the
-/// same for every segment of an upload), queued again rather than rebuilt. libmicrohttpd 0.9.75
-/// copies every header name and value (a node and two copies per header: sixteen allocations
-/// for an APPEND's answer) and has no call that takes static ones; a response counts its
-/// references instead, and each connection sending it holds one, so one response serves any
-/// number of connections at once (docs/performance.md).
+/// libmicrohttpd responses of replies that repeat (`HTTPReply.repeats`), queued again rather
+/// than rebuilt. libmicrohttpd 0.9.75 copies every header name and value (a node and two copies
+/// per header: sixteen allocations for an answer with five headers) and has no call that takes
+/// static ones; a response counts its references instead, and each connection sending it holds
+/// one, so one response serves any number of connections at once (docs/performance.md).
 final class ResponseCache: Sendable {
     /// libmicrohttpd locks a response's reference count: any thread may queue or let go of it.
     private struct Response: @unchecked Sendable {
@@ -21,7 +20,7 @@ final class ResponseCache: Sendable {
         var response: Response
     }
 
-    /// Enough for the uploads of a few parallel test workers.
+    /// Enough for the repeating answers of a few parallel clients.
     static let capacity = 16
     /// Longer bodies are compared byte by byte for nothing: they rarely repeat.
     static let maximumBodyBytes = 512
