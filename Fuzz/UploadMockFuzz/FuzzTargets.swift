@@ -19,7 +19,8 @@ enum FuzzTarget: String, CaseIterable {
     case request
     /// Request head handling: framing checks, the request head's derived facts, routing.
     case httpHead = "http-head"
-    /// Form bodies fed whole and in pieces must parse the same.
+    /// Form bodies fed whole and in pieces must parse the same, and multipart ones the same with
+    /// each delimiter filter.
     case forms
     /// Upload parameters collected from form events, with small limits.
     case parameters
@@ -228,11 +229,11 @@ enum Event: Equatable {
     case end
 }
 
-/// Events with consecutive data merged, and whether the body was accepted.
-func parseForm(_ contentType: String, _ pieces: [ArraySlice<UInt8>]) -> (events: [Event], accepted: Bool)? {
-    guard var parser = try? FormBodyParser(contentType: contentType) else { return nil }
+/// Form events as a parser reports them, consecutive data merged.
+final class EventLog {
     var events: [Event] = []
-    let record: (FormEvent) -> Void = { event in
+
+    func record(_ event: FormEvent) {
         switch event {
         case .fieldBegin(let head): events.append(.begin(head))
         case .fieldData(let bytes):
@@ -244,14 +245,33 @@ func parseForm(_ contentType: String, _ pieces: [ArraySlice<UInt8>]) -> (events:
         case .fieldEnd: events.append(.end)
         }
     }
+}
+
+/// Events with consecutive data merged, and whether the body was accepted.
+func parseForm(_ contentType: String, _ pieces: [ArraySlice<UInt8>]) -> (events: [Event], accepted: Bool)? {
+    guard var parser = try? FormBodyParser(contentType: contentType) else { return nil }
+    let log = EventLog()
     do {
         for piece in pieces {
-            try piece.withUnsafeBytes { try parser.feed($0, record) }
+            try piece.withUnsafeBytes { try parser.feed($0, log.record) }
         }
-        try parser.finish(record)
-        return (events, true)
+        try parser.finish(log.record)
+        return (log.events, true)
     } catch {
-        return (events, false)
+        return (log.events, false)
+    }
+}
+
+/// The same for a multipart body, with the delimiter scan's filter chosen.
+func parseMultipart(boundary: String, filter: CandidateFilter, _ body: [UInt8]) -> (events: [Event], accepted: Bool) {
+    var parser = MultipartParser(boundary: boundary, filter: filter)
+    let log = EventLog()
+    do {
+        try body.withUnsafeBytes { try parser.feed($0, log.record) }
+        try parser.finish(log.record)
+        return (log.events, true)
+    } catch {
+        return (log.events, false)
     }
 }
 
@@ -264,6 +284,13 @@ func fuzzForms(_ input: [UInt8]) {
     }
     check(whole.accepted == split.accepted, "whole: \(whole.accepted), in pieces: \(split.accepted)")
     if whole.accepted { check(whole.events == split.events, "events differ when the body arrives in pieces") }
+    if let boundary = try? MultipartParser.boundary(fromContentType: contentType) {
+        // Every delimiter filter the CPU runs finds what the parser found.
+        for filter in CandidateFilter.available {
+            let filtered = parseMultipart(boundary: boundary, filter: filter, body)
+            check(filtered.accepted == whole.accepted && filtered.events == whole.events, "the \(filter) filter parsed differently")
+        }
+    }
     _ = try? URLEncodedFormParser.parse(contentType)
 }
 

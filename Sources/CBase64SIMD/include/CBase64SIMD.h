@@ -23,4 +23,18 @@ int cbase64_best_kernel(void);
 /// decoded bytes, three per four characters, are at `output`.
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room);
 
+/// Whether this CPU runs cmedia_first_candidate_block (AVX2).
+int cmedia_has_avx2(void);
+
+/// The start of the first block of 64 positions, from `start` on, where some position `p` has
+/// `base[p] == first` and `base[p + last_offset] == last`, or the first position from which fewer
+/// than 64 are left before `positions`. Reads `base[start ..< positions + last_offset]`. Call it
+/// only when cmedia_has_avx2() is true.
+size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t positions,
+                                    uint8_t first, uint8_t last, size_t last_offset);
+
+/// `memcpy` with stores that bypass the cache for whole 64-byte runs: for large media bytes
+/// nothing reads again soon, so they need not evict what the server does read.
+void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t count);
+
 #endif

@@ -134,7 +134,7 @@ struct UploadParameterCollector<Failure: UploadParameterFailures> {
                 var media = parameters.media ?? []
                 parameters.media = nil  // keeps `media` uniquely referenced while it grows
                 PayloadBuffer.reserve(&media, adding: bytes.count, upTo: min(expectedBodyBytes, limit) + 1)
-                media.append(contentsOf: bytes)
+                media.appendStreaming(bytes)
                 parameters.media = media
             case .mediaData(let limit):
                 parameters.mediaDataSentBytes += bytes.count
@@ -234,9 +234,19 @@ enum PayloadBuffer {
         let doubled = 2 * max(needed, buffer.capacity)
         switch needed {
         case ...(expected / 16): buffer.reserveCapacity(min(doubled, expected))
-        case ...expected: buffer.reserveCapacity(expected)
-        default: buffer.reserveCapacity(doubled)
+        case ...expected: grow(&buffer, to: expected)
+        default: grow(&buffer, to: doubled)
         }
+    }
+
+    /// `reserveCapacity` for a large buffer: its bytes move with the streaming copy, as the
+    /// pieces that follow them will (`reserveCapacity` moves them with `memcpy`, which keeps the
+    /// new buffer's lines in the cache: a tenth of a 5 MiB APPEND's copying).
+    private static func grow(_ buffer: inout [UInt8], to capacity: Int) {
+        var grown: [UInt8] = []
+        grown.reserveCapacity(capacity)
+        buffer.withUnsafeBytes { grown.appendStreaming($0) }
+        buffer = grown
     }
 
 }

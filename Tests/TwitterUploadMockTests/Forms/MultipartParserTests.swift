@@ -29,8 +29,9 @@ struct MultipartParserTests {
 
     /// Feeds `body` in pieces of the given sizes (the last size repeats; none = one piece),
     /// checks that the events are well formed, and returns the fields.
-    static func parse(_ body: [UInt8], boundary: String = "b", pieces: [Int] = []) throws -> [Field] {
-        var parser = MultipartParser(boundary: boundary)
+    static func parse(_ body: [UInt8], boundary: String = "b", pieces: [Int] = [],
+                      filter: CandidateFilter = .best) throws -> [Field] {
+        var parser = MultipartParser(boundary: boundary, filter: filter)
         var fields: [Field] = []
         var open = false
         let collect: (FormEvent) -> Void = { event in
@@ -53,9 +54,10 @@ struct MultipartParserTests {
         return fields
     }
 
-    static func outcome(_ body: [UInt8], boundary: String = "b", pieces: [Int] = []) -> Outcome {
+    static func outcome(_ body: [UInt8], boundary: String = "b", pieces: [Int] = [],
+                        filter: CandidateFilter = .best) -> Outcome {
         do {
-            return .fields(try parse(body, boundary: boundary, pieces: pieces))
+            return .fields(try parse(body, boundary: boundary, pieces: pieces, filter: filter))
         } catch let error as FormParseError {
             return .refused(error.reason)
         } catch {
@@ -183,8 +185,9 @@ struct MultipartParserTests {
         }
     }
 
-    @Test("a large body in random pieces gives the same fields")
-    func randomPieces() throws {
+    @Test("a large body in random pieces gives the same fields, with each delimiter filter the CPU runs",
+          arguments: CandidateFilter.available)
+    func randomPieces(_ filter: CandidateFilter) throws {
         var generator = SeededGenerator(seed: 2024)
         let boundary = "----------------------------7d8c2f1e3b9a40c6a5e1"
         var payload = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -202,15 +205,16 @@ struct MultipartParserTests {
         for round in 0..<40 {
             let limit = [3, 60, 700, 20_000][round % 4]
             let pieces = (0..<2_000).map { _ in Int.random(in: 1...limit, using: &generator) }
-            #expect(Self.outcome(body, boundary: boundary, pieces: pieces) == expected, "round \(round)")
+            #expect(Self.outcome(body, boundary: boundary, pieces: pieces, filter: filter) == expected, "round \(round)")
         }
     }
 
     /// The delimiter scan looks at 16 (and 64) positions at a time through the needle's first and last
     /// bytes: the delimiter must be found at every position within such a block, behind near
     /// misses that share those two bytes (or the first two), for boundaries of every allowed length.
-    @Test("boundaries of 1 to 70 characters are found at every offset, behind near misses", arguments: [1, 2, 3, 8, 16, 31, 32, 40, 69, 70])
-    func everyBoundaryLengthAndOffset(_ length: Int) throws {
+    @Test("boundaries of 1 to 70 characters are found at every offset, behind near misses, with each filter",
+          arguments: CandidateFilter.available, [1, 2, 3, 8, 16, 31, 32, 40, 69, 70])
+    func everyBoundaryLengthAndOffset(_ filter: CandidateFilter, _ length: Int) throws {
         let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?".utf8)
         let boundary = String(decoding: (0..<length).map { alphabet[($0 * 7 + length) % alphabet.count] }, as: UTF8.self)
         let delimiter = Self.bytes("\r\n--" + boundary)
@@ -220,15 +224,15 @@ struct MultipartParserTests {
         secondWrong[1] = UInt8(ascii: "x")  // first and last bytes right, the second wrong
         let head = Self.bytes("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\n")
         let tail = Self.bytes("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n1\r\n--\(boundary)--")
-        for offset in 0..<72 {
+        for offset in 0..<136 {
             var payload = (0..<offset).map { UInt8(truncatingIfNeeded: $0 &* 37) } + secondWrong
             if length > 1 { payload += nearMiss }
             payload += [0x0D, 0x0D, 0x0A] + (0..<offset).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 1) }
             let expected: Outcome = .fields([Field(head: FormFieldHead(name: "media"), value: payload),
                                              Field(head: FormFieldHead(name: "n"), value: Self.bytes("1"))])
             let body = head + payload + tail
-            #expect(Self.outcome(body, boundary: boundary) == expected, "boundary of \(length), offset \(offset)")
-            #expect(Self.outcome(body, boundary: boundary, pieces: [head.count + offset + 3, 17]) == expected,
+            #expect(Self.outcome(body, boundary: boundary, filter: filter) == expected, "boundary of \(length), offset \(offset)")
+            #expect(Self.outcome(body, boundary: boundary, pieces: [head.count + offset + 3, 17], filter: filter) == expected,
                     "boundary of \(length), offset \(offset), in pieces")
         }
     }
