@@ -472,8 +472,11 @@ package struct MultipartParser: Sendable {
 
     /// Header bytes as text: UTF-8 when valid, else ISO-8859-1 (older clients' filenames), so
     /// no byte is silently replaced.
-    private static func headerText(_ bytes: some Collection<UInt8>) -> String {
-        String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
+    private static func headerText(_ bytes: ArraySlice<UInt8>) -> String {
+        // Field names and most filenames are ASCII, which needs no validation: `String(validating:)`
+        // cost about 2,500 instructions a call (generic metadata lookups included).
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
     }
 
     private static func latin1(_ bytes: some Collection<UInt8>) -> String {
