@@ -9,14 +9,9 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
         case notFound
     }
 
-    private enum Segment: Equatable {
-        case literal(String)
-        case parameter(String)
-    }
-
     private struct Entry: Sendable {
         var method: String
-        var segments: [Segment]
+        var segments: [RouteSegment]
         var route: Route
     }
 
@@ -28,12 +23,9 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
 
     /// Adds `route` for `method` and `pattern`; earlier routes win over later ones.
     package mutating func add(_ method: String, _ pattern: String, _ route: Route) {
-        let segments = Self.split(pattern).map { piece in
-            piece.hasPrefix("{") && piece.hasSuffix("}") ? Segment.parameter(String(piece.dropFirst().dropLast()))
-                : .literal(String(piece))
-        }
+        let segments = Self.split(pattern).map(RouteSegment.init)
         entries.append(Entry(method: method, segments: segments, route: route))
-        let isLiteral = segments.allSatisfy { if case .literal = $0 { true } else { false } }
+        let isLiteral = segments.allSatisfy(\.isLiteral)
         if isLiteral, !literalPaths.contains(pattern) { literalPaths.append(pattern) }
     }
 
@@ -49,14 +41,17 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    private static func split(_ path: some StringProtocol) -> [Substring] {
-        Substring(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+    /// The pattern's segments: what follows the first `/`, split at each further `/`. Split
+    /// on bytes, not `Character`s (a `/` is never part of a longer character): the server
+    /// adds some sixty routes at every start (docs/performance.md, Startup).
+    private static func split(_ pattern: String) -> [Substring] {
+        pattern.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map { Substring($0) }
     }
 
     /// Walks `path` segment by segment against the pattern (the segments are what follows
     /// the first `/`, split at each further `/`), slicing rather than splitting it, so a path
     /// that does not match, or matches without parameters, allocates nothing.
-    private static func bind(_ segments: [Segment], to path: String) -> [String: String]? {
+    private static func bind(_ segments: [RouteSegment], to path: String) -> [String: String]? {
         let slash = UInt8(ascii: "/")
         guard let first = path.utf8.firstIndex(of: slash) else { return segments.isEmpty ? [:] : nil }
         guard !segments.isEmpty else { return nil }
@@ -77,5 +72,23 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
             if !isLast { rest = rest[rest.index(after: end)...] }
         }
         return parameters
+    }
+}
+
+/// One segment of a route pattern. Outside `HTTPRoutes`, so it is not generic over the route:
+/// building and matching patterns needs no generic metadata.
+private enum RouteSegment: Equatable, Sendable {
+    /// Matches this text exactly.
+    case literal(String)
+    /// `{name}`: captures any non-empty segment under `name`.
+    case parameter(String)
+
+    init(_ piece: Substring) {
+        self = piece.utf8.first == UInt8(ascii: "{") && piece.utf8.last == UInt8(ascii: "}")
+            ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
+    }
+
+    var isLiteral: Bool {
+        if case .literal = self { true } else { false }
     }
 }

@@ -102,5 +102,15 @@ struct MockCommand: ParsableCommand {
     }
 }
 
-extension LogLevelSetting: ExpressibleByArgument {}
-extension AuthSettings.Mode: ExpressibleByArgument {}
+// The values are listed from the raw values, as typed. ArgumentParser's default lists
+// and describes them through `String(describing:)`, runtime reflection that cost 1.4 M
+// instructions at every start (docs/performance.md, Startup); the help is the same.
+extension LogLevelSetting: ExpressibleByArgument {
+    static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    static var allValueDescriptions: [String: String] { [:] }
+}
+
+extension AuthSettings.Mode: ExpressibleByArgument {
+    static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    static var allValueDescriptions: [String: String] { [:] }
+}

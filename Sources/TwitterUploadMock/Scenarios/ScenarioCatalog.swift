@@ -19,8 +19,16 @@ import UploadMockJSON
 /// print(catalog.scenarios.map(\.name))   // ["flaky-uplink", …, "my-proxy"]
 /// ```
 public struct ScenarioCatalog: Sendable {
-    /// The shipped scenarios in name order, then the directory's in name order.
-    public let scenarios: [Scenario]
+    /// The shipped scenarios in name order (in a catalog made by `load`), then the
+    /// directory's in name order.
+    public var scenarios: [Scenario] {
+        (includesShipped ? Self.shipped : []) + own
+    }
+
+    /// Whether the shipped scenarios belong to this catalog (`load` adds them).
+    private let includesShipped: Bool
+    /// Those given to `init`, or read from `--scenarios-dir`.
+    private let own: [Scenario]
 
     /// Scenario files a directory may hold: more than anyone writes, and a bound on what a
     /// wrong directory (a home directory of JSON files) makes the server read.
@@ -28,7 +36,28 @@ public struct ScenarioCatalog: Sendable {
 
     /// A catalog of exactly these scenarios.
     public init(_ scenarios: [Scenario]) {
-        self.scenarios = scenarios
+        self.init(includesShipped: false, own: scenarios)
+    }
+
+    private init(includesShipped: Bool, own: [Scenario]) {
+        self.includesShipped = includesShipped
+        self.own = own
+    }
+
+    /// The shipped scenarios, decoded on first use rather than at every start: most servers
+    /// never list or install one (docs/performance.md, Startup). They are compiled in, and
+    /// ScenarioTests decodes each, so one that does not decode is a broken build.
+    private static let shipped: [Scenario] = {
+        do {
+            return try builtIn()
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }()
+
+    /// The shipped scenarios' names, known from their files without decoding them.
+    private static var shippedNames: Set<String> {
+        Set(builtInFiles.map { String($0.file.dropLast(".json".count)) })
     }
 
     /// The shipped scenarios, then each `NAME.json` in `directory` (other files are left
@@ -38,22 +67,23 @@ public struct ScenarioCatalog: Sendable {
     /// naming the file and the rule.
     public static func load(directory: String?, maximumFileBytes: Int = MockConfiguration().maxAdminBodyBytes)
         throws(UploadMockError) -> ScenarioCatalog {
-        var scenarios = try builtIn()
-        guard let directory else { return ScenarioCatalog(scenarios) }
-        let shipped = Set(scenarios.map(\.name))
+        guard let directory else { return ScenarioCatalog(includesShipped: true, own: []) }
+        let shipped = shippedNames
+        var own: [Scenario] = []
         for (file, path) in try scenarioFiles(in: directory) {
             let scenario = try read(path: path, file: file, maximumBytes: maximumFileBytes)
             if shipped.contains(scenario.name) {
                 throw UploadMockError("scenario file \(path): \(scenario.name) is a scenario the mock ships; give yours another name (the file's and its \"name\")")
             }
-            scenarios.append(scenario)
+            own.append(scenario)
         }
-        return ScenarioCatalog(scenarios)
+        return ScenarioCatalog(includesShipped: true, own: own)
     }
 
     /// The scenario called `name`, or nil.
     public func scenario(named name: String) -> Scenario? {
-        scenarios.first { $0.name == name }
+        if includesShipped, Self.shippedNames.contains(name) { return Self.shipped.first { $0.name == name } }
+        return own.first { $0.name == name }
     }
 
     /// The scenario called `name`; unknown names are refused with the list of known ones.
