@@ -23,4 +23,13 @@ int cbase64_best_kernel(void);
 /// decoded bytes, three per four characters, are at `output`.
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room);
 
+/// Percent-decoding (percent_simd.c): decodes blocks of urlencoded text from `input` (16 bytes
+/// with SSSE3, 32 with AVX2, then 16; each reads two bytes past itself), `%XX` to its byte and
+/// `+` to a space, stopping before the first block with a malformed escape and where fewer than
+/// 18 bytes are left (the caller decodes from there). A block takes whole escapes only, so the
+/// stop is never inside one. `output` needs room for `count` bytes (a block stores 16 bytes
+/// whatever it decodes, never past the input's length); `*written` is set to the decoded
+/// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level.
+size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written);
+
 #endif
