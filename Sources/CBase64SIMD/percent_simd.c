@@ -5,13 +5,16 @@
 // each `%` lane takes its escape's byte, `+` becomes a space, and the two digit lanes of every
 // escape are squeezed out with a byte shuffle chosen by table, eight lanes at a time. Only
 // blocks whose escapes are all well formed are decoded; URLEncodedFormParser does the rest.
+// A loop that copies the run before each escape and decodes it (a bit scan per escape) runs
+// fewer instructions but half as fast: its steps depend on each other and it branches on
+// whether a block holds an escape (docs/performance.md, Issue 20, phase 3).
 #include "CBase64SIMD.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 // For each mask of eight lanes to keep: the shuffle that moves them to the front, and how many
-// there are. Built once, before the first use (cbase64_best_kernel runs first).
+// there are. Built when the program is loaded.
 static uint64_t pack_shuffles[256];
 static uint8_t pack_counts[256];
 
@@ -28,16 +31,30 @@ static void build_pack_tables(void) {
     }
 }
 
-// The value of hex digits (garbage for other bytes) and a lane mask of those that are digits.
+// The hex digits a vector of text holds: each lane's value (garbage where it is no digit) and
+// a mask of the lanes that are digits, `0-9`, `a-f` or `A-F`. Digits keep their low nibble,
+// letters (bit 6 set) add 9; a lane is a digit when that value's digit, in the text's case,
+// is the text itself.
+#define HEX_DIGITS "0123456789abcdef"
+
 __attribute__((target("ssse3")))
 static inline __m128i hex_values(__m128i text, __m128i *valid) {
-    const __m128i digit = _mm_sub_epi8(text, _mm_set1_epi8('0'));
-    const __m128i letter = _mm_sub_epi8(_mm_or_si128(text, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-    *valid = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit),
-                          _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(5)), letter));
-    // Digits keep their low nibble; letters (bit 6 set) add 9 to theirs.
     const __m128i letters = _mm_cmpeq_epi8(_mm_and_si128(text, _mm_set1_epi8(0x40)), _mm_set1_epi8(0x40));
-    return _mm_add_epi8(_mm_and_si128(text, _mm_set1_epi8(0x0F)), _mm_and_si128(letters, _mm_set1_epi8(9)));
+    const __m128i values = _mm_add_epi8(_mm_and_si128(text, _mm_set1_epi8(0x0F)), _mm_and_si128(letters, _mm_set1_epi8(9)));
+    const __m128i digits = _mm_loadu_si128((const __m128i *)HEX_DIGITS);
+    *valid = _mm_cmpeq_epi8(_mm_shuffle_epi8(digits, values), _mm_or_si128(text, _mm_and_si128(letters, _mm_set1_epi8(0x20))));
+    return values;
+}
+
+__attribute__((target("avx2")))
+static inline __m256i hex_values32(__m256i text, __m256i *valid) {
+    const __m256i letters = _mm256_cmpeq_epi8(_mm256_and_si256(text, _mm256_set1_epi8(0x40)), _mm256_set1_epi8(0x40));
+    const __m256i values = _mm256_add_epi8(_mm256_and_si256(text, _mm256_set1_epi8(0x0F)),
+                                           _mm256_and_si256(letters, _mm256_set1_epi8(9)));
+    const __m256i digits = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)HEX_DIGITS));
+    *valid = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(digits, values),
+                               _mm256_or_si256(text, _mm256_and_si256(letters, _mm256_set1_epi8(0x20))));
+    return values;
 }
 
 // Decodes the 16 bytes at `input` (reading two more) into `output` (storing 16, of which the
@@ -86,7 +103,8 @@ static size_t percent_ssse3(const uint8_t *input, size_t count, uint8_t *output,
 }
 
 // Two blocks of 16 per step, the compares and hex digits done on 32 lanes at once.
-__attribute__((target("avx2")))
+// POPCNT came before AVX2 in every x86-64 CPU that has both.
+__attribute__((target("avx2,popcnt")))
 static size_t percent_avx2(const uint8_t *input, size_t count, uint8_t *output, size_t *written) {
     size_t read = 0, stored = 0;
     while (read + 34 <= count) {
@@ -96,42 +114,27 @@ static size_t percent_avx2(const uint8_t *input, size_t count, uint8_t *output, 
         const __m256i low_text = _mm256_loadu_si256((const __m256i *)(block + 2));
         const __m256i percent = _mm256_cmpeq_epi8(text, _mm256_set1_epi8('%'));
         const __m256i plus = _mm256_cmpeq_epi8(text, _mm256_set1_epi8('+'));
-        #define HEX_VALID(t) _mm256_or_si256( \
-            _mm256_cmpeq_epi8(_mm256_min_epu8(_mm256_sub_epi8(t, _mm256_set1_epi8('0')), _mm256_set1_epi8(9)), \
-                              _mm256_sub_epi8(t, _mm256_set1_epi8('0'))), \
-            _mm256_cmpeq_epi8(_mm256_min_epu8(_mm256_sub_epi8(_mm256_or_si256(t, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('a')), \
-                                              _mm256_set1_epi8(5)), \
-                              _mm256_sub_epi8(_mm256_or_si256(t, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('a'))))
-        #define HEX_VALUE(t) _mm256_add_epi8(_mm256_and_si256(t, _mm256_set1_epi8(0x0F)), \
-            _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(t, _mm256_set1_epi8(0x40)), _mm256_set1_epi8(0x40)), \
-                             _mm256_set1_epi8(9)))
-        const __m256i valid = _mm256_and_si256(HEX_VALID(high_text), HEX_VALID(low_text));
-        if (!_mm256_testc_si256(valid, percent)) break;  // some '%' lacks two hex digits
-        const __m256i escaped = _mm256_or_si256(
-            _mm256_and_si256(_mm256_slli_epi16(HEX_VALUE(high_text), 4), _mm256_set1_epi8((char)0xF0)), HEX_VALUE(low_text));
-        #undef HEX_VALID
-        #undef HEX_VALUE
+        __m256i high_valid, low_valid;
+        const __m256i high = hex_values32(high_text, &high_valid), low = hex_values32(low_text, &low_valid);
+        if (!_mm256_testc_si256(_mm256_and_si256(high_valid, low_valid), percent)) break;  // some '%' lacks two hex digits
+        const __m256i escaped = _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi16(high, 4), _mm256_set1_epi8((char)0xF0)), low);
         const __m256i plain = _mm256_xor_si256(text, _mm256_and_si256(plus, _mm256_set1_epi8(0x0B)));
         const __m256i bytes = _mm256_blendv_epi8(plain, escaped, percent);
         const uint32_t percents = (uint32_t)_mm256_movemask_epi8(percent);
         const uint32_t keep = ~(percents << 1 | percents << 2);
-        const unsigned keeps[4] = {keep & 0xFF, keep >> 8 & 0xFF, keep >> 16 & 0xFF, keep >> 24};
-        // The shuffle works within each 16-byte half.
-        const __m256i shuffle = _mm256_setr_epi64x(
-            (long long)pack_shuffles[keeps[0]], (long long)(pack_shuffles[keeps[1]] + 0x0808080808080808ULL),
-            (long long)pack_shuffles[keeps[2]], (long long)(pack_shuffles[keeps[3]] + 0x0808080808080808ULL));
+        // Each eight lanes' shuffle, gathered by the four bytes of `keep`; it works within each
+        // 16-byte half, so the upper eight of each half index from 8.
+        const __m256i shuffle = _mm256_add_epi64(
+            _mm256_i64gather_epi64((const long long *)pack_shuffles, _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)keep)), 8),
+            _mm256_setr_epi64x(0, 0x0808080808080808LL, 0, 0x0808080808080808LL));
         const __m256i packed = _mm256_shuffle_epi8(bytes, shuffle);
         const __m128i first = _mm256_castsi256_si128(packed), second = _mm256_extracti128_si256(packed, 1);
         uint8_t *target = output + stored;
         _mm_storel_epi64((__m128i *)target, first);
-        target += pack_counts[keeps[0]];
-        _mm_storel_epi64((__m128i *)target, _mm_unpackhi_epi64(first, first));
-        target += pack_counts[keeps[1]];
-        _mm_storel_epi64((__m128i *)target, second);
-        target += pack_counts[keeps[2]];
-        _mm_storel_epi64((__m128i *)target, _mm_unpackhi_epi64(second, second));
-        target += pack_counts[keeps[3]];
-        stored = (size_t)(target - output);
+        _mm_storeh_pd((double *)(target + __builtin_popcount(keep & 0xFF)), _mm_castsi128_pd(first));
+        _mm_storel_epi64((__m128i *)(target + __builtin_popcount(keep & 0xFFFF)), second);
+        _mm_storeh_pd((double *)(target + __builtin_popcount(keep & 0xFFFFFF)), _mm_castsi128_pd(second));
+        stored += (size_t)__builtin_popcount(keep);
         read += 32 + (percents >> 30 & 1) + (percents >> 31 & 1) * 2;
     }
     // The rest, or the good half of the block that stopped the loop.
