@@ -384,10 +384,17 @@ func fuzzJSONMedia(_ input: [UInt8]) {
 func base64Outcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel) -> String {
     var decoder = Base64StreamDecoder(kernel: kernel)
     var output: [UInt8] = []
-    do {
+    return outcomeText {
         for piece in pieces { try piece.withUnsafeBytes { try decoder.decode($0, into: &output) } }
         try decoder.finish(into: &output)
         return "\(output)"
+    }
+}
+
+/// What `body` returns, or the message of the error it throws.
+func outcomeText(_ body: () throws -> String) -> String {
+    do {
+        return try body()
     } catch let error as FormParseError {
         return error.reason
     } catch {
@@ -396,11 +403,16 @@ func base64Outcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Ke
 }
 
 func fuzzBase64(_ input: [UInt8]) {
-    let expected = base64Outcome([input[...]], kernel: .scalar)
+    checkKernelsAgree(input, base64Outcome)
+}
+
+/// Every vector kernel the CPU runs gives the scalar loop's outcome, whole and in pieces.
+func checkKernelsAgree(_ input: [UInt8], _ outcome: ([ArraySlice<UInt8>], Base64StreamDecoder.Kernel) -> String) {
+    let expected = outcome([input[...]], .scalar)
     for kernel in [Base64StreamDecoder.Kernel.ssse3, .avx2] where kernel.level <= Base64StreamDecoder.Kernel.best.level {
-        let whole = base64Outcome([input[...]], kernel: kernel)
+        let whole = outcome([input[...]], kernel)
         check(whole == expected, "kernel \(kernel.level): \(whole)\nscalar: \(expected)")
-        let split = base64Outcome(pieces(of: input, seed: input.count), kernel: kernel)
+        let split = outcome(pieces(of: input, seed: input.count), kernel)
         check(split == expected, "kernel \(kernel.level) in pieces: \(split)\nscalar: \(expected)")
     }
 }
@@ -418,25 +430,15 @@ func urlencodedOutcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecode
         case .fieldEnd: break
         }
     }
-    do {
+    return outcomeText {
         for piece in pieces { try piece.withUnsafeBytes { try parser.feed($0, collect) } }
         try parser.finish(collect)
         return "\(fields.map { "\($0.0)=\($0.1)" })"
-    } catch let error as FormParseError {
-        return error.reason
-    } catch {
-        return "\(error)"
     }
 }
 
 func fuzzPercent(_ input: [UInt8]) {
-    let expected = urlencodedOutcome([input[...]], kernel: .scalar)
-    for kernel in [Base64StreamDecoder.Kernel.ssse3, .avx2] where kernel.level <= Base64StreamDecoder.Kernel.best.level {
-        let whole = urlencodedOutcome([input[...]], kernel: kernel)
-        check(whole == expected, "kernel \(kernel.level): \(whole)\nscalar: \(expected)")
-        let split = urlencodedOutcome(pieces(of: input, seed: input.count), kernel: kernel)
-        check(split == expected, "kernel \(kernel.level) in pieces: \(split)\nscalar: \(expected)")
-    }
+    checkKernelsAgree(input, urlencodedOutcome)
 }
 
 // MARK: - OAuth
