@@ -8,6 +8,7 @@ import base64
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 import urllib3.filepost
@@ -191,6 +192,18 @@ def base64_corpus():
     }
 
 
+def percent_corpus():
+    # As requests encodes base64: an escape about every 21 bytes, some across 16- and 32-byte blocks.
+    media = urlencode({"media_data": base64.b64encode(PNG).decode()}).encode()
+    return {
+        "media-data": b"command=APPEND&media_id=1&segment_index=0&" + media,
+        "lowercase-and-plus": media[:200].replace(b"%2F", b"%2f") + b"&q=a+b+%2b",
+        # Malformed escapes at the end of a 16-byte block, and in the middle of a 32-byte one.
+        "bad-escapes": media[:13] + b"%4G" + media[16:40] + b"%%41" + media[44:80] + b"%\xff0" + media[83:120],
+        "cut-escape": media[:63] + b"%4",
+    }
+
+
 def oauth_corpus():
     auth = OAuth1("ck", "cs", "t", "ts", nonce="fuzzseednonce", timestamp="1700000000")
     signed = auth(prepared("POST", UPLOAD, data={"command": "INIT", "total_bytes": 10, "media_type": "video/mp4"}))
@@ -244,7 +257,7 @@ def admin_corpus():
 def main():
     for target, files in [("request", requests_corpus()), ("http-head", head_corpus()), ("forms", forms_corpus()),
                           ("parameters", parameters_corpus()), ("json-media", json_media_corpus()),
-                          ("base64", base64_corpus()), ("oauth", oauth_corpus()),
+                          ("base64", base64_corpus()), ("percent", percent_corpus()), ("oauth", oauth_corpus()),
                           ("config", config_corpus()), ("admin", admin_corpus())]:
         directory = HERE / target
         shutil.rmtree(directory, ignore_errors=True)

@@ -29,6 +29,9 @@ enum FuzzTarget: String, CaseIterable {
     case jsonMedia = "json-media"
     /// Base64 text: every vector kernel the CPU runs decodes as the scalar loop does.
     case base64
+    /// Urlencoded bodies: every vector percent-decoding kernel the CPU runs gives the fields or
+    /// the error the scalar loop gives, whole and in pieces.
+    case percent
     /// OAuth 1.0a Authorization headers, parsed and verified.
     case oauth
     /// Config files: JSON syntax, then MockConfiguration.
@@ -44,6 +47,7 @@ enum FuzzTarget: String, CaseIterable {
         case .parameters: fuzzParameters(input)
         case .jsonMedia: fuzzJSONMedia(input)
         case .base64: fuzzBase64(input)
+        case .percent: fuzzPercent(input)
         case .oauth: fuzzOAuth(input)
         case .config: fuzzConfig(input)
         case .admin: fuzzAdmin(input)
@@ -407,10 +411,17 @@ func fuzzJSONMedia(_ input: [UInt8]) {
 func base64Outcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel) -> String {
     var decoder = Base64StreamDecoder(kernel: kernel)
     var output: [UInt8] = []
-    do {
+    return outcomeText {
         for piece in pieces { try piece.withUnsafeBytes { try decoder.decode($0, into: &output) } }
         try decoder.finish(into: &output)
         return "\(output)"
+    }
+}
+
+/// What `body` returns, or the message of the error it throws.
+func outcomeText(_ body: () throws -> String) -> String {
+    do {
+        return try body()
     } catch let error as FormParseError {
         return error.reason
     } catch {
@@ -419,13 +430,42 @@ func base64Outcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Ke
 }
 
 func fuzzBase64(_ input: [UInt8]) {
-    let expected = base64Outcome([input[...]], kernel: .scalar)
+    checkKernelsAgree(input, base64Outcome)
+}
+
+/// Every vector kernel the CPU runs gives the scalar loop's outcome, whole and in pieces.
+func checkKernelsAgree(_ input: [UInt8], _ outcome: ([ArraySlice<UInt8>], Base64StreamDecoder.Kernel) -> String) {
+    let expected = outcome([input[...]], .scalar)
     for kernel in [Base64StreamDecoder.Kernel.ssse3, .avx2] where kernel.level <= Base64StreamDecoder.Kernel.best.level {
-        let whole = base64Outcome([input[...]], kernel: kernel)
+        let whole = outcome([input[...]], kernel)
         check(whole == expected, "kernel \(kernel.level): \(whole)\nscalar: \(expected)")
-        let split = base64Outcome(pieces(of: input, seed: input.count), kernel: kernel)
+        let split = outcome(pieces(of: input, seed: input.count), kernel)
         check(split == expected, "kernel \(kernel.level) in pieces: \(split)\nscalar: \(expected)")
     }
+}
+
+// MARK: - Percent-decoding
+
+/// The fields of a urlencoded body, or the error's message.
+func urlencodedOutcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel) -> String {
+    var parser = URLEncodedFormParser(kernel: kernel)
+    var fields: [(String, [UInt8])] = []
+    let collect: (FormEvent) -> Void = { event in
+        switch event {
+        case .fieldBegin(let head): fields.append((head.name, []))
+        case .fieldData(let bytes): fields[fields.count - 1].1.append(contentsOf: bytes)
+        case .fieldEnd: break
+        }
+    }
+    return outcomeText {
+        for piece in pieces { try piece.withUnsafeBytes { try parser.feed($0, collect) } }
+        try parser.finish(collect)
+        return "\(fields.map { "\($0.0)=\($0.1)" })"
+    }
+}
+
+func fuzzPercent(_ input: [UInt8]) {
+    checkKernelsAgree(input, urlencodedOutcome)
 }
 
 // MARK: - OAuth

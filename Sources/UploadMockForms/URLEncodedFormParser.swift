@@ -1,3 +1,4 @@
+import CBase64SIMD
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,8 +35,16 @@ package struct URLEncodedFormParser: Sendable {
     /// piece does not pay for zeroing its room first (it grows as `Array` would, up to
     /// `decodedPieceBytes`).
     private var decoded: [UInt8] = []
+    /// Which vector kernel percent-decodes whole blocks; tests pick each one the CPU has.
+    private let kernel: Base64StreamDecoder.Kernel
 
-    package init() {}
+    package init() {
+        self.init(kernel: .best)
+    }
+
+    init(kernel: Base64StreamDecoder.Kernel) {
+        self.kernel = kernel
+    }
 
     /// Parses the next piece of the body, calling `onEvent` for what it completes. Errors
     /// thrown by `onEvent` propagate unchanged; after any error the parser must be discarded.
@@ -127,7 +136,7 @@ package struct URLEncodedFormParser: Sendable {
                 decoded = Array(repeating: 0, count: min(Self.decodedPieceBytes, max(slice.count, decoded.count * 2)))
             }
             let result = decoded.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress.map { Self.decodeEscapes(slice, into: $0) } ?? (0, .end)
+                buffer.baseAddress.map { Self.decodeEscapes(slice, into: $0, kernel: kernel) } ?? (0, .end)
             }
             if result.written > 0 {
                 decoded.withUnsafeBytes { onEvent(.fieldData(UnsafeRawBufferPointer(rebasing: $0[..<result.written]))) }
@@ -204,14 +213,20 @@ package struct URLEncodedFormParser: Sendable {
     }
 
     /// Decodes `input` (`+` as space) into `output`, which has room for `input.count` bytes.
-    private static func decodeEscapes(_ input: UnsafeRawBufferPointer,
-                                      into output: UnsafeMutablePointer<UInt8>) -> (written: Int, stop: DecodeStop) {
+    /// The vector kernel (percent_simd.c) takes whole blocks without a branch per escape; the
+    /// loop below takes the last bytes and any block with a malformed escape, so errors and
+    /// cut-off escapes are found and worded here alone.
+    private static func decodeEscapes(_ input: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>,
+                                      kernel: Base64StreamDecoder.Kernel = .best) -> (written: Int, stop: DecodeStop) {
         guard let start = input.baseAddress else { return (0, .end) }
         let bytes = start.assumingMemoryBound(to: UInt8.self)
         let count = input.count
+        var index = 0
+        var written = 0
+        if kernel != .scalar {
+            index = cpercent_decode_blocks(kernel.level, bytes, count, output, &written)
+        }
         return hexValues.withUnsafeBufferPointer { hex in
-            var index = 0
-            var written = 0
             while index < count {
                 // Sixteen bytes at a time: a block without `%` or `+` is stored whole; in one
                 // with them, the bytes before the first are kept and it is decoded from there

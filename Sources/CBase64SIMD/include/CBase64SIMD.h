@@ -37,4 +37,13 @@ size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t po
 /// nothing reads again soon, so they need not evict what the server does read.
 void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t count);
 
+/// Percent-decoding (percent_simd.c): decodes blocks of urlencoded text from `input` (16 bytes
+/// with SSSE3, 32 with AVX2, then 16; each reads two bytes past itself), `%XX` to its byte and
+/// `+` to a space, stopping before the first block with a malformed escape and where fewer than
+/// 18 bytes are left (the caller decodes from there). A block takes whole escapes only, so the
+/// stop is never inside one. `output` needs room for `count` bytes (a block stores 16 bytes
+/// whatever it decodes, never past the input's length); `*written` is set to the decoded
+/// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level.
+size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written);
+
 #endif

@@ -25,8 +25,9 @@ struct URLEncodedFormParserTests {
     /// Feeds `body` in pieces of the given sizes (the last size repeats; none = one piece),
     /// checks that the events are well formed, and returns the fields and how many
     /// `.fieldData` events carried them.
-    static func parse(_ body: [UInt8], pieces: [Int] = []) throws -> (fields: [Field], dataEvents: Int) {
-        var parser = URLEncodedFormParser()
+    static func parse(_ body: [UInt8], pieces: [Int] = [],
+                      kernel: Base64StreamDecoder.Kernel = .best) throws -> (fields: [Field], dataEvents: Int) {
+        var parser = URLEncodedFormParser(kernel: kernel)
         var fields: [Field] = []
         var open = false
         var dataEvents = 0
@@ -199,6 +200,69 @@ struct URLEncodedFormParserTests {
         }
     }
 
+    /// The fields or the error's message, fed in the given pieces.
+    static func outcome(_ body: [UInt8], pieces: [Int] = [], kernel: Base64StreamDecoder.Kernel) -> String {
+        do {
+            return "\(try parse(body, pieces: pieces, kernel: kernel).fields.map { "\($0.name)=\($0.value)" })"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// A kernel decodes 16 or 32 bytes at once, reading two past them, and must leave a block
+    /// with a malformed escape, and the last bytes, to the scalar loop: every escape, good or
+    /// bad, at every position of a block, and every place the body is cut in two, gives the
+    /// same fields or the same error in every kernel (docs/performance.md, Issue 20, phase 3).
+    @Test("every escape at every position of a vector block, cut anywhere: the same result in every kernel")
+    func kernelsAgreeOnEscapes() {
+        let kernels = Base64StreamDecoderTests.kernels
+        #expect(kernels.count > 1, "this x86-64 CPU has SSSE3, so the vector path is under test")
+        let text = Array("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ej".utf8)
+        let insertions = ["%2B", "%2f", "%3D", "+", "%", "%4", "%G1", "%2G", "%%41", "%\u{FF}0", "%2B%2F", "&x=%41"]
+        for insertion in insertions {
+            for position in stride(from: 0, through: text.count, by: 1) {
+                let body = Array("media_data=".utf8) + text[..<position] + Array(insertion.utf8) + text[position...]
+                let expected = Self.outcome(body, kernel: .scalar)
+                for kernel in kernels.dropFirst() {
+                    #expect(Self.outcome(body, kernel: kernel) == expected, "\(insertion) at \(position), kernel \(kernel.level)")
+                    for cut in 1..<body.count {
+                        #expect(Self.outcome(body, pieces: [cut, body.count], kernel: kernel) == expected,
+                                "\(insertion) at \(position), cut at \(cut), kernel \(kernel.level)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("percent-encoded base64 in random pieces: every kernel decodes as the scalar loop does")
+    func kernelsAgreeOnMediaData() throws {
+        var generator = SeededGenerator(seed: 20)
+        for round in 0..<40 {
+            let media = (0..<Int.random(in: 0...100_000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var encoded = Array(Base64StreamDecoderTests.encode(media).utf8).flatMap { byte -> [UInt8] in
+                switch byte {
+                case UInt8(ascii: "+"): Array("%2B".utf8)
+                case UInt8(ascii: "/"): Array((round % 2 == 0 ? "%2F" : "%2f").utf8)
+                case UInt8(ascii: "="): Array("%3D".utf8)
+                default: [byte]
+                }
+            }
+            // Every fourth round breaks one escape somewhere: the same error, at the same place.
+            if round % 4 == 3, let percent = encoded.indices.filter({ encoded[$0] == UInt8(ascii: "%") }).randomElement(using: &generator) {
+                encoded[percent + 1 + Int.random(in: 0...1, using: &generator)] = UInt8(ascii: "Z")
+            }
+            let body = Array("command=APPEND&media_id=1&media_data=".utf8) + encoded + Array("&segment_index=0".utf8)
+            let pieces = (0..<100).map { _ in Int.random(in: 1...[1, 17, 300, 70_000][round % 4], using: &generator) }
+            let expected = Self.outcome(body, kernel: .scalar)
+            for kernel in Base64StreamDecoderTests.kernels.dropFirst() {
+                #expect(Self.outcome(body, pieces: pieces, kernel: kernel) == expected, "round \(round), kernel \(kernel.level)")
+            }
+            if round % 4 != 3 {
+                let value = try #require(try Self.parse(body, pieces: pieces).fields.first { $0.name == "media_data" }?.value)
+                #expect(try Base64StreamDecoderTests.decode(value) == media, "round \(round)")
+            }
+        }
+    }
 
     @Test("query strings parse by the same rules")
     func queryStrings() throws {
