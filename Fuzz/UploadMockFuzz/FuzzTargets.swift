@@ -350,7 +350,7 @@ func jsonVerdict(whole input: [UInt8]) -> String {
     return "object media \(media) members \(members)"
 }
 
-func jsonVerdict(streamed pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel = .best) -> String {
+func jsonVerdict(streamed pieces: [ArraySlice<UInt8>], kernel: JSONMediaBodyReader.Kernel = .best) -> String {
     var reader = JSONMediaBodyReader(kernel: kernel)
     var media: [UInt8]?, members: [String] = []
     let record: (JSONMediaBodyReader.Event) -> Void = { event in
@@ -386,7 +386,7 @@ func fuzzJSONMedia(_ input: [UInt8]) {
     check(split == expected, "streamed in pieces: \(split)\nJSONParser: \(expected)")
     // The string scan and the gathering of escaped slashes in every vector kernel the CPU runs
     // (the best one ran above), and without one.
-    for kernel in [Base64StreamDecoder.Kernel.scalar, .ssse3] where kernel.level < Base64StreamDecoder.Kernel.best.level {
+    for kernel in JSONMediaBodyReader.Kernel.available.dropLast() {
         let verdict = jsonVerdict(streamed: pieces(of: input, seed: input.count &+ 2), kernel: kernel)
         check(verdict == expected, "streamed in pieces, kernel \(kernel.level): \(verdict)\nJSONParser: \(expected)")
     }

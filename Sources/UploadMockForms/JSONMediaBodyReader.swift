@@ -136,14 +136,27 @@ package struct JSONMediaBodyReader {
     /// between pieces (docs/configuration.md, Bounds, counts them).
     package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratchCount }
 
-    /// Which vector kernel scans and gathers string text; tests pick each one the CPU has.
-    private let kernel: Base64StreamDecoder.Kernel
+    /// Which vector kernel scans and gathers string text (CBase64SIMD: the base64 decoder's
+    /// levels and AVX-512 VBMI2); tests pick each one the CPU has.
+    struct Kernel: Sendable, Equatable {
+        let level: Int32
+        static let scalar = Kernel(level: Int32(CBASE64_SCALAR))
+        static let ssse3 = Kernel(level: Int32(CBASE64_SSSE3))
+        static let avx2 = Kernel(level: Int32(CBASE64_AVX2))
+        static let avx512 = Kernel(level: Int32(CJSON_AVX512_VBMI2))
+        /// The best this CPU runs.
+        static let best = Kernel(level: cjson_best_kernel())
+        /// Every kernel this CPU runs, the scalar path first.
+        static let available = [scalar, ssse3, avx2, avx512].filter { $0.level <= best.level }
+    }
+
+    private let kernel: Kernel
 
     package init(mediaMember: String = "media") {
         self.init(mediaMember: mediaMember, kernel: .best)
     }
 
-    init(mediaMember: String = "media", kernel: Base64StreamDecoder.Kernel) {
+    init(mediaMember: String = "media", kernel: Kernel) {
         mediaName = mediaMember
         self.kernel = kernel
     }
@@ -280,7 +293,7 @@ package struct JSONMediaBodyReader {
     }
 
     /// `media` text after an escape, while it is gathered: copied into the scratch, one-character
-    /// escapes unescaped on the way, full pieces handed on. Blocks of 16 or 32 bytes whose only
+    /// escapes unescaped on the way, full pieces handed on. Blocks of 16 to 64 bytes whose only
     /// escapes are `\/` go through the vector kernel (CBase64SIMD), which drops their
     /// backslashes without a branch per escape; from the first other block on, sixteen bytes per
     /// store as the scan looks for the next byte that needs care. Returns where it stopped: at

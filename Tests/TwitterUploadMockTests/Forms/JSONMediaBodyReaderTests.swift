@@ -25,7 +25,7 @@ struct JSONMediaBodyReaderTests {
     }
 
     /// Feeds `body` in pieces of the given sizes (the last repeats; none = whole).
-    static func read(_ body: [UInt8], pieces: [Int] = [], kernel: Base64StreamDecoder.Kernel = .best) -> Outcome {
+    static func read(_ body: [UInt8], pieces: [Int] = [], kernel: JSONMediaBodyReader.Kernel = .best) -> Outcome {
         var reader = JSONMediaBodyReader(kernel: kernel)
         var media: [UInt8]?
         var members: [String] = []
@@ -154,11 +154,11 @@ struct JSONMediaBodyReaderTests {
     }
 
     /// The vector kernels this CPU runs, the scalar path first.
-    static let kernels = Base64StreamDecoderTests.kernels
+    static let kernels = JSONMediaBodyReader.Kernel.available
 
     @Test("a 1 MiB media string with escaped slashes is handed on unescaped, in large pieces",
-          arguments: Base64StreamDecoderTests.kernels, [[256 * 1024], [65_521, 1, 17, 40_000, 33]])
-    func largeMedia(kernel: Base64StreamDecoder.Kernel, pieces: [Int]) throws {
+          arguments: JSONMediaBodyReader.Kernel.available, [[256 * 1024], [65_521, 1, 17, 40_000, 33]])
+    func largeMedia(kernel: JSONMediaBodyReader.Kernel, pieces: [Int]) throws {
         var generator = SeededGenerator(seed: 20)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         let text = (0..<(1 << 20)).map { _ in alphabet[Int.random(in: 0..<64, using: &generator)] }
@@ -183,7 +183,7 @@ struct JSONMediaBodyReaderTests {
         #expect(events < 100 || pieces.count > 1, "\(events) events for 1 MiB")
     }
 
-    /// The vector kernels copy blocks of 16 or 32 bytes whose only escapes are `\/`, dropping
+    /// The vector kernels copy blocks of 16, 32 or 64 bytes whose only escapes are `\/`, dropping
     /// the backslashes, and leave any other block to the scalar path: with `\/` at every offset
     /// of two blocks (and next to one another), and another escape, a quote, a control, a
     /// non-ASCII byte or an error at every offset after it, every kernel reads what the scalar
