@@ -238,9 +238,10 @@ package struct JSONMediaBodyReader {
     // MARK: - Strings, fast
 
     /// Reads string text that needs no care (printable ASCII but `"` and `\`), 64 bytes at a
-    /// time with AVX2 (CBase64SIMD), else sixteen, and the escapes of one ASCII character (`\/`, `\n` …) between its runs, from
-    /// `start`; returns where it stopped (at a `"`, a `\u` escape, anything else that needs
-    /// care, or the end of the piece). Everything read is ASCII on one line.
+    /// time with AVX2 (CBase64SIMD), else sixteen, and the escapes of one ASCII character (`\/`,
+    /// `\n` …) between its runs, from `start`; returns where it stopped (at a `"`, a `\u` escape,
+    /// anything else that needs care, or the end of the piece). Everything read is ASCII on one
+    /// line.
     private mutating func readPlainRun(_ bytes: UnsafeRawBufferPointer, from start: Int, role: Role,
                                        _ onEvent: (Event) -> Void) throws(FormParseError) -> Int {
         guard let base = bytes.baseAddress else { return start }
