@@ -1,3 +1,5 @@
+import CBase64SIMD
+
 /// Reads a JSON request body whose top-level `media` member is base64 text (the X API v2
 /// append and upload bodies, docs/api-v2.md) as it streams in: bytes in, events out, no I/O.
 /// The `media` string is handed on unescaped, piece by piece (`\/` and every other escape
@@ -134,8 +136,29 @@ package struct JSONMediaBodyReader {
     /// between pieces (docs/configuration.md, Bounds, counts them).
     package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratchCount }
 
+    /// Which vector kernel scans and gathers string text (CBase64SIMD: the base64 decoder's
+    /// levels and AVX-512 VBMI2); tests pick each one the CPU has.
+    struct Kernel: Sendable, Equatable {
+        let level: Int32
+        static let scalar = Kernel(level: Int32(CBASE64_SCALAR))
+        static let ssse3 = Kernel(level: Int32(CBASE64_SSSE3))
+        static let avx2 = Kernel(level: Int32(CBASE64_AVX2))
+        static let avx512 = Kernel(level: Int32(CJSON_AVX512_VBMI2))
+        /// The best this CPU runs.
+        static let best = Kernel(level: cjson_best_kernel())
+        /// Every kernel this CPU runs, the scalar path first.
+        static let available = [scalar, ssse3, avx2, avx512].filter { $0.level <= best.level }
+    }
+
+    private let kernel: Kernel
+
     package init(mediaMember: String = "media") {
+        self.init(mediaMember: mediaMember, kernel: .best)
+    }
+
+    init(mediaMember: String = "media", kernel: Kernel) {
         mediaName = mediaMember
+        self.kernel = kernel
     }
 
     // MARK: - Feeding
@@ -214,17 +237,20 @@ package struct JSONMediaBodyReader {
 
     // MARK: - Strings, fast
 
-    /// Reads string text that needs no care (printable ASCII but `"` and `\`), sixteen bytes at
-    /// a time, and the escapes of one ASCII character (`\/`, `\n` …) between its runs, from
-    /// `start`; returns where it stopped (at a `"`, a `\u` escape, anything else that needs
-    /// care, or the end of the piece). Everything read is ASCII on one line.
+    /// Reads string text that needs no care (printable ASCII but `"` and `\`), 64 bytes at a
+    /// time with AVX2 (CBase64SIMD), else sixteen, and the escapes of one ASCII character (`\/`,
+    /// `\n` …) between its runs, from `start`; returns where it stopped (at a `"`, a `\u` escape,
+    /// anything else that needs care, or the end of the piece). Everything read is ASCII on one
+    /// line.
     private mutating func readPlainRun(_ bytes: UnsafeRawBufferPointer, from start: Int, role: Role,
                                        _ onEvent: (Event) -> Void) throws(FormParseError) -> Int {
         guard let base = bytes.baseAddress else { return start }
+        let text = base.assumingMemoryBound(to: UInt8.self)
         var index = start
         while true {
             if role == .media, mediaScratchCount > 0 { index = gatherMedia(base, from: index, count: bytes.count, onEvent) }
-            var end = VectorScan.firstMarked(in: base, from: index, count: bytes.count, Self.needsCare)
+            var end = index &+ cjson_string_run(kernel.level, text + index, bytes.count &- index)
+            end = VectorScan.firstMarked(in: base, from: end, count: bytes.count, Self.needsCare)
             while end &+ 8 <= bytes.count, !Self.needsCare(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) {
                 end &+= 8
             }
@@ -267,18 +293,34 @@ package struct JSONMediaBodyReader {
         }
     }
 
-    /// `media` text after an escape, while it is gathered: copied into the scratch sixteen bytes
-    /// per store as the scan looks for the next byte that needs care, one-character escapes
-    /// unescaped on the way, full pieces handed on. Returns where it stopped: at any other byte
-    /// that needs care, or with fewer than 16 bytes left. Without this, each escape (one in 64
-    /// characters when every `/` is escaped) cost a run appended to an array and a byte.
+    /// `media` text after an escape, while it is gathered: copied into the scratch, one-character
+    /// escapes unescaped on the way, full pieces handed on. Blocks of 16 to 64 bytes whose only
+    /// escapes are `\/` go through the vector kernel (CBase64SIMD), which drops their
+    /// backslashes without a branch per escape; from the first other block on, sixteen bytes per
+    /// store as the scan looks for the next byte that needs care. Returns where it stopped: at
+    /// any other byte that needs care, or with fewer than 16 bytes left. With every `/` escaped
+    /// (one in 64 characters) a branch per escape mispredicts at nearly every one
+    /// (docs/performance.md, Issue 20, phase 3).
     private mutating func gatherMedia(_ base: UnsafeRawPointer, from start: Int, count: Int,
                                       _ onEvent: (Event) -> Void) -> Int {
         var index = start
         var used = mediaScratchCount
+        let text = base.assumingMemoryBound(to: UInt8.self), level = kernel.level
         mediaScratch.withUnsafeMutableBytes { scratch in
             guard let target = scratch.baseAddress else { return }
+            let output = target.assumingMemoryBound(to: UInt8.self)
             while index &+ 16 <= count {
+                // Blocks whose only escapes are `\/` in the vector kernel, the rest as below.
+                var stored = 0
+                index &+= cjson_unescape_slashes(level, text + index, count &- index,
+                                                 output + used, Self.mediaPieceBytes &- used, &stored)
+                used &+= stored
+                if used >= Self.mediaPieceBytes {
+                    onEvent(.mediaText(UnsafeRawBufferPointer(start: target, count: used)))
+                    used = 0
+                    continue
+                }
+                guard index &+ 16 <= count else { break }
                 let block = base.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
                 target.storeBytes(of: block, toByteOffset: used, as: SIMD16<UInt8>.self)
                 if let stop = VectorScan.firstMarked(Self.needsCare(block)) {

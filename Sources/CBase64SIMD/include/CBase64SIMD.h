@@ -46,4 +46,25 @@ void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t c
 /// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level.
 size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written);
 
+// JSON string text (JSONMediaBodyReader): the kernel levels above, and one more.
+
+/// AVX-512 with VBMI2's byte compression, above CBASE64_AVX2 (the base64 decoder has no such
+/// kernel: pass it cbase64_best_kernel()'s level, not this).
+enum { CJSON_AVX512_VBMI2 = 3 };
+
+/// The best kernel this CPU runs for the two calls below.
+int cjson_best_kernel(void);
+
+/// The offset of the first byte of `text` below 0x20, from 0x80, '"' or '\', or one where fewer
+/// than 16 bytes are left after it (the caller reads on from there); 0 below AVX2.
+size_t cjson_string_run(int kernel, const uint8_t *text, size_t count);
+
+/// Copies `text` to `output` in whole blocks (64 bytes with AVX-512, 32 with AVX2, then 16; SSSE3
+/// 16) whose only bytes that need care (as for cjson_string_run) are backslashes each followed
+/// by '/', leaving out those backslashes; stops before the first other block, when fewer than a block and one
+/// byte are left, or before a block whose 16, 32 or 64 stored bytes would pass `output + room`.
+/// Returns the bytes of `text` read (a `\/` split by the stop leaves its '/' unread); sets
+/// `*written` to the bytes stored in `output`. Reads and writes nothing with the scalar kernel.
+size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uint8_t *output, size_t room, size_t *written);
+
 #endif

@@ -25,8 +25,8 @@ struct JSONMediaBodyReaderTests {
     }
 
     /// Feeds `body` in pieces of the given sizes (the last repeats; none = whole).
-    static func read(_ body: [UInt8], pieces: [Int] = []) -> Outcome {
-        var reader = JSONMediaBodyReader()
+    static func read(_ body: [UInt8], pieces: [Int] = [], kernel: JSONMediaBodyReader.Kernel = .best) -> Outcome {
+        var reader = JSONMediaBodyReader(kernel: kernel)
         var media: [UInt8]?
         var members: [String] = []
         var open = false
@@ -153,14 +153,18 @@ struct JSONMediaBodyReaderTests {
         Self.check(Array(tooMany.utf8), pieceSizes: [4096])
     }
 
-    @Test("a 1 MiB media string with escaped slashes is handed on unescaped, in large pieces")
-    func largeMedia() throws {
+    /// The vector kernels this CPU runs, the scalar path first.
+    static let kernels = JSONMediaBodyReader.Kernel.available
+
+    @Test("a 1 MiB media string with escaped slashes is handed on unescaped, in large pieces",
+          arguments: JSONMediaBodyReader.Kernel.available, [[256 * 1024], [65_521, 1, 17, 40_000, 33]])
+    func largeMedia(kernel: JSONMediaBodyReader.Kernel, pieces: [Int]) throws {
         var generator = SeededGenerator(seed: 20)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         let text = (0..<(1 << 20)).map { _ in alphabet[Int.random(in: 0..<64, using: &generator)] }
         let escaped = text.flatMap { $0 == UInt8(ascii: "/") ? [UInt8(ascii: "\\"), $0] : [$0] }
         let body = Array(#"{"media":""#.utf8) + escaped + Array(#"","segment_index":999}"#.utf8)
-        var reader = JSONMediaBodyReader()
+        var reader = JSONMediaBodyReader(kernel: kernel)
         var media: [UInt8] = []
         var events = 0
         var members: [String] = []
@@ -172,11 +176,66 @@ struct JSONMediaBodyReaderTests {
             case .mediaBegin, .mediaEnd: break
             }
         }
-        try feedInPieces(body, pieces: [256 * 1024]) { try reader.feed($0, record) }
+        try feedInPieces(body, pieces: pieces) { try reader.feed($0, record) }
         #expect(try reader.finish(record) == .object)
         #expect(media == text)
         #expect(members == ["segment_index=999"])
-        #expect(events < 100, "\(events) events for 1 MiB")
+        #expect(events < 100 || pieces.count > 1, "\(events) events for 1 MiB")
+    }
+
+    /// The vector kernels copy blocks of 16, 32 or 64 bytes whose only escapes are `\/`, dropping
+    /// the backslashes, and leave any other block to the scalar path: with `\/` at every offset
+    /// of two blocks (and next to one another), and another escape, a quote, a control, a
+    /// non-ASCII byte or an error at every offset after it, every kernel reads what the scalar
+    /// path reads and what JSONParser reads, whole and cut at any place.
+    @Test("escaped slashes and anything else at every offset of the vector blocks: every kernel as the scalar path")
+    func kernelsAgreeOnEveryPlacement() {
+        #expect(Self.kernels.count > 1, "this x86-64 CPU has SSSE3, so the vector path is under test")
+        let text = Array("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3".utf8)  // 80
+        let slash = Array(#"\/"#.utf8)
+        let others = [#"\/"#, #"\n"#, #"\u0041"#, #"\""#, "\"", "\u{01}", "é", #"\\"#, #"\x"#, #"\u00"#, "\\"].map { Array($0.utf8) }
+        for first in 0...72 {
+            for (kind, other) in others.enumerated() {
+                for second in stride(from: first, through: 72, by: 1) where (second - first) % 3 == kind % 3 || second - first < 4 {
+                    var media = text
+                    media.insert(contentsOf: other, at: second)
+                    media.insert(contentsOf: slash, at: first)
+                    let body = Array(#"{"media":"\/\/"#.utf8) + media + Array(#"\/","segment_index":1}"#.utf8)
+                    let expected = Self.expected(body)
+                    let cut = (first * 7 + second) % body.count + 1
+                    for kernel in Self.kernels {
+                        #expect(Self.read(body, kernel: kernel) == expected,
+                                "kernel \(kernel.level): \(String(decoding: body, as: UTF8.self))")
+                        #expect(Self.read(body, pieces: [cut, body.count], kernel: kernel) == expected,
+                                "kernel \(kernel.level), cut at \(cut): \(String(decoding: body, as: UTF8.self))")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a media string of escaped slashes cut at every place, in two and in three pieces: every kernel as the scalar path")
+    func kernelsAgreeAtEverySplit() {
+        var generator = SeededGenerator(seed: 3)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        // Dense slashes, runs of them, and runs long enough for whole 32-byte blocks.
+        let text = (0..<320).map { index in
+            index % 97 < 12 ? UInt8(ascii: "/") : alphabet[Int.random(in: 0..<(index % 3 == 0 ? 64 : 62), using: &generator)]
+        }
+        let escaped = text.flatMap { $0 == UInt8(ascii: "/") ? [UInt8(ascii: "\\"), $0] : [$0] }
+        for ending in [#"","segment_index":1}"#, #"\n"}"#, #"\q"}"#, "\u{01}\"}", #"\"#] {
+            let body = Array(#"{"media":""#.utf8) + escaped + Array(ending.utf8)
+            let expected = Self.expected(body)
+            if ending.hasPrefix("\"") { #expect(expected == .object(media: text, members: ["segment_index=1"])) }
+            for cut in 1..<body.count {
+                let third = (cut * 13) % 41 + 1
+                for kernel in Self.kernels {
+                    #expect(Self.read(body, pieces: [cut, body.count], kernel: kernel) == expected, "kernel \(kernel.level), cut at \(cut), ending \(ending)")
+                    #expect(Self.read(body, pieces: [cut, third, body.count], kernel: kernel) == expected,
+                            "kernel \(kernel.level), cut at \(cut) and \(cut + third), ending \(ending)")
+                }
+            }
+        }
     }
 
     /// Strings are scanned sixteen bytes at a time, then eight, then one by one, and `media`
