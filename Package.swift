@@ -6,7 +6,9 @@ import PackageDescription
 //
 //   CMicroHTTPD       libmicrohttpd and static inline wrappers for its variadic calls
 //   UploadMockHTTP    an HTTP server on libmicrohttpd; knows nothing of Twitter
-//   CBase64SIMD       vector kernels for whole blocks of base64 (thin C: SSSE3/AVX2 need per-function targets)
+//   CVectorKernels    vector kernels the parsers call for whole blocks: base64, percent-decoding, JSON
+//                     string text, the multipart delimiter filter and the streaming copy of stored
+//                     media (thin C: SSSE3/AVX2/AVX-512 need per-function targets, picked at run time)
 //   UploadMockForms   streaming multipart, urlencoded and base64 parsers; bytes in, events out
 //   UploadMockJSON    JSON values written as the real service writes them, strict parsing
 //   UploadMockDomain  the upload domain: sessions, rules, reassembly; knows nothing of HTTP or C
@@ -40,8 +42,8 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "UploadMockHTTP", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
-        .target(name: "CBase64SIMD"),
-        .target(name: "UploadMockForms", dependencies: ["CBase64SIMD"], swiftSettings: swiftSettings),
+        .target(name: "CVectorKernels"),
+        .target(name: "UploadMockForms", dependencies: ["CVectorKernels"], swiftSettings: swiftSettings),
         .target(name: "UploadMockJSON", swiftSettings: swiftSettings),
         .target(
             name: "UploadMockDomain",

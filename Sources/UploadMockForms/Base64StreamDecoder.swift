@@ -1,4 +1,4 @@
-import CBase64SIMD
+import CVectorKernels
 
 /// Decodes standard base64 (RFC 4648 §4) as it streams in, so a `media_data` value is never
 /// held as text: only the decoded bytes are kept.
@@ -8,7 +8,7 @@ import CBase64SIMD
 /// continue a group cut between two pieces of a body, does not skip MIME line breaks, and
 /// reports a bad character without its offset; its hot loop (Chromium's four pre-shifted tables,
 /// 3.4 GB/s of text on one core) is also scalar. Whole blocks of 16 or 32 alphabet characters go
-/// to the vector kernels of CBase64SIMD (Muła and Lemire: nibble lookups with `pshufb` to check
+/// to the vector kernels of CVectorKernels (Muła and Lemire: nibble lookups with `pshufb` to check
 /// and translate, multiply-adds to pack); C because neither Swift's SIMD types nor that package
 /// have a byte shuffle, and Swift built for baseline x86-64 cannot use SSSE3 or AVX2 without
 /// per-function target attributes and a run-time check of the CPU. The rest — text before and

@@ -1,4 +1,4 @@
-import CBase64SIMD
+import CVectorKernels
 
 /// Reads a JSON request body whose top-level `media` member is base64 text (the X API v2
 /// append and upload bodies, docs/api-v2.md) as it streams in: bytes in, events out, no I/O.
@@ -136,7 +136,7 @@ package struct JSONMediaBodyReader {
     /// between pieces (docs/configuration.md, Bounds, counts them).
     package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratchCount }
 
-    /// Which vector kernel scans and gathers string text (CBase64SIMD: the base64 decoder's
+    /// Which vector kernel scans and gathers string text (CVectorKernels: the base64 decoder's
     /// levels and AVX-512 VBMI2); tests pick each one the CPU has.
     struct Kernel: Sendable, Equatable {
         let level: Int32
@@ -238,7 +238,7 @@ package struct JSONMediaBodyReader {
     // MARK: - Strings, fast
 
     /// Reads string text that needs no care (printable ASCII but `"` and `\`), 64 bytes at a
-    /// time with AVX2 (CBase64SIMD), else sixteen, and the escapes of one ASCII character (`\/`,
+    /// time with AVX2 (CVectorKernels), else sixteen, and the escapes of one ASCII character (`\/`,
     /// `\n` …) between its runs, from `start`; returns where it stopped (at a `"`, a `\u` escape,
     /// anything else that needs care, or the end of the piece). Everything read is ASCII on one
     /// line.
@@ -295,7 +295,7 @@ package struct JSONMediaBodyReader {
 
     /// `media` text after an escape, while it is gathered: copied into the scratch, one-character
     /// escapes unescaped on the way, full pieces handed on. Blocks of 16 to 64 bytes whose only
-    /// escapes are `\/` go through the vector kernel (CBase64SIMD), which drops their
+    /// escapes are `\/` go through the vector kernel (CVectorKernels), which drops their
     /// backslashes without a branch per escape; from the first other block on, sixteen bytes per
     /// store as the scan looks for the next byte that needs care. Returns where it stopped: at
     /// any other byte that needs care, or with fewer than 16 bytes left. With every `/` escaped

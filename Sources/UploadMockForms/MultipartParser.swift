@@ -1,4 +1,4 @@
-import CBase64SIMD
+import CVectorKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -652,7 +652,7 @@ private func lowercasedASCII(_ byte: UInt8) -> UInt8 {
 }
 
 /// How `ByteSearch` skips positions where the needle cannot start: 16 at a time with the SSE2
-/// compares every x86-64 CPU has, or 64 at a time with AVX2 (a C kernel, CBase64SIMD) where the
+/// compares every x86-64 CPU has, or 64 at a time with AVX2 (a C kernel, CVectorKernels) where the
 /// CPU has it.
 enum CandidateFilter: Sendable, CaseIterable {
     case sse2

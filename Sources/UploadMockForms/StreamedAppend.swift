@@ -1,4 +1,4 @@
-import CBase64SIMD
+import CVectorKernels
 
 extension Array where Element == UInt8 {
     /// Appends `bytes`, a large piece through stores that bypass the cache (docs/performance.md,

@@ -1,4 +1,4 @@
-import CBase64SIMD
+import CVectorKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -4,7 +4,7 @@
 // without a branch per escape: AVX-512 VBMI2 compresses 64 bytes by the mask of their
 // backslashes, AVX2 and SSSE3 shuffle each 8 bytes by a table entry chosen by it. Everything else (other escapes, the closing quote, errors, a piece's
 // last bytes) stays with JSONMediaBodyReader.
-#include "CBase64SIMD.h"
+#include "CVectorKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,5 +1,5 @@
-#ifndef CBASE64SIMD_H
-#define CBASE64SIMD_H
+#ifndef CVECTORKERNELS_H
+#define CVECTORKERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 // A loop that copies the run before each escape and decodes it (a bit scan per escape) runs
 // fewer instructions but half as fast: its steps depend on each other and it branches on
 // whether a block holds an escape (docs/performance.md, Issue 20, phase 3).
-#include "CBase64SIMD.h"
+#include "CVectorKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -2,7 +2,7 @@
 // Instructions", 2018): nibble lookups with pshufb classify and translate 16 or 32 characters at
 // once, pmaddubsw/pmaddwd pack their 6-bit values, and a shuffle drops every fourth byte.
 // Only whole blocks of alphabet characters; Base64StreamDecoder does everything else.
-#include "CBase64SIMD.h"
+#include "CVectorKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

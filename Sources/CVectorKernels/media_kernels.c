@@ -1,7 +1,7 @@
 // The two passes of a multipart media part over its bytes (docs/performance.md, phase 3):
 // finding the delimiter's candidates 64 positions at a time with AVX2, and copying the bytes
 // into the stored segment with stores that bypass the cache.
-#include "CBase64SIMD.h"
+#include "CVectorKernels.h"
 
 #include <string.h>
 
