@@ -354,7 +354,7 @@ func jsonVerdict(whole input: [UInt8]) -> String {
     return "object media \(media) members \(members)"
 }
 
-func jsonVerdict(streamed pieces: [ArraySlice<UInt8>], kernel: JSONMediaBodyReader.Kernel = .best) -> String {
+func jsonVerdict(streamed pieces: [ArraySlice<UInt8>], kernel: VectorKernel = .best) -> String {
     var reader = JSONMediaBodyReader(kernel: kernel)
     var media: [UInt8]?, members: [String] = []
     let record: (JSONMediaBodyReader.Event) -> Void = { event in
@@ -390,7 +390,7 @@ func fuzzJSONMedia(_ input: [UInt8]) {
     check(split == expected, "streamed in pieces: \(split)\nJSONParser: \(expected)")
     // The string scan and the gathering of escaped slashes in every vector kernel the CPU runs
     // (the best one ran above), and without one.
-    for kernel in JSONMediaBodyReader.Kernel.available.dropLast() {
+    for kernel in VectorKernel.available.dropLast() {
         let verdict = jsonVerdict(streamed: pieces(of: input, seed: input.count &+ 2), kernel: kernel)
         check(verdict == expected, "streamed in pieces, kernel \(kernel.level): \(verdict)\nJSONParser: \(expected)")
     }
@@ -437,24 +437,28 @@ func outcomeText(_ body: () throws -> String) -> String {
 }
 
 func fuzzBase64(_ input: [UInt8]) {
-    checkKernelsAgree(input, base64Outcome)
+    let kernels = [Base64StreamDecoder.Kernel.scalar, .ssse3, .avx2].filter { $0.level <= Base64StreamDecoder.Kernel.best.level }
+    checkKernelsAgree(input, kernels: kernels, level: \.level, base64Outcome)
 }
 
-/// Every vector kernel the CPU runs gives the scalar loop's outcome, whole and in pieces.
-func checkKernelsAgree(_ input: [UInt8], _ outcome: ([ArraySlice<UInt8>], Base64StreamDecoder.Kernel) -> String) {
-    let expected = outcome([input[...]], .scalar)
-    for kernel in [Base64StreamDecoder.Kernel.ssse3, .avx2] where kernel.level <= Base64StreamDecoder.Kernel.best.level {
+/// Every vector kernel the CPU runs gives the scalar loop's outcome (the first kernel), whole
+/// and in pieces.
+func checkKernelsAgree<Kernel>(_ input: [UInt8], kernels: [Kernel], level: (Kernel) -> Int32,
+                               _ outcome: ([ArraySlice<UInt8>], Kernel) -> String) {
+    guard let scalar = kernels.first else { return }
+    let expected = outcome([input[...]], scalar)
+    for kernel in kernels.dropFirst() {
         let whole = outcome([input[...]], kernel)
-        check(whole == expected, "kernel \(kernel.level): \(whole)\nscalar: \(expected)")
+        check(whole == expected, "kernel \(level(kernel)): \(whole)\nscalar: \(expected)")
         let split = outcome(pieces(of: input, seed: input.count), kernel)
-        check(split == expected, "kernel \(kernel.level) in pieces: \(split)\nscalar: \(expected)")
+        check(split == expected, "kernel \(level(kernel)) in pieces: \(split)\nscalar: \(expected)")
     }
 }
 
 // MARK: - Percent-decoding
 
 /// The fields of a urlencoded body, or the error's message.
-func urlencodedOutcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecoder.Kernel) -> String {
+func urlencodedOutcome(_ pieces: [ArraySlice<UInt8>], kernel: VectorKernel) -> String {
     var parser = URLEncodedFormParser(kernel: kernel)
     var fields: [(String, [UInt8])] = []
     let collect: (FormEvent) -> Void = { event in
@@ -472,7 +476,7 @@ func urlencodedOutcome(_ pieces: [ArraySlice<UInt8>], kernel: Base64StreamDecode
 }
 
 func fuzzPercent(_ input: [UInt8]) {
-    checkKernelsAgree(input, urlencodedOutcome)
+    checkKernelsAgree(input, kernels: VectorKernel.available, level: \.level, urlencodedOutcome)
 }
 
 // MARK: - OAuth

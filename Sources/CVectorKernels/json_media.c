@@ -58,9 +58,9 @@ static size_t string_run_avx2(const uint8_t *text, size_t count) {
     return index;
 }
 
-int cjson_best_kernel(void) {
+int cvector_best_kernel(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CJSON_AVX512_VBMI2;
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
     return cbase64_best_kernel();
 }
 
@@ -152,7 +152,7 @@ static size_t unescape_slashes_avx512(const uint8_t *text, size_t count, uint8_t
 
 size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uint8_t *output, size_t room, size_t *written) {
     switch (kernel) {
-    case CJSON_AVX512_VBMI2: return unescape_slashes_avx512(text, count, output, room, written);
+    case CVECTOR_AVX512_VBMI2: return unescape_slashes_avx512(text, count, output, room, written);
     case CBASE64_AVX2: return unescape_slashes_avx2(text, count, output, room, written);
     case CBASE64_SSSE3: return unescape_slashes_ssse3(text, count, output, room, written);
     default: *written = 0; return 0;
@@ -161,7 +161,7 @@ size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uin
 
 #else
 
-int cjson_best_kernel(void) { return CBASE64_SCALAR; }
+int cvector_best_kernel(void) { return CBASE64_SCALAR; }
 
 size_t cjson_string_run(int kernel, const uint8_t *text, size_t count) {
     (void)kernel; (void)text; (void)count;

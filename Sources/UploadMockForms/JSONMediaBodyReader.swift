@@ -136,27 +136,13 @@ package struct JSONMediaBodyReader {
     /// between pieces (docs/configuration.md, Bounds, counts them).
     package var bufferedBytes: Int { key.count + capture.count + number.count + mediaScratchCount }
 
-    /// Which vector kernel scans and gathers string text (CVectorKernels: the base64 decoder's
-    /// levels and AVX-512 VBMI2); tests pick each one the CPU has.
-    struct Kernel: Sendable, Equatable {
-        let level: Int32
-        static let scalar = Kernel(level: Int32(CBASE64_SCALAR))
-        static let ssse3 = Kernel(level: Int32(CBASE64_SSSE3))
-        static let avx2 = Kernel(level: Int32(CBASE64_AVX2))
-        static let avx512 = Kernel(level: Int32(CJSON_AVX512_VBMI2))
-        /// The best this CPU runs.
-        static let best = Kernel(level: cjson_best_kernel())
-        /// Every kernel this CPU runs, the scalar path first.
-        static let available = [scalar, ssse3, avx2, avx512].filter { $0.level <= best.level }
-    }
-
-    private let kernel: Kernel
+    private let kernel: VectorKernel
 
     package init(mediaMember: String = "media") {
         self.init(mediaMember: mediaMember, kernel: .best)
     }
 
-    init(mediaMember: String = "media", kernel: Kernel) {
+    init(mediaMember: String = "media", kernel: VectorKernel) {
         mediaName = mediaMember
         self.kernel = kernel
     }

@@ -36,13 +36,13 @@ package struct URLEncodedFormParser: Sendable {
     /// `decodedPieceBytes`).
     private var decoded: [UInt8] = []
     /// Which vector kernel percent-decodes whole blocks; tests pick each one the CPU has.
-    private let kernel: Base64StreamDecoder.Kernel
+    private let kernel: VectorKernel
 
     package init() {
         self.init(kernel: .best)
     }
 
-    init(kernel: Base64StreamDecoder.Kernel) {
+    init(kernel: VectorKernel) {
         self.kernel = kernel
     }
 
@@ -217,7 +217,7 @@ package struct URLEncodedFormParser: Sendable {
     /// loop below takes the last bytes and any block with a malformed escape, so errors and
     /// cut-off escapes are found and worded here alone.
     private static func decodeEscapes(_ input: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>,
-                                      kernel: Base64StreamDecoder.Kernel = .best) -> (written: Int, stop: DecodeStop) {
+                                      kernel: VectorKernel = .best) -> (written: Int, stop: DecodeStop) {
         guard let start = input.baseAddress else { return (0, .end) }
         let bytes = start.assumingMemoryBound(to: UInt8.self)
         let count = input.count

@@ -1,3 +1,5 @@
+import CVectorKernels
+
 /// Finds the first byte of interest 16 bytes at a time, with the SSE2 compares baseline x86-64
 /// Swift has (no C: these need no byte shuffle). The text scanners of base64 bodies use it: in
 /// base64 a byte that needs care (an escape, a quote) comes about once in 20 to 64 bytes, so
@@ -28,4 +30,20 @@ enum VectorScan {
         if lanes[1] != 0 { return 8 &+ lanes[1].trailingZeroBitCount &>> 3 }
         return nil
     }
+}
+
+/// Which vector kernel percent-decodes urlencoded text and scans and gathers JSON string text
+/// (CVectorKernels: SSSE3, AVX2, or AVX-512 with VBMI2's byte compression, picked at run
+/// time); tests and the fuzz harness pick each one the CPU runs. The base64 decoder has its
+/// own levels (`Base64StreamDecoder.Kernel`): it has no AVX-512 kernel.
+struct VectorKernel: Sendable, Equatable {
+    let level: Int32
+    static let scalar = VectorKernel(level: Int32(CBASE64_SCALAR))
+    static let ssse3 = VectorKernel(level: Int32(CBASE64_SSSE3))
+    static let avx2 = VectorKernel(level: Int32(CBASE64_AVX2))
+    static let avx512 = VectorKernel(level: Int32(CVECTOR_AVX512_VBMI2))
+    /// The best this CPU runs.
+    static let best = VectorKernel(level: cvector_best_kernel())
+    /// Every kernel this CPU runs, the scalar path first.
+    static let available = [scalar, ssse3, avx2, avx512].filter { $0.level <= best.level }
 }

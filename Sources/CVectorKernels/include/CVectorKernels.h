@@ -43,17 +43,18 @@ void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t c
 /// 18 bytes are left (the caller decodes from there). A block takes whole escapes only, so the
 /// stop is never inside one. `output` needs room for `count` bytes (a block stores 16 bytes
 /// whatever it decodes, never past the input's length); `*written` is set to the decoded
-/// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level.
+/// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level or
+/// CVECTOR_AVX512_VBMI2 (64 bytes a block, then AVX2's).
 size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written);
 
-// JSON string text (JSONMediaBodyReader): the kernel levels above, and one more.
+// JSON string text (JSONMediaBodyReader) and percent-decoding: the kernel levels above, and one more.
 
 /// AVX-512 with VBMI2's byte compression, above CBASE64_AVX2 (the base64 decoder has no such
 /// kernel: pass it cbase64_best_kernel()'s level, not this).
-enum { CJSON_AVX512_VBMI2 = 3 };
+enum { CVECTOR_AVX512_VBMI2 = 3 };
 
-/// The best kernel this CPU runs for the two calls below.
-int cjson_best_kernel(void);
+/// The best kernel this CPU runs for cpercent_decode_blocks and the two calls below.
+int cvector_best_kernel(void);
 
 /// The offset of the first byte of `text` below 0x20, from 0x80, '"' or '\', or one where fewer
 /// than 16 bytes are left after it (the caller reads on from there); 0 below AVX2.

@@ -25,7 +25,7 @@ struct JSONMediaBodyReaderTests {
     }
 
     /// Feeds `body` in pieces of the given sizes (the last repeats; none = whole).
-    static func read(_ body: [UInt8], pieces: [Int] = [], kernel: JSONMediaBodyReader.Kernel = .best) -> Outcome {
+    static func read(_ body: [UInt8], pieces: [Int] = [], kernel: VectorKernel = .best) -> Outcome {
         var reader = JSONMediaBodyReader(kernel: kernel)
         var media: [UInt8]?
         var members: [String] = []
@@ -154,11 +154,11 @@ struct JSONMediaBodyReaderTests {
     }
 
     /// The vector kernels this CPU runs, the scalar path first.
-    static let kernels = JSONMediaBodyReader.Kernel.available
+    static let kernels = VectorKernel.available
 
     @Test("a 1 MiB media string with escaped slashes is handed on unescaped, in large pieces",
-          arguments: JSONMediaBodyReader.Kernel.available, [[256 * 1024], [65_521, 1, 17, 40_000, 33]])
-    func largeMedia(kernel: JSONMediaBodyReader.Kernel, pieces: [Int]) throws {
+          arguments: VectorKernel.available, [[256 * 1024], [65_521, 1, 17, 40_000, 33]])
+    func largeMedia(kernel: VectorKernel, pieces: [Int]) throws {
         var generator = SeededGenerator(seed: 20)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         let text = (0..<(1 << 20)).map { _ in alphabet[Int.random(in: 0..<64, using: &generator)] }

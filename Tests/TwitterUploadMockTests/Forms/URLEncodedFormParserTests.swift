@@ -26,7 +26,7 @@ struct URLEncodedFormParserTests {
     /// checks that the events are well formed, and returns the fields and how many
     /// `.fieldData` events carried them.
     static func parse(_ body: [UInt8], pieces: [Int] = [],
-                      kernel: Base64StreamDecoder.Kernel = .best) throws -> (fields: [Field], dataEvents: Int) {
+                      kernel: VectorKernel = .best) throws -> (fields: [Field], dataEvents: Int) {
         var parser = URLEncodedFormParser(kernel: kernel)
         var fields: [Field] = []
         var open = false
@@ -201,7 +201,7 @@ struct URLEncodedFormParserTests {
     }
 
     /// The fields or the error's message, fed in the given pieces.
-    static func outcome(_ body: [UInt8], pieces: [Int] = [], kernel: Base64StreamDecoder.Kernel) -> String {
+    static func outcome(_ body: [UInt8], pieces: [Int] = [], kernel: VectorKernel) -> String {
         do {
             return "\(try parse(body, pieces: pieces, kernel: kernel).fields.map { "\($0.name)=\($0.value)" })"
         } catch {
@@ -215,7 +215,7 @@ struct URLEncodedFormParserTests {
     /// same fields or the same error in every kernel (docs/performance.md, Issue 20, phase 3).
     @Test("every escape at every position of a vector block, cut anywhere: the same result in every kernel")
     func kernelsAgreeOnEscapes() {
-        let kernels = Base64StreamDecoderTests.kernels
+        let kernels = VectorKernel.available
         #expect(kernels.count > 1, "this x86-64 CPU has SSSE3, so the vector path is under test")
         let text = Array("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ej".utf8)
         let insertions = ["%2B", "%2f", "%3D", "+", "%", "%4", "%G1", "%2G", "%%41", "%\u{FF}0", "%2B%2F", "&x=%41"]
@@ -254,7 +254,7 @@ struct URLEncodedFormParserTests {
             let body = Array("command=APPEND&media_id=1&media_data=".utf8) + encoded + Array("&segment_index=0".utf8)
             let pieces = (0..<100).map { _ in Int.random(in: 1...[1, 17, 300, 70_000][round % 4], using: &generator) }
             let expected = Self.outcome(body, kernel: .scalar)
-            for kernel in Base64StreamDecoderTests.kernels.dropFirst() {
+            for kernel in VectorKernel.available.dropFirst() {
                 #expect(Self.outcome(body, pieces: pieces, kernel: kernel) == expected, "round \(round), kernel \(kernel.level)")
             }
             if round % 4 != 3 {
