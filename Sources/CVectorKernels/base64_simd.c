@@ -81,6 +81,13 @@ int cbase64_best_kernel(void) {
     return CBASE64_SCALAR;
 }
 
+// Percent-decoding and JSON string text have one level more (CVectorKernels.h).
+int cvector_best_kernel(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
+    return cbase64_best_kernel();
+}
+
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room) {
     switch (kernel) {
     case CBASE64_AVX2: return decode_avx2(input, count, output, room);
@@ -92,6 +99,8 @@ size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uin
 #else
 
 int cbase64_best_kernel(void) { return CBASE64_SCALAR; }
+
+int cvector_best_kernel(void) { return CBASE64_SCALAR; }
 
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room) {
     (void)kernel; (void)input; (void)count; (void)output; (void)room;

@@ -58,12 +58,6 @@ static size_t string_run_avx2(const uint8_t *text, size_t count) {
     return index;
 }
 
-int cvector_best_kernel(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
-    return cbase64_best_kernel();
-}
-
 size_t cjson_string_run(int kernel, const uint8_t *text, size_t count) {
     return kernel >= CBASE64_AVX2 ? string_run_avx2(text, count) : 0;
 }
@@ -160,8 +154,6 @@ size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uin
 }
 
 #else
-
-int cvector_best_kernel(void) { return CBASE64_SCALAR; }
 
 size_t cjson_string_run(int kernel, const uint8_t *text, size_t count) {
     (void)kernel; (void)text; (void)count;
