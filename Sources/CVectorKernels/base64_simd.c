@@ -74,22 +74,17 @@ static size_t decode_avx2(const uint8_t *input, size_t count, uint8_t *output, s
     return read + decode_ssse3(input + read, count - read, output + written, room - written);
 }
 
-int cbase64_best_kernel(void) {
+int cvector_best_kernel(void) {
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
     if (__builtin_cpu_supports("avx2")) return CBASE64_AVX2;
     if (__builtin_cpu_supports("ssse3")) return CBASE64_SSSE3;
     return CBASE64_SCALAR;
 }
 
-// Percent-decoding and JSON string text have one level more (CVectorKernels.h).
-int cvector_best_kernel(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
-    return cbase64_best_kernel();
-}
-
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room) {
     switch (kernel) {
+    case CVECTOR_AVX512_VBMI2:  // no AVX-512 decoder: AVX2's
     case CBASE64_AVX2: return decode_avx2(input, count, output, room);
     case CBASE64_SSSE3: return decode_ssse3(input, count, output, room);
     default: return 0;
@@ -97,8 +92,6 @@ size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uin
 }
 
 #else
-
-int cbase64_best_kernel(void) { return CBASE64_SCALAR; }
 
 int cvector_best_kernel(void) { return CBASE64_SCALAR; }
 

@@ -8,11 +8,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-int cmedia_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-}
-
 __attribute__((target("avx2")))
 size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t positions,
                                     uint8_t first, uint8_t last, size_t last_offset) {
@@ -53,8 +48,6 @@ void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t c
 }
 
 #else
-
-int cmedia_has_avx2(void) { return 0; }
 
 size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t positions,
                                     uint8_t first, uint8_t last, size_t last_offset) {

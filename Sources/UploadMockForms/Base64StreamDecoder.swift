@@ -22,16 +22,6 @@ import CVectorKernels
 /// anything but line breaks after the padding, and an incomplete padding or a lone final
 /// character at `finish`. Unused low bits of the last group are ignored, as most decoders do.
 package struct Base64StreamDecoder: Sendable {
-    /// Which vector kernel decodes whole blocks of characters; tests pick each one the CPU has.
-    struct Kernel: Sendable, Equatable {
-        let level: Int32
-        static let scalar = Kernel(level: Int32(CBASE64_SCALAR))
-        static let ssse3 = Kernel(level: Int32(CBASE64_SSSE3))
-        static let avx2 = Kernel(level: Int32(CBASE64_AVX2))
-        /// The best this CPU runs.
-        static let best = Kernel(level: cbase64_best_kernel())
-    }
-
     /// Table values above 63 mark bytes that leave the fast path.
     private static let lineBreak: UInt32 = 0x100
     private static let paddingMark: UInt32 = 0x200
@@ -74,13 +64,14 @@ package struct Base64StreamDecoder: Sendable {
     /// Where the last character handled one at a time was, for the lone-character error.
     private var lastCharacterOffset = 0
 
-    private let kernel: Kernel
+    /// Which vector kernel decodes whole blocks of characters (AVX-512 runs the AVX2 one).
+    private let kernel: VectorKernel
 
     package init() {
         self.init(kernel: .best)
     }
 
-    init(kernel: Kernel) {
+    init(kernel: VectorKernel) {
         self.kernel = kernel
     }
 

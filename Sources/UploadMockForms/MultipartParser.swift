@@ -658,7 +658,7 @@ enum CandidateFilter: Sendable, CaseIterable {
     case sse2
     case avx2
 
-    static let best: CandidateFilter = cmedia_has_avx2() != 0 ? .avx2 : .sse2
+    static let best: CandidateFilter = VectorKernel.best.level >= VectorKernel.avx2.level ? .avx2 : .sse2
 
     /// The filters this CPU runs.
     static var available: [CandidateFilter] { allCases.filter { $0 == .sse2 || best == .avx2 } }

@@ -32,10 +32,10 @@ enum VectorScan {
     }
 }
 
-/// Which vector kernel percent-decodes urlencoded text and scans and gathers JSON string text
-/// (CVectorKernels: SSSE3, AVX2, or AVX-512 with VBMI2's byte compression, picked at run
-/// time); tests and the fuzz harness pick each one the CPU runs. The base64 decoder has its
-/// own levels (`Base64StreamDecoder.Kernel`): it has no AVX-512 kernel.
+/// Which vector kernels decode base64, percent-decode urlencoded text and scan and gather JSON
+/// string text (CVectorKernels: SSSE3, AVX2, or AVX-512 with VBMI2's byte compression, picked
+/// at run time; base64 has no AVX-512 kernel and runs its AVX2 one there); tests and the fuzz
+/// harness pick each one the CPU runs.
 struct VectorKernel: Sendable, Equatable {
     let level: Int32
     static let scalar = VectorKernel(level: Int32(CBASE64_SCALAR))

@@ -12,9 +12,6 @@ enum {
     CBASE64_AVX2 = 2,
 };
 
-/// The best kernel this CPU supports.
-int cbase64_best_kernel(void);
-
 /// Decodes whole blocks (16 characters with SSSE3, 32 with AVX2, then 16) of the standard base64
 /// alphabet from `input`, stopping before the first block that holds any other byte (a line
 /// break, padding, an error: the caller decodes from there) or that would store past
@@ -23,13 +20,10 @@ int cbase64_best_kernel(void);
 /// decoded bytes, three per four characters, are at `output`.
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room);
 
-/// Whether this CPU runs cmedia_first_candidate_block (AVX2).
-int cmedia_has_avx2(void);
-
 /// The start of the first block of 64 positions, from `start` on, where some position `p` has
 /// `base[p] == first` and `base[p + last_offset] == last`, or the first position from which fewer
 /// than 64 are left before `positions`. Reads `base[start ..< positions + last_offset]`. Call it
-/// only when cmedia_has_avx2() is true.
+/// only when cvector_best_kernel() is CBASE64_AVX2 or above.
 size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t positions,
                                     uint8_t first, uint8_t last, size_t last_offset);
 
@@ -50,10 +44,10 @@ size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, ui
 // JSON string text (JSONMediaBodyReader) and percent-decoding: the kernel levels above, and one more.
 
 /// AVX-512 with VBMI2's byte compression, above CBASE64_AVX2 (the base64 decoder has no such
-/// kernel: pass it cbase64_best_kernel()'s level, not this).
+/// kernel and runs its AVX2 one at this level).
 enum { CVECTOR_AVX512_VBMI2 = 3 };
 
-/// The best kernel this CPU runs for cpercent_decode_blocks and the two calls below.
+/// The best kernel level this CPU runs, for every call of this header that takes one.
 int cvector_best_kernel(void);
 
 /// The offset of the first byte of `text` below 0x20, from 0x80, '"' or '\', or one where fewer

@@ -56,9 +56,7 @@ public struct ScenarioCatalog: Sendable {
     }()
 
     /// The shipped scenarios' names, known from their files without decoding them.
-    private static var shippedNames: Set<String> {
-        Set(builtInFiles.map { String($0.file.dropLast(".json".count)) })
-    }
+    private static let shippedNames = Set(builtInFiles.map { String($0.file.dropLast(".json".count)) })
 
     /// The shipped scenarios, then each `NAME.json` in `directory` (other files are left
     /// alone). A file whose rule or name is wrong, a name the mock already ships, a file larger
