@@ -126,19 +126,26 @@ package struct MultipartParser: Sendable {
     }
 
     private static func boundaryBytes(fromContentType value: String) throws(FormParseError) -> ArraySlice<UInt8> {
+        // The first boundary and how many there are, in the one walk that checks the value.
+        var firstBoundary: ArraySlice<UInt8>?
+        var boundaries = 0
         let header: ParameterizedValue
         do {
-            header = try ParameterizedValue(Array(value.utf8)[...], commaSeparates: true)
+            header = try ParameterizedValue(Array(value.utf8)[...], commaSeparates: true) { parameter in
+                guard asciiCaseInsensitiveEquals(parameter.name, "boundary") else { return }
+                if boundaries == 0 { firstBoundary = parameter.value }
+                boundaries += 1
+            }
         } catch {
             throw FormParseError(reason: "Content-Type '\(value)' cannot be read: \(error.reason)")
         }
         guard asciiCaseInsensitiveEquals(header.value, "multipart/form-data") else {
             throw FormParseError(reason: "Content-Type '\(value)' is not multipart/form-data")
         }
-        guard let boundary = header.value(of: "boundary") else {
+        guard let boundary = firstBoundary else {
             throw FormParseError(reason: "Content-Type '\(value)' has no boundary parameter")
         }
-        guard header.count(of: "boundary") == 1 else {
+        guard boundaries == 1 else {
             throw FormParseError(reason: "Content-Type '\(value)' has more than one boundary parameter")
         }
         guard !boundary.isEmpty else {
@@ -406,33 +413,34 @@ package struct MultipartParser: Sendable {
     }
 
     private mutating func readContentDisposition(_ bytes: ArraySlice<UInt8>) throws(FormParseError) {
-        // Quoted for a message only when there is one to write: on the success path it cost
-        // allocations and formatting for every part.
+        // The parameters are walked once, as the value is checked: reading them again for each
+        // parameter, and again for each known one's count, was most of a part's header cost.
+        var seen = SeenDispositionParameters()
         let disposition: ParameterizedValue
         do {
-            disposition = try ParameterizedValue(bytes, commaSeparates: false)
+            disposition = try ParameterizedValue(bytes, commaSeparates: false) { seen.note($0) }
         } catch {
+            // Quoted for a message only when there is one to write: on the success path it cost
+            // allocations and formatting for every part.
             throw FormParseError(reason: "\(partLabel) has a malformed Content-Disposition \(quotedForMessage(bytes)): \(error.reason)")
         }
         guard asciiCaseInsensitiveEquals(disposition.value, "form-data") else {
             throw FormParseError(reason: "\(partLabel) has Content-Disposition \(quotedForMessage(bytes)), which is not form-data")
         }
-        for parameter in disposition.parameters {
-            guard let known = DispositionParameter.allCases.first(where: { asciiCaseInsensitiveEquals(parameter.name, $0.spelling) }) else {
-                continue
-            }
-            guard disposition.count(of: known.spelling) == 1 else {
+        for index in 0..<seen.count {
+            guard let (known, value) = seen.inOrder[index] else { continue }
+            guard seen.occurrences[known.rawValue] == 1 else {
                 throw FormParseError(reason: "\(partLabel) has more than one '\(known.spelling)' in its Content-Disposition \(quotedForMessage(bytes))")
             }
             switch known {
             case .name:
                 // An empty name stays nil, reported as no name at the end of the header block.
-                partName = parameter.value.isEmpty ? nil : Self.headerText(parameter.value)
+                partName = value.isEmpty ? nil : Self.headerText(value)
             case .filename:
-                partFilename = Self.headerText(parameter.value)
+                partFilename = Self.headerText(value)
             case .extendedFilename:
-                guard let decoded = Self.decodeExtendedValue(parameter.value) else {
-                    throw FormParseError(reason: "\(partLabel) has a filename* that is not charset''percent-encoded UTF-8 or ISO-8859-1 (\(quotedForMessage(parameter.value)))")
+                guard let decoded = Self.decodeExtendedValue(value) else {
+                    throw FormParseError(reason: "\(partLabel) has a filename* that is not charset''percent-encoded UTF-8 or ISO-8859-1 (\(quotedForMessage(value)))")
                 }
                 partExtendedFilename = decoded
             }
@@ -440,10 +448,22 @@ package struct MultipartParser: Sendable {
     }
 
     /// The Content-Disposition parameters a part's head is made of; the rest are ignored.
-    private enum DispositionParameter: CaseIterable {
+    private enum DispositionParameter: Int {
         case name
         case filename
         case extendedFilename
+
+        init?(spelledAs name: ArraySlice<UInt8>) {
+            if asciiCaseInsensitiveEquals(name, "name") {
+                self = .name
+            } else if asciiCaseInsensitiveEquals(name, "filename") {
+                self = .filename
+            } else if asciiCaseInsensitiveEquals(name, "filename*") {
+                self = .extendedFilename
+            } else {
+                return nil
+            }
+        }
 
         var spelling: StaticString {
             switch self {
@@ -451,6 +471,24 @@ package struct MultipartParser: Sendable {
             case .filename: "filename"
             case .extendedFilename: "filename*"
             }
+        }
+    }
+
+    /// What one walk over a Content-Disposition's parameters found of the known ones: each
+    /// one's first value, in the order they first came (the first duplicate or bad `filename*`
+    /// met is the one reported), and how many times each came. Inline: nothing is allocated.
+    private struct SeenDispositionParameters {
+        private(set) var inOrder = InlineArray<3, (DispositionParameter, ArraySlice<UInt8>)?>(repeating: nil)
+        private(set) var count = 0
+        private(set) var occurrences = InlineArray<3, Int>(repeating: 0)
+
+        mutating func note(_ parameter: ParameterizedValue.Parameter) {
+            guard let known = DispositionParameter(spelledAs: parameter.name) else { return }
+            if occurrences[known.rawValue] == 0 {
+                inOrder[count] = (known, parameter.value)
+                count += 1
+            }
+            occurrences[known.rawValue] += 1
         }
     }
 
@@ -503,53 +541,27 @@ package struct MultipartParser: Sendable {
     }
 }
 
-/// A header value such as `form-data; name="media"; filename="a.png"`: its leading token and
-/// its parameters, read in place. The parameters are checked once, as the value is made, and
-/// read again each time they are walked (a header is a few dozen bytes), so nothing is stored
-/// and nothing allocated but the unescaped copy of a quoted value with backslash escapes.
-/// Names are kept as sent and compared without regard to ASCII case.
+/// A header value such as `form-data; name="media"; filename="a.png"`: its leading token, and
+/// its parameters handed one by one to whoever reads the value, in place: nothing is stored and
+/// nothing allocated but the unescaped copy of a quoted value with backslash escapes. Names are
+/// kept as sent; readers compare them without regard to ASCII case.
 private struct ParameterizedValue {
     typealias Parameter = (name: ArraySlice<UInt8>, value: ArraySlice<UInt8>)
 
     /// The leading token, e.g. `form-data`.
     let value: ArraySlice<UInt8>
-    private let bytes: ArraySlice<UInt8>
-    private let commaSeparates: Bool
-    /// Where the leading token ends untrimmed: at the first separator, or the end.
-    private let parametersStart: Int
 
     /// Splits at `;` (and `,` when `commaSeparates`) outside quotes; empty parameters (`a;;b`,
     /// a trailing `;`) are skipped, a parameter without `=` has an empty value.
-    init(_ bytes: ArraySlice<UInt8>, commaSeparates: Bool) throws(FormParseError) {
-        self.bytes = bytes
-        self.commaSeparates = commaSeparates
+    /// `visit` sees each parameter as it is checked, in order, quoted values unquoted: a caller
+    /// that needs them all needs no second walk.
+    init(_ bytes: ArraySlice<UInt8>, commaSeparates: Bool, visit: (Parameter) -> Void) throws(FormParseError) {
         let end = Self.tokenEnd(bytes, from: bytes.startIndex, commaSeparates: commaSeparates, stopsAtEquals: false)
         value = trimmingSpaceAndTab(bytes[..<end])
-        parametersStart = end
         var index = end
         while let parameter = try Self.parameter(in: bytes, after: index, commaSeparates: commaSeparates) {
+            visit((parameter.name, parameter.value))
             index = parameter.end
-        }
-    }
-
-    /// The parameters in order, quoted values unquoted.
-    var parameters: Parameters { Parameters(of: self) }
-
-    struct Parameters: Sequence, IteratorProtocol {
-        private let value: ParameterizedValue
-        private var index: Int
-
-        init(of value: ParameterizedValue) {
-            self.value = value
-            index = value.parametersStart
-        }
-
-        mutating func next() -> Parameter? {
-            // The value checked every parameter when it was made: reading them cannot fail.
-            guard let found = try? ParameterizedValue.parameter(in: value.bytes, after: index,
-                                                               commaSeparates: value.commaSeparates) else { return nil }
-            index = found.end
-            return (found.name, found.value)
         }
     }
 
@@ -595,16 +607,6 @@ private struct ParameterizedValue {
             end += 1
         }
         return end
-    }
-
-    /// The value of the first parameter called `name`.
-    func value(of name: StaticString) -> ArraySlice<UInt8>? {
-        parameters.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
-    }
-
-    /// How many parameters are called `name`.
-    func count(of name: StaticString) -> Int {
-        parameters.count { asciiCaseInsensitiveEquals($0.name, name) }
     }
 
     /// Reads the quoted string at the start of `bytes` (which begins with `"`): returns its
