@@ -91,8 +91,18 @@ extension StringProtocol {
     /// ASCII letters compared without regard to case, every other byte exactly (header names
     /// and tokens are ASCII); no String is built, so a lookup allocates nothing.
     package func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
-        utf8.count == other.utf8.count
-            && utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+        guard utf8.count == other.utf8.count else { return false }
+        // Compared in the strings' own storage where they have it (native and small Strings
+        // do): two UTF-8 view iterators cost several times the instructions per byte, and every
+        // header lookup of every request comes here.
+        if let inPlace = utf8.withContiguousStorageIfAvailable({ mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                zip(mine, theirs).allSatisfy { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
+            }
+        }), let equal = inPlace {
+            return equal
+        }
+        return utf8.elementsEqual(other.utf8) { ($0 | Self.asciiCaseBit(of: $0)) == ($1 | Self.asciiCaseBit(of: $1)) }
     }
 
     /// Whether the string starts with `prefix`, ASCII letters compared without regard to case
