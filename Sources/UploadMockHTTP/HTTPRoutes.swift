@@ -30,15 +30,20 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     }
 
     package func match(method: String, path: String) -> Match {
-        for entry in entries where entry.method == method {
-            if let parameters = Self.bind(entry.segments, to: path) { return .found(entry.route, parameters: parameters) }
+        // The path's bytes in place, once for every pattern tried: walking a String's UTF-8
+        // view segment by segment through its iterators cost several times as much.
+        var path = path
+        return path.withUTF8 { path in
+            for entry in entries where entry.method == method {
+                if let parameters = Self.bind(entry.segments, to: path) { return .found(entry.route, parameters: parameters) }
+            }
+            // Only now the methods the path takes: a GET of a path also POSTed to allocated them.
+            var allowed: [String] = []
+            for entry in entries where !allowed.contains(entry.method) && Self.bind(entry.segments, to: path) != nil {
+                allowed.append(entry.method)
+            }
+            return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
         }
-        // Only now the methods the path takes: a GET of a path also POSTed to allocated them.
-        var allowed: [String] = []
-        for entry in entries where !allowed.contains(entry.method) && Self.bind(entry.segments, to: path) != nil {
-            allowed.append(entry.method)
-        }
-        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
     /// The pattern's segments: what follows the first `/`, split at each further `/`. Split
@@ -51,25 +56,25 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
     /// Walks `path` segment by segment against the pattern (the segments are what follows
     /// the first `/`, split at each further `/`), slicing rather than splitting it, so a path
     /// that does not match, or matches without parameters, allocates nothing.
-    private static func bind(_ segments: [RouteSegment], to path: String) -> [String: String]? {
+    private static func bind(_ segments: [RouteSegment], to path: UnsafeBufferPointer<UInt8>) -> [String: String]? {
         let slash = UInt8(ascii: "/")
-        guard let first = path.utf8.firstIndex(of: slash) else { return segments.isEmpty ? [:] : nil }
+        guard let first = path.firstIndex(of: slash) else { return segments.isEmpty ? [:] : nil }
         guard !segments.isEmpty else { return nil }
-        var rest = path.utf8[path.utf8.index(after: first)...]
+        var start = first + 1
         var parameters: [String: String] = [:]
         for index in segments.indices {
-            let end = rest.firstIndex(of: slash) ?? rest.endIndex
-            let piece = rest[..<end]
+            let end = path[start...].firstIndex(of: slash) ?? path.endIndex
+            let piece = UnsafeBufferPointer(rebasing: path[start..<end])
             switch segments[index] {
             case .literal(let text):
-                guard piece.elementsEqual(text.utf8) else { return nil }
+                guard piece.elementsEqual(text) else { return nil }
             case .parameter(let name):
                 guard !piece.isEmpty else { return nil }
-                parameters[name] = String(Substring(piece))
+                parameters[name] = String(decoding: piece, as: UTF8.self)
             }
             let isLast = index == segments.count - 1
-            guard isLast == (end == rest.endIndex) else { return nil }
-            if !isLast { rest = rest[rest.index(after: end)...] }
+            guard isLast == (end == path.endIndex) else { return nil }
+            start = end + 1
         }
         return parameters
     }
@@ -78,14 +83,14 @@ package struct HTTPRoutes<Route: Sendable>: Sendable {
 /// One segment of a route pattern. Outside `HTTPRoutes`, so it is not generic over the route:
 /// building and matching patterns needs no generic metadata.
 private enum RouteSegment: Equatable, Sendable {
-    /// Matches this text exactly.
-    case literal(String)
+    /// Matches these bytes exactly.
+    case literal([UInt8])
     /// `{name}`: captures any non-empty segment under `name`.
     case parameter(String)
 
     init(_ piece: Substring) {
         self = piece.utf8.first == UInt8(ascii: "{") && piece.utf8.last == UInt8(ascii: "}")
-            ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
+            ? .parameter(String(piece.dropFirst().dropLast())) : .literal(Array(piece.utf8))
     }
 
     var isLiteral: Bool {
