@@ -79,25 +79,52 @@ package struct Base64StreamDecoder: Sendable {
     /// of the piece is kept for the next call.
     package mutating func decode(_ piece: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(FormParseError) {
         guard let input = piece.baseAddress, !piece.isEmpty else { return }
-        let start = output.count
         // Room for every byte this piece can complete and one more (a group is stored as four
-        // bytes, the fourth overwritten by the next group), and never none, so the buffer below
-        // always has storage; the excess is trimmed below.
-        output.append(contentsOf: repeatElement(0, count: (groupLength + piece.count) / 4 * 3 + 4))
+        // bytes, the fourth overwritten by the next group), grown as an append would grow it.
+        let room = (groupLength + piece.count) / 4 * 3 + 4
+        if output.capacity - output.count < room {
+            output.reserveCapacity(Swift.max(output.count + room, 2 * output.capacity))
+        }
         var failure: FormParseError?
-        let written = output.withUnsafeMutableBufferPointer { buffer in
-            Self.table.withUnsafeBufferPointer { table in
-                Self.groupTables.withUnsafeBufferPointer { groupTables in
-                    buffer.baseAddress.map { base in
-                        decodeRun(input.assumingMemoryBound(to: UInt8.self), count: piece.count, into: base + start,
-                                  room: buffer.count - start, table: table, groupTables: groupTables, failure: &failure)
-                    } ?? 0
-                }
+        withUnsafeMutablePointer(to: &self) { decoder in
+            withUnsafeMutablePointer(to: &failure) { failure in
+                output.append(contentsOf: DecodedRun(decoder: decoder, input: input.assumingMemoryBound(to: UInt8.self),
+                                                     count: piece.count, room: room, failure: failure))
             }
         }
-        output.removeLast(output.count - start - written)
         offset += piece.count
         if let failure { throw failure }
+    }
+
+    /// `Array.append(contentsOf:)` lets a sequence's `_copyContents(initializing:)` write the new
+    /// elements straight into the array's spare capacity: the decoder writes there, so the room
+    /// is not zeroed first only to be overwritten (a tenth of a urlencoded `media_data`
+    /// APPEND's instructions; docs/performance.md). It claims no elements up front (the
+    /// append then reserves nothing: `decode` did) and reports how many it wrote.
+    private struct DecodedRun: Sequence {
+        let decoder: UnsafeMutablePointer<Base64StreamDecoder>
+        let input: UnsafePointer<UInt8>
+        let count: Int
+        let room: Int
+        let failure: UnsafeMutablePointer<FormParseError?>
+
+        var underestimatedCount: Int { 0 }
+
+        func makeIterator() -> EmptyCollection<UInt8>.Iterator { EmptyCollection().makeIterator() }
+
+        func _copyContents(initializing destination: UnsafeMutableBufferPointer<UInt8>)
+            -> (EmptyCollection<UInt8>.Iterator, Int) {
+            // `decode` made the room; the array hands all its spare capacity over.
+            precondition(destination.count >= room, "the base64 output has less room than decode reserved")
+            guard let base = destination.baseAddress else { return (makeIterator(), 0) }
+            let written = Base64StreamDecoder.table.withUnsafeBufferPointer { table in
+                Base64StreamDecoder.groupTables.withUnsafeBufferPointer { groupTables in
+                    decoder.pointee.decodeRun(input, count: count, into: base, room: room, table: table,
+                                              groupTables: groupTables, failure: &failure.pointee)
+                }
+            }
+            return (makeIterator(), written)
+        }
     }
 
     /// The value is complete: appends the bytes of a final unpadded group, or throws if the
