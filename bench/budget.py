@@ -11,15 +11,23 @@ median of a few requests of each kind keeps a timer that fired in between out of
 The allocation budget is the most any of them made when it was written (how libmicrohttpd cuts
 a body into pieces moves a buffer's growth by one or two); the check holds their median to it.
 
+The mock picks its vector kernels by CPU, so the figures are kept per kernel level: each level
+is measured with TWITTER_UPLOAD_MOCK_VECTOR_KERNEL set to it (docs/configuration.md), which caps
+the level, and the mock's `listening` log line says which level is in force. A level the CPU
+cannot run under valgrind (AVX2 on a CPU without it; AVX-512, which valgrind 3.19 does not
+run) is reported as not measured, with the reason, and its figures are kept as they are.
+
 Payloads are pseudo-random bytes from a fixed seed, as real media are random, and the same on
 every run.
 
     python3 bench/budget.py --mock BINARY --baseline bench/budget.json            # check
     python3 bench/budget.py --mock BINARY --baseline bench/budget.json --update   # rewrite
-    python3 bench/budget.py ... --keep DIR     # keep the dumps: callgrind_annotate DIR/callgrind.out.N
+    python3 bench/budget.py ... --level scalar # only this level (repeatable); default: those in the baseline
+    python3 bench/budget.py ... --keep DIR     # keep the dumps: callgrind_annotate DIR/LEVEL/callgrind.out.N
 
 Exit status: 0 within budget, 1 over it (more than `--tolerance` more instructions than the
-baseline, or more allocations than budgeted), 2 when the run itself failed.
+baseline, or more allocations than budgeted, at any level measured), 2 when the run itself
+failed or no level could be measured.
 """
 import argparse
 import base64
@@ -47,10 +55,23 @@ ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", 
               "__libc_malloc", "__libc_calloc", "__libc_realloc", "__posix_memalign", "__libc_memalign"}
 # The issue's goal (docs/performance.md): an APPEND allocates at most this, whatever its size.
 APPEND_ALLOCATION_GOAL = 32
+# The levels TWITTER_UPLOAD_MOCK_VECTOR_KERNEL takes, lowest first (docs/configuration.md).
+LEVELS = ["scalar", "ssse3", "avx2", "avx512"]
+# Measured when the baseline names none: the level every x86-64 CPU runs (the kernels need
+# nothing past SSE2 there) and the one most CI machines have.
+DEFAULT_LEVELS = ["scalar", "avx2"]
+KERNEL_VARIABLE = "TWITTER_UPLOAD_MOCK_VECTOR_KERNEL"
+ABOUT = ("Instructions and allocations per request of the release build under callgrind, per vector kernel "
+         "level (TWITTER_UPLOAD_MOCK_VECTOR_KERNEL; scripts/budget, docs/performance.md). Regenerate with "
+         "scripts/budget --update after a change that is meant to cost more, or a new Swift toolchain.")
 
 
 class Failed(Exception):
     """The run could not be measured (exit 2)."""
+
+
+class Unavailable(Exception):
+    """This CPU, under valgrind, does not run the level asked for: the mock runs a lower one."""
 
 
 def payload(size, seed):
@@ -185,24 +206,46 @@ def read_dump(path):
     return instructions, allocations
 
 
-def measure(mock, repeats, work):
+def listening_kernel(log_path):
+    """The `vector_kernel` of the mock's `listening` log line (JSON lines on stderr)."""
+    for line in Path(log_path).read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("message") == "listening":
+            return entry.get("vector_kernel")
+    return None
+
+
+def measure(mock, repeats, work, level):
+    """The figures of one kernel level; Unavailable when the mock runs a lower one."""
     ready = work / "ready"
+    ready.unlink(missing_ok=True)  # left in a --keep directory by an earlier run
     config = work / "config.json"
     config.write_text(json.dumps({"real_rate_limits": False, "processing": {"check_after_secs": 0,
                                                                    "polls_until_done": 1_000_000_000}}))
     out = work / "callgrind.out"
+    mock_log = work / "mock.log"
     command = ["valgrind", "--tool=callgrind", "--dump-before=MHD_queue_response", "--compress-strings=no",
-               "--compress-pos=no", f"--callgrind-out-file={out}", mock, "--port", "0",
-               "--ready-file", ready, "--config", config]
-    log = open(work / "valgrind.log", "w")
+               "--compress-pos=no", f"--callgrind-out-file={out}", f"--log-file={work / 'valgrind.log'}",
+               mock, "--port", "0", "--ready-file", ready, "--config", config]
+    log = open(mock_log, "w")
     server = subprocess.Popen([str(part) for part in command], stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+                              start_new_session=True, env={**os.environ, KERNEL_VARIABLE: level})
     try:
         deadline = time.monotonic() + 120
         while not (ready.exists() and ready.read_text().strip()):
             if server.poll() is not None or time.monotonic() > deadline:
-                raise Failed(f"the mock did not start under valgrind:\n{(work / 'valgrind.log').read_text()[-2000:]}")
+                raise Failed(f"the mock did not start under valgrind:\n{mock_log.read_text()[-1000:]}"
+                             f"{(work / 'valgrind.log').read_text()[-1000:]}")
             time.sleep(0.05)
+        in_force = listening_kernel(mock_log)
+        if in_force is None:
+            raise Failed(f"the mock's listening log line names no vector_kernel:\n{mock_log.read_text()[-1000:]}")
+        if in_force != level:
+            raise Unavailable(f"under valgrind this CPU runs at most {in_force} (the mock's listening line says "
+                              f'"vector_kernel":"{in_force}")')
         client = Client(ready.read_text().strip())
         kinds = sequence(client, repeats)
         client.connection.close()
@@ -231,66 +274,114 @@ def measure(mock, repeats, work):
             for kind, values in samples.items()}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mock", required=True, help="release binary without DWARF (scripts/budget strips a copy)")
-    parser.add_argument("--baseline", required=True, type=Path, help="the committed budget (bench/budget.json)")
-    parser.add_argument("--update", action="store_true", help="write the measured figures as the new budget")
-    parser.add_argument("--repeats", type=int, default=5, help="measured requests of each kind (median)")
-    parser.add_argument("--tolerance", type=float, default=0.10, help="instructions allowed over the baseline")
-    parser.add_argument("--keep", type=Path, help="keep the callgrind dumps here (callgrind_annotate reads them)")
-    options = parser.parse_args()
-
-    if options.keep:
-        options.keep.mkdir(parents=True, exist_ok=True)
-        figures = measure(options.mock, options.repeats, options.keep)
-    else:
-        with tempfile.TemporaryDirectory(prefix="budget-") as directory:
-            figures = measure(options.mock, options.repeats, Path(directory))
-
-    baseline = json.loads(options.baseline.read_text())["requests"] if options.baseline.exists() else {}
+def compare(figures, budget, tolerance, update):
+    """Prints one level's table; returns what is over its budget."""
     over = []
     print(f"{'request':52} {'instructions':>13} {'budget':>13} {'change':>7} {'allocs':>6} {'budget':>6}")
     for kind, measured in figures.items():
-        budget = baseline.get(kind)
-        if budget:
-            change = measured["instructions"] / budget["instructions"] - 1
-            limit = budget["instructions"] * (1 + options.tolerance)
+        allowed = budget.get(kind)
+        if allowed:
+            change = measured["instructions"] / allowed["instructions"] - 1
             verdict = []
-            if measured["instructions"] > limit:
-                verdict.append(f"instructions {change:+.1%} > {options.tolerance:+.0%}")
-            if measured["allocations"] > budget["allocations"]:
-                verdict.append(f"allocations {measured['allocations']} > {budget['allocations']}")
+            if measured["instructions"] > allowed["instructions"] * (1 + tolerance):
+                verdict.append(f"instructions {change:+.1%} > {tolerance:+.0%}")
+            if measured["allocations"] > allowed["allocations"]:
+                verdict.append(f"allocations {measured['allocations']} > {allowed['allocations']}")
             if verdict:
                 over.append(f"{kind}: " + ", ".join(verdict))
-            shown = f"{budget['instructions']:>13,} {change:>+7.1%} {measured['allocations']:>6} {budget['allocations']:>6}"
+            shown = f"{allowed['instructions']:>13,} {change:>+7.1%} {measured['allocations']:>6} {allowed['allocations']:>6}"
         else:
             shown = f"{'-':>13} {'-':>7} {measured['allocations']:>6} {'-':>6}"
-            if not options.update:
-                over.append(f"{kind}: no budget in {options.baseline}")
+            if not update:
+                over.append(f"{kind}: no budget")
         print(f"{kind:52} {measured['instructions']:>13,} {shown}"
               + (f"  (spread {measured['spread']:.1%})" if measured["spread"] > 0.02 else ""))
     appends = {kind: measured["allocations"] for kind, measured in figures.items() if "APPEND" in kind.upper()}
     worst = max(appends.values())
-    print(f"\nallocations per APPEND: at most {worst} (goal {APPEND_ALLOCATION_GOAL}, whatever the size: "
+    print(f"allocations per APPEND: at most {worst} (goal {APPEND_ALLOCATION_GOAL}, whatever the size: "
           f"{'met' if worst <= APPEND_ALLOCATION_GOAL else 'not yet'})")
+    return over
+
+
+def budget_file(levels):
+    """bench/budget.json: per level, per request, the instructions and the allocation budget."""
+    ordered = {level: levels[level] for level in sorted(levels, key=lambda name: LEVELS.index(name))}
+    return json.dumps({"about": ABOUT, "levels": ordered}, indent=2) + "\n"
+
+
+def read_baseline(path):
+    """The levels of the committed budget; none for a missing file or one without levels."""
+    if not path.exists():
+        return {}
+    written = json.loads(path.read_text())
+    if "levels" not in written:
+        print(f"{path} holds no figures per kernel level (the format before them): "
+              "scripts/budget --update writes them", file=sys.stderr)
+    levels = written.get("levels", {})
+    unknown = [level for level in levels if level not in LEVELS]
+    if unknown:
+        raise Failed(f"{path}: unknown kernel levels {', '.join(unknown)} (the levels are {', '.join(LEVELS)})")
+    return levels
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mock", required=True, help="release binary without DWARF (scripts/budget strips a copy)")
+    parser.add_argument("--baseline", required=True, type=Path, help="the committed budget (bench/budget.json)")
+    parser.add_argument("--update", action="store_true",
+                        help="write the measured levels' figures as the new budget, keeping the others")
+    parser.add_argument("--level", action="append", choices=LEVELS,
+                        help="a kernel level to measure (repeatable); default: every level in the baseline, "
+                             f"or {' and '.join(DEFAULT_LEVELS)} when it has none")
+    parser.add_argument("--repeats", type=int, default=5, help="measured requests of each kind (median)")
+    parser.add_argument("--tolerance", type=float, default=0.10, help="instructions allowed over the baseline")
+    parser.add_argument("--keep", type=Path, help="keep the callgrind dumps here, per level (callgrind_annotate reads them)")
+    options = parser.parse_args()
+
+    baseline = read_baseline(options.baseline)
+    levels = sorted(set(options.level or baseline or DEFAULT_LEVELS), key=LEVELS.index)
+    measured, unavailable, over = {}, {}, []
+    for level in levels:
+        print(f"== kernel level {level} ({KERNEL_VARIABLE}={level})")
+        try:
+            if options.keep:
+                (options.keep / level).mkdir(parents=True, exist_ok=True)
+                figures = measure(options.mock, options.repeats, options.keep / level, level)
+            else:
+                with tempfile.TemporaryDirectory(prefix="budget-") as directory:
+                    figures = measure(options.mock, options.repeats, Path(directory), level)
+        except Unavailable as reason:
+            unavailable[level] = str(reason)
+            print(f"not measured: {reason}" + ("; its budget is kept as it is\n" if options.update else "\n"))
+            continue
+        measured[level] = figures
+        if level not in baseline and not options.update:
+            print(f"(no budget for {level} in {options.baseline})")
+        over += [f"{level}: {problem}" for problem in compare(figures, baseline.get(level, {}),
+                                                              options.tolerance, options.update)]
+        print()
+
+    for level, reason in unavailable.items():
+        print(f"level {level} not measured on this CPU: {reason}")
+    if not measured:
+        raise Failed(f"no kernel level of {', '.join(levels)} could be measured on this CPU")
 
     if options.update:
-        options.baseline.write_text(json.dumps({
-            "about": "Instructions and allocations per request of the release build under callgrind "
-                     "(scripts/budget, docs/performance.md). Regenerate with scripts/budget --update after a "
-                     "change that is meant to cost more, or a new Swift toolchain.",
-            # The most any of the requests made: how libmicrohttpd happens to cut a body into
-            # pieces moves a buffer's growth by one or two (docs/performance.md, Budgets).
-            "requests": {kind: {"instructions": measured["instructions"], "allocations": measured["most_allocations"]}
-                         for kind, measured in figures.items()},
-        }, indent=2) + "\n")
-        print(f"budget written to {options.baseline}")
+        kept = {level: figures for level, figures in baseline.items() if level not in measured}
+        written = {level: {kind: {"instructions": figures["instructions"], "allocations": figures["most_allocations"]}
+                           for kind, figures in measured[level].items()}
+                   for level in measured}
+        # The most any of the requests made: how libmicrohttpd happens to cut a body into
+        # pieces moves a buffer's growth by one or two (docs/performance.md, Budgets).
+        options.baseline.write_text(budget_file({**kept, **written}))
+        print(f"budget written to {options.baseline}: {', '.join(written)} measured"
+              + (f", {', '.join(kept)} kept" if kept else ""))
         return 0
     if over:
         print("\nover budget:\n  " + "\n  ".join(over))
         return 1
-    print(f"\nwithin budget (instructions at most {options.tolerance:.0%} over the baseline, allocations at most the budget)")
+    print(f"\nwithin budget at {', '.join(measured)} (instructions at most {options.tolerance:.0%} over the baseline, "
+          "allocations at most the budget)")
     return 0
 
 

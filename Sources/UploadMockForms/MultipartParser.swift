@@ -660,10 +660,11 @@ enum CandidateFilter: Sendable, CaseIterable {
     case sse2
     case avx2
 
-    static let best: CandidateFilter = VectorKernel.best.level >= VectorKernel.avx2.level ? .avx2 : .sse2
+    /// The filter of the kernel level in force (`VectorKernel.best`: below AVX2, SSE2's).
+    static var best: CandidateFilter { VectorKernel.best.level >= VectorKernel.avx2.level ? .avx2 : .sse2 }
 
-    /// The filters this CPU runs.
-    static var available: [CandidateFilter] { allCases.filter { $0 == .sse2 || best == .avx2 } }
+    /// The filters this CPU runs, whatever the cap.
+    static let available: [CandidateFilter] = VectorKernel.cpuBest.level >= VectorKernel.avx2.level ? [.sse2, .avx2] : [.sse2]
 }
 
 /// A fixed needle (3 to 74 bytes: a delimiter or the first boundary line), found by a SIMD

@@ -19,7 +19,7 @@ UPLOAD_PATH = "/1.1/media/upload.json"
 class MockServer:
     """One running mock; `url(path)` builds URLs, `admin(path)` reads the admin API."""
 
-    def __init__(self, tmp_path, config=None, args=()):
+    def __init__(self, tmp_path, config=None, args=(), env=None):
         self.ready_file = tmp_path / f"ready-{time.monotonic_ns()}"
         command = [BINARY, "--port", "0", "--ready-file", str(self.ready_file), "--seed", "1", *args]
         if config is not None:
@@ -27,7 +27,8 @@ class MockServer:
             config_file.write_text(json.dumps(config))
             command += ["--config", str(config_file)]
         self.stderr_path = tmp_path / f"stderr-{time.monotonic_ns()}.log"
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=open(self.stderr_path, "wb"))
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=open(self.stderr_path, "wb"),
+                                        env=None if env is None else {**os.environ, **env})
         deadline = time.monotonic() + 10
         while not self.ready_file.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -67,11 +68,11 @@ class MockServer:
 
 @pytest.fixture
 def start_mock(tmp_path):
-    """Factory: start_mock(config=dict, args=[...]) -> MockServer, stopped after the test."""
+    """Factory: start_mock(config=dict, args=[...], env={...}) -> MockServer, stopped after the test."""
     servers = []
 
-    def start(config=None, args=()):
-        server = MockServer(tmp_path, config, args)
+    def start(config=None, args=(), env=None):
+        server = MockServer(tmp_path, config, args, env)
         servers.append(server)
         return server
 

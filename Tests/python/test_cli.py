@@ -1,5 +1,9 @@
 """The command line as a user runs it (README, Command line)."""
+import base64
+import hashlib
 import json
+import os
+import random
 import re
 import signal
 import socket
@@ -7,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from conftest import BINARY, REPO, UPLOAD_PATH, append, init
 
@@ -214,3 +219,81 @@ def test_unresolvable_host_exits_2():
     result = subprocess.run([BINARY, "--host", "nowhere"], capture_output=True, text=True, timeout=10)
     assert result.returncode == 2
     assert "--host must be an IPv4 or IPv6 address" in result.stderr
+
+
+# ------------------------------------------------- TWITTER_UPLOAD_MOCK_VECTOR_KERNEL (docs/configuration.md)
+
+KERNEL_LEVELS = ["scalar", "ssse3", "avx2", "avx512"]
+
+
+def cpu_kernel_level():
+    """The best level this CPU runs, from the kernel's CPU flags (the mock asks CPUID itself)."""
+    try:
+        flags = set(next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split(":")[1].split())
+    except (OSError, StopIteration):
+        return "scalar"
+    if {"avx512bw", "avx512_vbmi2"} <= flags:
+        return "avx512"
+    return "avx2" if "avx2" in flags else "ssse3" if "ssse3" in flags else "scalar"
+
+
+def media_bytes(size, seed):
+    """Random bytes, as media are, with a delimiter's start ("\\r\\n--" and a boundary's first
+    characters) planted here and there for the multipart scan to reject."""
+    data = bytearray(random.Random(seed).randbytes(size))
+    for offset in range(1000, size - 100, 7919):
+        data[offset:offset + 12] = b"\r\n--kernelte"
+    return bytes(data)
+
+
+@pytest.mark.parametrize("cap", KERNEL_LEVELS)
+def test_the_vector_kernel_cap_is_in_the_listening_line_and_every_level_stores_the_same_bytes(start_mock, cap):
+    """A cap at `cap` runs the lower of it and the CPU's best; whichever kernels run, the
+    multipart scan, percent-decoding, base64 and JSON unescaping store the exact bytes sent."""
+    server = start_mock(env={"TWITTER_UPLOAD_MOCK_VECTOR_KERNEL": cap})
+    logged = next(entry for entry in map(json.loads, server.stderr_text().splitlines()) if entry["message"] == "listening")
+    assert logged["vector_kernel"] == min(cap, cpu_kernel_level(), key=KERNEL_LEVELS.index), logged
+
+    multipart_media, urlencoded_media, json_media = (media_bytes(300_000, seed) for seed in (1, 2, 3))
+    media_id = init(server, 3 * 300_000)
+    boundary = "kerneltest7Kq2Pzw"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="command"\r\n\r\nAPPEND\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="media_id"\r\n\r\n{media_id}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="segment_index"\r\n\r\n0\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="media"; filename="blob"\r\n\r\n').encode()
+    body += multipart_media + f"\r\n--{boundary}--\r\n".encode()
+    response = requests.post(server.upload_url, data=body,
+                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 204, response.text
+    # requests percent-encodes the base64 text: `+`, `/` and `=` arrive as %2B, %2F, %3D.
+    response = requests.post(server.upload_url, data={"command": "APPEND", "media_id": media_id, "segment_index": 1,
+                                                      "media_data": base64.b64encode(urlencoded_media).decode()})
+    assert response.status_code == 204, response.text
+
+    v2_response = requests.post(server.url("/2/media/upload/initialize"),
+                                json={"media_type": "video/mp4", "total_bytes": 300_000, "media_category": "tweet_video"})
+    assert v2_response.status_code == 200, v2_response.text
+    v2_id = v2_response.json()["data"]["id"]
+    # Every '/' escaped, as PHP's json_encode writes it.
+    escaped = base64.b64encode(json_media).decode().replace("/", "\\/")
+    response = requests.post(server.url(f"/2/media/upload/{v2_id}/append"),
+                             data=f'{{"media": "{escaped}", "segment_index": 0}}',
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+
+    def sha256s(media):
+        return [(segment["bytes"], segment["sha256"]) for segment in server.upload(media)["segments"]]
+
+    assert sha256s(media_id) == [(len(data), hashlib.sha256(data).hexdigest()) for data in (multipart_media, urlencoded_media)]
+    assert sha256s(v2_id) == [(len(json_media), hashlib.sha256(json_media).hexdigest())]
+
+
+@pytest.mark.parametrize("value", ["avx3", "AVX2", "none", " scalar"])
+def test_an_unknown_vector_kernel_stops_the_start_with_one_line(tmp_path, value):
+    ready = tmp_path / "ready"
+    result = subprocess.run([BINARY, "--port", "0", "--ready-file", str(ready)], capture_output=True, text=True,
+                            timeout=10, env={**os.environ, "TWITTER_UPLOAD_MOCK_VECTOR_KERNEL": value})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"twitter-upload-mock: TWITTER_UPLOAD_MOCK_VECTOR_KERNEL={value} is not a kernel level: "
+                             "use one of scalar, ssse3, avx2, avx512 (docs/configuration.md)\n")
+    assert not ready.exists()

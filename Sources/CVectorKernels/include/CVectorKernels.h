@@ -47,7 +47,8 @@ size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, ui
 /// kernel and runs its AVX2 one at this level).
 enum { CVECTOR_AVX512_VBMI2 = 3 };
 
-/// The best kernel level this CPU runs, for every call of this header that takes one.
+/// The best kernel level this CPU runs, for every call of this header that takes one: the one
+/// place that asks the CPU (the server may cap the level it uses below this: VectorKernel).
 int cvector_best_kernel(void);
 
 /// The offset of the first byte of `text` below 0x20, from 0x80, '"' or '\', or one where fewer

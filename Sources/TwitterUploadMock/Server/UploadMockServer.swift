@@ -29,6 +29,9 @@ public final class UploadMockServer: Sendable {
     private let spoolDirectory: SpoolDirectory?
     /// `limits.max_memory_bytes` in force, configured or derived from the machine.
     private let memoryCap: MemoryCap
+    /// The vector kernel level the parsers use (`scalar` … `avx512`): the CPU's best, or
+    /// TWITTER_UPLOAD_MOCK_VECTOR_KERNEL's cap when lower.
+    private let vectorKernel: String
 
     /// Prepares a server; nothing listens until `start()`.
     ///
@@ -36,6 +39,7 @@ public final class UploadMockServer: Sendable {
     ///   The default discards everything, so an embedding test suite stays quiet.
     public init(configuration: MockConfiguration, logger: Logger = UploadMockServer.quietLogger) throws(UploadMockError) {
         self.configuration = configuration
+        vectorKernel = try VectorKernelCap.applyFromEnvironment()
         seed = configuration.seed ?? UInt64.random(in: 0...UInt64.max)
         var running = configuration
         // Before the spool directory exists, so a bad scenario file leaves nothing behind.
@@ -118,6 +122,7 @@ public final class UploadMockServer: Sendable {
         application.logger.info("listening", metadata: [
             "url": "\(baseURL)", "seed": "\(seed)",
             "max_memory_bytes": .stringConvertible(memoryCap.bytes), "max_memory_from": "\(memoryCap.source)",
+            "vector_kernel": "\(vectorKernel)",
         ])
     }
 

@@ -118,7 +118,9 @@ struct EmbeddedLoggingTests {
             #expect(refused.metadata["api"] == "v1.1" && refused.metadata["fault"] == "rule \(rule.id), status 503")
             #expect(refused.metadata["latency_ms"].flatMap { Double($0.description) } != nil)
         }
-        #expect(handler.entries.contains { $0.message == "listening" })
+        let listening = try #require(handler.entries.first { $0.message == "listening" })
+        // The vector kernel level in force (docs/configuration.md, Environment).
+        #expect(["scalar", "ssse3", "avx2", "avx512"].contains(listening.metadata["vector_kernel"]?.description))
     }
 
     @Test("configured rate limits count beside the real ones, as rules added live do")
