@@ -117,12 +117,18 @@ package struct Base64StreamDecoder: Sendable {
             // `decode` made the room; the array hands all its spare capacity over.
             precondition(destination.count >= room, "the base64 output has less room than decode reserved")
             guard let base = destination.baseAddress else { return (makeIterator(), 0) }
+            // The decoder's state in a local for the loop: through the pointer, every store to
+            // the output could alias it, and the scalar loop reloaded it at each group.
+            var state = decoder.pointee
+            var failed: FormParseError?
             let written = Base64StreamDecoder.table.withUnsafeBufferPointer { table in
                 Base64StreamDecoder.groupTables.withUnsafeBufferPointer { groupTables in
-                    decoder.pointee.decodeRun(input, count: count, into: base, room: room, table: table,
-                                              groupTables: groupTables, failure: &failure.pointee)
+                    state.decodeRun(input, count: count, into: base, room: room, table: table,
+                                    groupTables: groupTables, failure: &failed)
                 }
             }
+            decoder.pointee = state
+            failure.pointee = failed
             return (makeIterator(), written)
         }
     }
