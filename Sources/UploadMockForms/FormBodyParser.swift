@@ -40,32 +40,30 @@ package enum FormBodyParser {
     }
 
     package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (FormEvent) -> Void) throws(FormParseError) {
-        switch self {
+        // Consumed, so the parser moves out: its buffers stay uniquely referenced while it
+        // works, and its fields are not retained and released one by one for every piece.
+        switch consume self {
         case .multipart(var parser):
-            self = .ignored  // keeps the parser's buffers uniquely referenced while it works
             defer { self = .multipart(parser) }
             try parser.feed(bytes, onEvent)
         case .urlEncoded(var parser):
-            self = .ignored
             defer { self = .urlEncoded(parser) }
             try parser.feed(bytes, onEvent)
         case .ignored:
-            break
+            self = .ignored
         }
     }
 
     package mutating func finish(_ onEvent: (FormEvent) -> Void) throws(FormParseError) {
-        switch self {
+        switch consume self {  // as in `feed`
         case .multipart(var parser):
-            self = .ignored
             defer { self = .multipart(parser) }
             try parser.finish(onEvent)
         case .urlEncoded(var parser):
-            self = .ignored
             defer { self = .urlEncoded(parser) }
             try parser.finish(onEvent)
         case .ignored:
-            break
+            self = .ignored
         }
     }
 }

@@ -109,11 +109,13 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
     case mediaJSON(V2StreamedJSONReader)
 
     mutating func read(_ bytes: UnsafeRawBufferPointer) throws(Refusal) {
-        switch self {
+        // Consumed, so the payload moves out: its buffers stay uniquely referenced while they
+        // grow, and nothing is retained and released field by field, as copying it out and
+        // resetting `self` did for every piece of every body.
+        switch consume self {
         case .ignored:
-            break
+            self = .ignored
         case .form(var parser, var collector):
-            self = .ignored  // keeps the parser's and collector's buffers uniquely referenced
             defer { self = .form(parser, collector) }
             do {
                 try parser.feed(bytes) { collector.handle($0) }
@@ -122,11 +124,9 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
             }
             if let failure = collector.failure { throw failure }
         case .whole(var buffer):
-            self = .ignored
             buffer.append(contentsOf: bytes)
             self = .whole(buffer)
         case .mediaJSON(var json):
-            self = .ignored  // keeps the reader's buffers uniquely referenced while they grow
             json.receive(bytes)
             self = .mediaJSON(json)
         }
@@ -144,11 +144,13 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
 
     /// The body as read, once all of it has arrived; the reader is left empty.
     mutating func finish() throws(Refusal) -> UploadBody {
-        switch self {
+        // Consumed as in `read`: the last bytes a parser holds back must not copy the media.
+        switch consume self {
         case .ignored:
+            self = .ignored
             return .none
         case .form(var parser, var collector):
-            self = .ignored  // the last bytes a parser holds back must not copy the media
+            self = .ignored
             do {
                 try parser.finish { collector.handle($0) }
             } catch {
