@@ -77,23 +77,23 @@ static size_t decode_avx2(const uint8_t *input, size_t count, uint8_t *output, s
 int cvector_best_kernel(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2")) return CVECTOR_AVX512_VBMI2;
-    if (__builtin_cpu_supports("avx2")) return CBASE64_AVX2;
-    if (__builtin_cpu_supports("ssse3")) return CBASE64_SSSE3;
-    return CBASE64_SCALAR;
+    if (__builtin_cpu_supports("avx2")) return CVECTOR_AVX2;
+    if (__builtin_cpu_supports("ssse3")) return CVECTOR_SSSE3;
+    return CVECTOR_SCALAR;
 }
 
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room) {
     switch (kernel) {
     case CVECTOR_AVX512_VBMI2:  // no AVX-512 decoder: AVX2's
-    case CBASE64_AVX2: return decode_avx2(input, count, output, room);
-    case CBASE64_SSSE3: return decode_ssse3(input, count, output, room);
+    case CVECTOR_AVX2: return decode_avx2(input, count, output, room);
+    case CVECTOR_SSSE3: return decode_ssse3(input, count, output, room);
     default: return 0;
     }
 }
 
 #else
 
-int cvector_best_kernel(void) { return CBASE64_SCALAR; }
+int cvector_best_kernel(void) { return CVECTOR_SCALAR; }
 
 size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t room) {
     (void)kernel; (void)input; (void)count; (void)output; (void)room;

@@ -5,30 +5,16 @@
 // backslashes, AVX2 and SSSE3 shuffle each 8 bytes by a table entry chosen by it. Everything else (other escapes, the closing quote, errors, a piece's
 // last bytes) stays with JSONMediaBodyReader.
 #include "CVectorKernels.h"
+#include "compact_tables.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// For each mask of dropped bytes in a block of 8, the shuffle indices of the kept bytes, in
-// order, then 0x80 (a zero byte): as a little-endian word. The second table is the same for the
-// second block of 8 in a 16-byte lane (indices plus 8).
-static uint64_t keep_shuffles[2][256];
-
-__attribute__((constructor))
-static void build_keep_shuffles(void) {
-    for (unsigned mask = 0; mask < 256; mask++) {
-        uint64_t low = 0x8080808080808080ULL, high = low;
-        unsigned kept = 0;
-        for (unsigned position = 0; position < 8; position++) {
-            if (mask & (1u << position)) continue;
-            const unsigned shift = 8 * kept++;
-            low = (low & ~(0xFFULL << shift)) | ((uint64_t)position << shift);
-            high = (high & ~(0xFFULL << shift)) | ((uint64_t)(position + 8) << shift);
-        }
-        keep_shuffles[0][mask] = low;
-        keep_shuffles[1][mask] = high;
-    }
-}
+// A block's bytes but its backslashes are moved to the front of each 16-byte lane by
+// compact_tables.h's shuffles, chosen by the mask of the bytes kept; the upper eight of a lane
+// index from 8.
+#define SHUFFLE(keep) ((long long)cvector_compact_shuffles[(keep) & 0xFF])
+#define UPPER_EIGHT 0x0808080808080808LL
 
 // Lanes of bytes below 0x20 or from 0x80 (one signed compare), '"' or '\'.
 #define NEEDS_CARE_128(text) _mm_or_si128(_mm_cmpgt_epi8(_mm_set1_epi8(0x20), text), \
@@ -59,7 +45,7 @@ static size_t string_run_avx2(const uint8_t *text, size_t count) {
 }
 
 size_t cjson_string_run(int kernel, const uint8_t *text, size_t count) {
-    return kernel >= CBASE64_AVX2 ? string_run_avx2(text, count) : 0;
+    return kernel >= CVECTOR_AVX2 ? string_run_avx2(text, count) : 0;
 }
 
 // A block is taken whole when its only bytes that need care are backslashes each followed by
@@ -74,13 +60,13 @@ static size_t unescape_slashes_ssse3(const uint8_t *text, size_t count, uint8_t 
         const __m128i escapes = _mm_cmpeq_epi8(block, backslash);
         const __m128i other = _mm_andnot_si128(_mm_and_si128(escapes, _mm_cmpeq_epi8(next, slash)), NEEDS_CARE_128(block));
         if (_mm_movemask_epi8(other) != 0) break;
-        const unsigned dropped = (unsigned)_mm_movemask_epi8(escapes);
-        const __m128i shuffle = _mm_set_epi64x((long long)keep_shuffles[1][dropped >> 8], (long long)keep_shuffles[0][dropped & 0xFF]);
+        const unsigned keep = ~(unsigned)_mm_movemask_epi8(escapes);
+        const __m128i shuffle = _mm_add_epi8(_mm_set_epi64x(SHUFFLE(keep >> 8), SHUFFLE(keep)), _mm_set_epi64x(UPPER_EIGHT, 0));
         const __m128i kept = _mm_shuffle_epi8(block, shuffle);
-        const size_t low = 8 - (size_t)__builtin_popcount(dropped & 0xFF);
+        const size_t low = cvector_compact_counts[keep & 0xFF];
         _mm_storeu_si128((__m128i *)(output + stored), kept);
         _mm_storeh_pd((double *)(output + stored + low), _mm_castsi128_pd(kept));
-        stored += 16 - (size_t)__builtin_popcount(dropped);
+        stored += low + cvector_compact_counts[(keep >> 8) & 0xFF];
         read += 16;
     }
     *written = stored;
@@ -97,21 +83,21 @@ static size_t unescape_slashes_avx2(const uint8_t *text, size_t count, uint8_t *
         const __m256i escapes = _mm256_cmpeq_epi8(block, backslash);
         const __m256i other = _mm256_andnot_si256(_mm256_and_si256(escapes, _mm256_cmpeq_epi8(next, slash)), NEEDS_CARE_256(block));
         if (!_mm256_testz_si256(other, other)) break;
-        const uint32_t dropped = (uint32_t)_mm256_movemask_epi8(escapes);
-        const __m256i shuffle = _mm256_setr_epi64x(
-            (long long)keep_shuffles[0][dropped & 0xFF], (long long)keep_shuffles[1][(dropped >> 8) & 0xFF],
-            (long long)keep_shuffles[0][(dropped >> 16) & 0xFF], (long long)keep_shuffles[1][dropped >> 24]);
+        const uint32_t keep = ~(uint32_t)_mm256_movemask_epi8(escapes);
+        const __m256i shuffle = _mm256_add_epi8(
+            _mm256_setr_epi64x(SHUFFLE(keep), SHUFFLE(keep >> 8), SHUFFLE(keep >> 16), SHUFFLE(keep >> 24)),
+            _mm256_setr_epi64x(0, UPPER_EIGHT, 0, UPPER_EIGHT));
         const __m256i kept = _mm256_shuffle_epi8(block, shuffle);
         const __m128i first = _mm256_castsi256_si128(kept), second = _mm256_extracti128_si256(kept, 1);
         // Each lane's kept bytes: its first 8's at the start, its second 8's after them.
-        const size_t firstLow = 8 - (size_t)__builtin_popcount(dropped & 0xFF);
-        const size_t firstLane = 16 - (size_t)__builtin_popcount(dropped & 0xFFFF);
-        const size_t secondLow = 8 - (size_t)__builtin_popcount((dropped >> 16) & 0xFF);
+        const size_t firstLow = cvector_compact_counts[keep & 0xFF];
+        const size_t firstLane = firstLow + cvector_compact_counts[(keep >> 8) & 0xFF];
+        const size_t secondLow = cvector_compact_counts[(keep >> 16) & 0xFF];
         _mm_storeu_si128((__m128i *)(output + stored), first);
         _mm_storeh_pd((double *)(output + stored + firstLow), _mm_castsi128_pd(first));
         _mm_storeu_si128((__m128i *)(output + stored + firstLane), second);
         _mm_storeh_pd((double *)(output + stored + firstLane + secondLow), _mm_castsi128_pd(second));
-        stored += 32 - (size_t)__builtin_popcount(dropped);
+        stored += (size_t)__builtin_popcount(keep);
         read += 32;
     }
     // The rest, or the part of the block that stopped the loop, 16 bytes at a time.
@@ -147,8 +133,8 @@ static size_t unescape_slashes_avx512(const uint8_t *text, size_t count, uint8_t
 size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uint8_t *output, size_t room, size_t *written) {
     switch (kernel) {
     case CVECTOR_AVX512_VBMI2: return unescape_slashes_avx512(text, count, output, room, written);
-    case CBASE64_AVX2: return unescape_slashes_avx2(text, count, output, room, written);
-    case CBASE64_SSSE3: return unescape_slashes_ssse3(text, count, output, room, written);
+    case CVECTOR_AVX2: return unescape_slashes_avx2(text, count, output, room, written);
+    case CVECTOR_SSSE3: return unescape_slashes_ssse3(text, count, output, room, written);
     default: *written = 0; return 0;
     }
 }

@@ -9,27 +9,10 @@
 // fewer instructions but half as fast: its steps depend on each other and it branches on
 // whether a block holds an escape (docs/performance.md, Issue 20, phase 3).
 #include "CVectorKernels.h"
+#include "compact_tables.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-// For each mask of eight lanes to keep: the shuffle that moves them to the front, and how many
-// there are. Built when the program is loaded.
-static uint64_t pack_shuffles[256];
-static uint8_t pack_counts[256];
-
-__attribute__((constructor))
-static void build_pack_tables(void) {
-    for (int mask = 0; mask < 256; mask++) {
-        uint64_t shuffle = 0;
-        int count = 0;
-        for (int lane = 0; lane < 8; lane++) {
-            if (mask & (1 << lane)) shuffle |= (uint64_t)lane << (8 * count++);
-        }
-        pack_shuffles[mask] = shuffle;
-        pack_counts[mask] = (uint8_t)count;
-    }
-}
 
 // The hex digits a vector of text holds: each lane's value (garbage where it is no digit) and
 // a mask of the lanes that are digits, `0-9`, `a-f` or `A-F`. Digits keep their low nibble,
@@ -77,15 +60,15 @@ static inline int decode_block16(const uint8_t *input, uint8_t *output, size_t *
     const __m128i bytes = _mm_or_si128(_mm_and_si128(percent, escaped), _mm_andnot_si128(percent, plain));
     const unsigned keep = ~(percents << 1 | percents << 2) & 0xFFFF;
     const unsigned low_keep = keep & 0xFF, high_keep = keep >> 8;
-    const __m128i shuffle = _mm_set_epi64x((long long)(pack_shuffles[high_keep] + 0x0808080808080808ULL),
-                                           (long long)pack_shuffles[low_keep]);
+    const __m128i shuffle = _mm_set_epi64x((long long)(cvector_compact_shuffles[high_keep] + 0x0808080808080808ULL),
+                                           (long long)cvector_compact_shuffles[low_keep]);
     const __m128i packed = _mm_shuffle_epi8(bytes, shuffle);
     _mm_storel_epi64((__m128i *)output, packed);
-    _mm_storel_epi64((__m128i *)(output + pack_counts[low_keep]), _mm_unpackhi_epi64(packed, packed));
+    _mm_storel_epi64((__m128i *)(output + cvector_compact_counts[low_keep]), _mm_unpackhi_epi64(packed, packed));
     // A '%' in lane 14 or 15 has digits in the next block (both cannot be: the digit after
     // lane 14 would be a '%', refused above).
     *consumed = 16 + (percents >> 14 & 1) + (percents >> 15 & 1) * 2;
-    return pack_counts[low_keep] + pack_counts[high_keep];
+    return cvector_compact_counts[low_keep] + cvector_compact_counts[high_keep];
 }
 
 __attribute__((target("ssse3")))
@@ -125,7 +108,7 @@ static size_t percent_avx2(const uint8_t *input, size_t count, uint8_t *output, 
         // Each eight lanes' shuffle, gathered by the four bytes of `keep`; it works within each
         // 16-byte half, so the upper eight of each half index from 8.
         const __m256i shuffle = _mm256_add_epi64(
-            _mm256_i64gather_epi64((const long long *)pack_shuffles, _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)keep)), 8),
+            _mm256_i64gather_epi64((const long long *)cvector_compact_shuffles, _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)keep)), 8),
             _mm256_setr_epi64x(0, 0x0808080808080808LL, 0, 0x0808080808080808LL));
         const __m256i packed = _mm256_shuffle_epi8(bytes, shuffle);
         const __m128i first = _mm256_castsi256_si128(packed), second = _mm256_extracti128_si256(packed, 1);
@@ -190,8 +173,8 @@ static size_t percent_avx512(const uint8_t *input, size_t count, uint8_t *output
 size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written) {
     switch (kernel) {
     case CVECTOR_AVX512_VBMI2: return percent_avx512(input, count, output, written);
-    case CBASE64_AVX2: return percent_avx2(input, count, output, written);
-    case CBASE64_SSSE3: return percent_ssse3(input, count, output, written);
+    case CVECTOR_AVX2: return percent_avx2(input, count, output, written);
+    case CVECTOR_SSSE3: return percent_ssse3(input, count, output, written);
     default: *written = 0; return 0;
     }
 }

@@ -41,9 +41,9 @@ enum VectorScan {
 /// counts the same paths on every CPU.
 package struct VectorKernel: Sendable, Equatable {
     let level: Int32
-    static let scalar = VectorKernel(level: Int32(CBASE64_SCALAR))
-    static let ssse3 = VectorKernel(level: Int32(CBASE64_SSSE3))
-    static let avx2 = VectorKernel(level: Int32(CBASE64_AVX2))
+    static let scalar = VectorKernel(level: Int32(CVECTOR_SCALAR))
+    static let ssse3 = VectorKernel(level: Int32(CVECTOR_SSSE3))
+    static let avx2 = VectorKernel(level: Int32(CVECTOR_AVX2))
     static let avx512 = VectorKernel(level: Int32(CVECTOR_AVX512_VBMI2))
     /// Every level, lowest first, with the names a cap takes.
     package static let levels: KeyValuePairs<String, VectorKernel> = [

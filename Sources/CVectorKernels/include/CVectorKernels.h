@@ -4,13 +4,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// The vector kernels this machine can run, best last; 0 where there are none (not x86-64, or
-/// no SSSE3).
+/// The vector kernel levels every call of this header that takes a `kernel` names, best last:
+/// scalar (no kernel: the caller's own loop), SSSE3, AVX2, and AVX-512 with VBMI2's byte
+/// compression (the base64 decoder has no such kernel and runs its AVX2 one there).
 enum {
-    CBASE64_SCALAR = 0,
-    CBASE64_SSSE3 = 1,
-    CBASE64_AVX2 = 2,
+    CVECTOR_SCALAR = 0,
+    CVECTOR_SSSE3 = 1,
+    CVECTOR_AVX2 = 2,
+    CVECTOR_AVX512_VBMI2 = 3,
 };
+
+/// The best kernel level this CPU runs: the one place that asks the CPU (the server may cap the
+/// level it uses below this: VectorKernel).
+int cvector_best_kernel(void);
 
 /// Decodes whole blocks (16 characters with SSSE3, 32 with AVX2, then 16) of the standard base64
 /// alphabet from `input`, stopping before the first block that holds any other byte (a line
@@ -23,7 +29,7 @@ size_t cbase64_decode_blocks(int kernel, const uint8_t *input, size_t count, uin
 /// The start of the first block of 64 positions, from `start` on, where some position `p` has
 /// `base[p] == first` and `base[p + last_offset] == last`, or the first position from which fewer
 /// than 64 are left before `positions`. Reads `base[start ..< positions + last_offset]`. Call it
-/// only when cvector_best_kernel() is CBASE64_AVX2 or above.
+/// only when cvector_best_kernel() is CVECTOR_AVX2 or above.
 size_t cmedia_first_candidate_block(const uint8_t *base, size_t start, size_t positions,
                                     uint8_t first, uint8_t last, size_t last_offset);
 
@@ -37,19 +43,11 @@ void cmedia_copy_streaming(uint8_t *destination, const uint8_t *source, size_t c
 /// 18 bytes are left (the caller decodes from there). A block takes whole escapes only, so the
 /// stop is never inside one. `output` needs room for `count` bytes (a block stores 16 bytes
 /// whatever it decodes, never past the input's length); `*written` is set to the decoded
-/// length. Returns the number of input bytes decoded. `kernel` is a CBASE64_ level or
-/// CVECTOR_AVX512_VBMI2 (64 bytes a block, then AVX2's).
+/// length. Returns the number of input bytes decoded. With CVECTOR_AVX512_VBMI2: 64 bytes a
+/// block, then AVX2's.
 size_t cpercent_decode_blocks(int kernel, const uint8_t *input, size_t count, uint8_t *output, size_t *written);
 
-// JSON string text (JSONMediaBodyReader) and percent-decoding: the kernel levels above, and one more.
-
-/// AVX-512 with VBMI2's byte compression, above CBASE64_AVX2 (the base64 decoder has no such
-/// kernel and runs its AVX2 one at this level).
-enum { CVECTOR_AVX512_VBMI2 = 3 };
-
-/// The best kernel level this CPU runs, for every call of this header that takes one: the one
-/// place that asks the CPU (the server may cap the level it uses below this: VectorKernel).
-int cvector_best_kernel(void);
+// JSON string text (JSONMediaBodyReader).
 
 /// The offset of the first byte of `text` below 0x20, from 0x80, '"' or '\', or one where fewer
 /// than 16 bytes are left after it (the caller reads on from there); 0 below AVX2.
@@ -57,8 +55,9 @@ size_t cjson_string_run(int kernel, const uint8_t *text, size_t count);
 
 /// Copies `text` to `output` in whole blocks (64 bytes with AVX-512, 32 with AVX2, then 16; SSSE3
 /// 16) whose only bytes that need care (as for cjson_string_run) are backslashes each followed
-/// by '/', leaving out those backslashes; stops before the first other block, when fewer than a block and one
-/// byte are left, or before a block whose 16, 32 or 64 stored bytes would pass `output + room`.
+/// by '/', leaving out those backslashes; stops before the first other block, when fewer than a
+/// block and one byte are left, or before a block whose 16, 32 or 64 stored bytes would pass
+/// `output + room`.
 /// Returns the bytes of `text` read (a `\/` split by the stop leaves its '/' unread); sets
 /// `*written` to the bytes stored in `output`. Reads and writes nothing with the scalar kernel.
 size_t cjson_unescape_slashes(int kernel, const uint8_t *text, size_t count, uint8_t *output, size_t room, size_t *written);
