@@ -144,13 +144,13 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
 
     /// The body as read, once all of it has arrived; the reader is left empty.
     mutating func finish() throws(Refusal) -> UploadBody {
-        // Consumed as in `read`: the last bytes a parser holds back must not copy the media.
-        switch consume self {
+        // Moved out as in `read`: the last bytes a parser holds back must not copy the media.
+        let reading = consume self
+        self = .ignored
+        switch consume reading {
         case .ignored:
-            self = .ignored
             return .none
         case .form(var parser, var collector):
-            self = .ignored
             do {
                 try parser.finish { collector.handle($0) }
             } catch {
@@ -159,10 +159,8 @@ enum UploadBodyReader<Refusal: UploadRefusal> {
             if let failure = collector.failure { throw failure }
             return .form(collector.parameters, multipart: !parser.isURLEncoded, signedPairs: collector.signedBodyPairs ?? [])
         case .whole(let bytes):
-            self = .ignored
             return .whole(bytes)
         case .mediaJSON(var json):
-            self = .ignored
             return .mediaJSON(json.finish())
         }
     }
